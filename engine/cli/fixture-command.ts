@@ -1,0 +1,59 @@
+// `crosstalk fixture`: the reference server as a standalone process. Prints one JSON line with
+// its URLs (and the inspector's, bound to 127.0.0.1 only), then serves until SIGINT/SIGTERM.
+import type { Command } from 'commander'
+import { ConfigError, PortInUseError } from '../errors.js'
+import { serveFixture, validateFixtureOptions, type FixtureBug, type FixtureMode, type FixtureOptions } from '../../fixtures/index.js'
+import { collect, decimal, wholeNumber } from './parse.js'
+
+interface FixtureFlags {
+  port: string
+  host?: string
+  mode?: string
+  bug?: string[]
+  latencyMs?: string
+  errorRate?: string
+  eventsPerSecond?: string
+  inspect?: boolean
+}
+
+export function registerFixtureCommand (program: Command): void {
+  program.command('fixture')
+    .description('start the reference HTTP + WebSocket server (prints one JSON line with its URLs)')
+    .option('-p, --port <port>', 'port to listen on (0: a free port)', '0')
+    .option('--host <host>', 'loopback address to bind', '127.0.0.1')
+    .option('--mode <mode>', 'request handling: context (AsyncLocalStorage) or legacy (module-level state)')
+    .option('--bug <name>', 'plant a bug (repeatable): shared-cache, idor, ws-broadcast, shared-decoration, session-mixup', collect)
+    .option('--latency-ms <ms>', 'fixed delay before every response')
+    .option('--error-rate <fraction>', 'share of requests answered 500')
+    .option('--events-per-second <n>', 'events per second on each /events WebSocket')
+    .option('--inspect', 'listen for the inspector on 127.0.0.1 (random port) and print its URL')
+    .action(async (flags: FixtureFlags) => {
+      const problems: string[] = []
+      const options: FixtureOptions = {}
+      const port = wholeNumber('--port', flags.port, problems)
+      if (port !== undefined) options.port = port
+      if (flags.host !== undefined) options.host = flags.host
+      if (flags.mode !== undefined) options.mode = flags.mode as FixtureMode
+      if (flags.bug !== undefined) options.bugs = flags.bug as FixtureBug[]
+      const latency = decimal('--latency-ms', flags.latencyMs, problems)
+      if (latency !== undefined) options.latencyMs = latency
+      const errorRate = decimal('--error-rate', flags.errorRate, problems)
+      if (errorRate !== undefined) options.errorRate = errorRate
+      const eps = decimal('--events-per-second', flags.eventsPerSecond, problems)
+      if (eps !== undefined) options.eventsPerSecond = eps
+      if (problems.length === 0) {
+        try {
+          validateFixtureOptions(options)
+        } catch (err) {
+          problems.push((err as Error).message)
+        }
+      }
+      if (problems.length > 0) throw new ConfigError(problems)
+      try {
+        await serveFixture(options, { inspect: flags.inspect === true })
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(`port ${options.port} is in use`)
+        throw err
+      }
+    })
+}

@@ -1,0 +1,40 @@
+// Per-user cookies: name=value pairs set by the server, sent back on every request of that user
+// only. Parsing of Set-Cookie is undici's; the jar ignores domain/path (one origin per user).
+import { parseCookie } from 'undici'
+
+export class CookieJar {
+  readonly #cookies = new Map<string, string>()
+  #header: string | undefined
+
+  /** The `cookie` request header, or undefined when the jar is empty. */
+  get header (): string | undefined {
+    if (this.#header === undefined && this.#cookies.size > 0) {
+      this.#header = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    }
+    return this.#header
+  }
+
+  get size (): number {
+    return this.#cookies.size
+  }
+
+  get (name: string): string | undefined {
+    return this.#cookies.get(name)
+  }
+
+  /** Applies one Set-Cookie header value. */
+  set (setCookie: string): void {
+    const c = parseCookie(setCookie)
+    if (c === null) return
+    const expired = (c.maxAge !== undefined && c.maxAge <= 0) ||
+      (c.expires !== undefined && new Date(c.expires).getTime() <= Date.now())
+    if (expired || c.value === '') this.#cookies.delete(c.name)
+    else this.#cookies.set(c.name, c.value)
+    this.#header = undefined
+  }
+
+  clear (): void {
+    this.#cookies.clear()
+    this.#header = undefined
+  }
+}

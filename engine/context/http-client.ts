@@ -1,0 +1,174 @@
+// Per-user HTTP on the user's own undici Client (one keep-alive connection, never shared).
+// Uses Client.dispatch with a small handler instead of request()+body streams: undici 7 calls
+// these handler methods natively (new-style handlers are wrapped), so this is its leanest path.
+import { Client, type Dispatcher } from 'undici'
+import { HttpRequestError, TimeoutError } from '../errors.js'
+import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
+import { HttpResponse } from './http-response.js'
+import type { CookieJar } from './cookie-jar.js'
+
+export interface RequestOptions {
+  /** Groups this request's metrics under `http.req.duration{name:<name>}`. */
+  name?: string
+  /** Sent as JSON with content-type application/json. */
+  json?: unknown
+  body?: string | Buffer
+  headers?: Record<string, string>
+  /** Milliseconds to wait for headers and between body chunks; defaults to the run's request timeout. */
+  timeout?: number
+  /** Statuses that count as success for `http.req.failed` (default: 200-399). */
+  expect?: number[]
+}
+
+export interface HttpClientOptions {
+  origin: string
+  timeoutMs: number
+  jar: CookieJar
+  recorder: MetricsRecorder
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
+type Finish = (err: Error | null, res: ResponseCollector) => void
+
+class ResponseCollector implements Dispatcher.DispatchHandler {
+  status = 0
+  rawHeaders: Buffer[] = []
+  chunks: Buffer[] = []
+  readonly start = performance.now()
+  end = 0
+  readonly finish: Finish
+
+  constructor (finish: Finish) {
+    this.finish = finish
+  }
+
+  onConnect (): void {}
+
+  onHeaders (statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode >= 200) { // 1xx informational responses come before the real one
+      this.status = statusCode
+      this.rawHeaders = rawHeaders
+    }
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    this.chunks.push(chunk)
+    return true
+  }
+
+  onComplete (): void {
+    this.end = performance.now()
+    this.finish(null, this)
+  }
+
+  onError (err: Error): void {
+    this.end = performance.now()
+    this.finish(err, this)
+  }
+}
+
+export class UserHttp {
+  /** Headers sent with every request of this user (e.g. authorization). */
+  readonly headers: Record<string, string> = {}
+  readonly #client: Client
+  readonly #opts: HttpClientOptions
+  /** Called with every response before it is returned (isolation scanning hooks in here). */
+  onResponse: ((res: HttpResponse, method: string, path: string) => void) | undefined
+
+  constructor (opts: HttpClientOptions) {
+    this.#opts = opts
+    this.#client = new Client(opts.origin, {
+      pipelining: 1,
+      connect: { timeout: opts.timeoutMs },
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000
+    })
+  }
+
+  get (path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request('GET', path, options)
+  }
+
+  post (path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request('POST', path, options)
+  }
+
+  put (path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request('PUT', path, options)
+  }
+
+  delete (path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.request('DELETE', path, options)
+  }
+
+  request (method: Dispatcher.HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
+    if (path.charCodeAt(0) !== 47 /* / */) {
+      return Promise.reject(new HttpRequestError(`request path must start with '/': '${path}'`))
+    }
+    const headers: Record<string, string> = { ...this.headers, ...options.headers }
+    const cookie = this.#opts.jar.header
+    if (cookie !== undefined) headers.cookie = cookie
+    let body: string | Buffer | null = null
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json)
+      headers['content-type'] = 'application/json'
+    } else if (options.body !== undefined) {
+      body = options.body
+    }
+    const timeout = options.timeout ?? this.#opts.timeoutMs
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const collector = new ResponseCollector((err, c) => {
+        const rec = this.#opts.recorder
+        const ms = c.end - c.start
+        rec.count(METRICS.httpReqs)
+        if (options.name !== undefined) rec.count(taggedKey(METRICS.httpReqs, 'name', options.name))
+        if (err !== null) {
+          this.#recordOutcome(options.name, false)
+          const code = (err as { code?: string }).code
+          reject(code !== undefined && TIMEOUT_CODES.has(code)
+            ? new TimeoutError(`${method} ${path} timed out after ${timeout} ms (${code})`, { cause: err })
+            : new HttpRequestError(`${method} ${path} failed: ${err.message}`, { cause: err }))
+          return
+        }
+        rec.trend(METRICS.httpReqDuration, ms)
+        if (options.name !== undefined) rec.trend(taggedKey(METRICS.httpReqDuration, 'name', options.name), ms)
+        const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
+        this.#recordOutcome(options.name, passed)
+        this.#storeCookies(c.rawHeaders)
+        const res = new HttpResponse(c.status, c.rawHeaders, c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks), ms)
+        try {
+          this.onResponse?.(res, method, path)
+        } catch (hookErr) {
+          reject(hookErr as Error)
+          return
+        }
+        resolve(res)
+      })
+      this.#client.dispatch({ path, method, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, collector)
+    })
+  }
+
+  /** Ends the connection: gracefully, or at once (in-flight requests fail) when `force`. */
+  async close (force = false): Promise<void> {
+    if (this.#client.destroyed) return
+    if (force) await this.#client.destroy()
+    else await this.#client.close()
+  }
+
+  #recordOutcome (name: string | undefined, passed: boolean): void {
+    const rec = this.#opts.recorder
+    rec.rate(METRICS.httpReqFailed, !passed)
+    if (name !== undefined) rec.rate(taggedKey(METRICS.httpReqFailed, 'name', name), !passed)
+  }
+
+  #storeCookies (raw: Buffer[]): void {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!
+      if (name.length === 10 && name.toString('latin1').toLowerCase() === 'set-cookie') {
+        this.#opts.jar.set(raw[i + 1]!.toString('latin1'))
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// A completed HTTP response. The body is kept as bytes; text, JSON and headers are decoded lazily
+// because most iterations look at the status and maybe one field.
+
+export class HttpResponse {
+  readonly status: number
+  readonly body: Buffer
+  /** wall time from dispatch to the last body byte, in milliseconds */
+  readonly durationMs: number
+  readonly #rawHeaders: Buffer[]
+  #headers: Record<string, string> | undefined
+  #text: string | undefined
+  #json: unknown
+
+  constructor (status: number, rawHeaders: Buffer[], body: Buffer, durationMs: number) {
+    this.status = status
+    this.#rawHeaders = rawHeaders
+    this.body = body
+    this.durationMs = durationMs
+  }
+
+  get ok (): boolean {
+    return this.status >= 200 && this.status < 300
+  }
+
+  /** Lower-cased header names; repeated headers joined with ', '. */
+  get headers (): Record<string, string> {
+    if (this.#headers === undefined) {
+      const h: Record<string, string> = {}
+      const raw = this.#rawHeaders
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!.toString('latin1').toLowerCase()
+        const value = raw[i + 1]!.toString('latin1')
+        h[name] = h[name] === undefined ? value : `${h[name]}, ${value}`
+      }
+      this.#headers = h
+    }
+    return this.#headers
+  }
+
+  header (name: string): string | undefined {
+    return this.headers[name.toLowerCase()]
+  }
+
+  text (): string {
+    this.#text ??= this.body.toString('utf8')
+    return this.#text
+  }
+
+  /** Parsed JSON body (cached). Throws a SyntaxError naming the status when the body is not JSON. */
+  json<T = unknown> (): T {
+    if (this.#json === undefined) {
+      try {
+        this.#json = JSON.parse(this.text())
+      } catch (err) {
+        throw new SyntaxError(`response ${this.status} is not JSON: ${this.text().slice(0, 80)}`, { cause: err })
+      }
+    }
+    return this.#json as T
+  }
+}

@@ -1,0 +1,5 @@
+export { UserContext, type UserContextOptions, type WsOptions } from './user-context.js'
+export { UserHttp, type RequestOptions } from './http-client.js'
+export { HttpResponse } from './http-response.js'
+export { UserSocket, WsMessage } from './user-socket.js'
+export { CookieJar } from './cookie-jar.js'

@@ -1,0 +1,97 @@
+// Every error crosstalk raises on purpose, with a stable code (as undici's UND_ERR_*).
+// The CLI prints `crosstalk: <code>: <message>` and exits with `exitCode`.
+
+export const EXIT_PASSED = 0
+export const EXIT_FAILED = 1
+export const EXIT_USAGE = 2
+export const EXIT_INTERRUPTED = 130
+
+export class CrosstalkError extends Error {
+  readonly code: string = 'CT_ERR'
+  /** Exit code of the CLI when this error ends a command. */
+  readonly exitCode: number = EXIT_USAGE
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** Options that do not validate (all problems are reported at once, one per line). */
+export class ConfigError extends CrosstalkError {
+  override readonly code = 'CT_ERR_CONFIG'
+  readonly problems: string[]
+  constructor (problems: string[] | string) {
+    const list = Array.isArray(problems) ? problems : [problems]
+    super(list.join('; '))
+    this.problems = list
+  }
+}
+
+/** Unknown command, unknown flag, missing flag value. */
+export class UsageError extends CrosstalkError {
+  override readonly code = 'CT_ERR_USAGE'
+}
+
+export class InvalidDurationError extends CrosstalkError {
+  override readonly code = 'CT_ERR_DURATION'
+}
+
+export class ScenarioNotFoundError extends CrosstalkError {
+  override readonly code = 'CT_ERR_SCENARIO_NOT_FOUND'
+}
+
+/** The scenario file exists but cannot be imported (syntax error, throwing module, unknown extension). */
+export class ScenarioLoadError extends CrosstalkError {
+  override readonly code = 'CT_ERR_SCENARIO_LOAD'
+}
+
+/** The scenario module imports but does not export what a scenario needs. */
+export class ScenarioInvalidError extends CrosstalkError {
+  override readonly code = 'CT_ERR_SCENARIO_INVALID'
+}
+
+export class PortInUseError extends CrosstalkError {
+  override readonly code = 'CT_ERR_PORT_IN_USE'
+}
+
+export class TargetUnreachableError extends CrosstalkError {
+  override readonly code = 'CT_ERR_TARGET_UNREACHABLE'
+}
+
+/** Load may only go to loopback unless the user explicitly allows otherwise. */
+export class TargetNotLoopbackError extends CrosstalkError {
+  override readonly code = 'CT_ERR_TARGET_NOT_LOOPBACK'
+}
+
+/** A network wait ran out of time (HTTP request, WebSocket connect or message). */
+export class TimeoutError extends CrosstalkError {
+  override readonly code = 'CT_ERR_TIMEOUT'
+  override readonly exitCode = EXIT_FAILED
+}
+
+/** An HTTP request failed at the transport level (refused, reset, aborted). */
+export class HttpRequestError extends CrosstalkError {
+  override readonly code = 'CT_ERR_HTTP'
+  override readonly exitCode = EXIT_FAILED
+}
+
+export class WebSocketError extends CrosstalkError {
+  override readonly code = 'CT_ERR_WS'
+  override readonly exitCode = EXIT_FAILED
+}
+
+/** A worker thread or the pool failed; its users are reported as lost. */
+export class WorkerError extends CrosstalkError {
+  override readonly code = 'CT_ERR_WORKER'
+  override readonly exitCode = EXIT_FAILED
+}
+
+/** The run was stopped from outside (SIGINT, AbortSignal). */
+export class InterruptedError extends CrosstalkError {
+  override readonly code = 'CT_ERR_INTERRUPTED'
+  override readonly exitCode = EXIT_INTERRUPTED
+}
+
+export function isCrosstalkError (err: unknown): err is CrosstalkError {
+  return err instanceof CrosstalkError
+}

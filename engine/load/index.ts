@@ -1,0 +1,1 @@
+export { validateConstantUsers, planConstantUsers, MAX_USERS, type ConstantUsersConfig } from './constant-users.js'

@@ -1,0 +1,179 @@
+// Main-thread merge of worker deltas into run totals and a per-second time series.
+import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram, type TrendSummary } from './histogram.js'
+import type { MetricsDelta } from './delta.js'
+
+export interface CounterSummary { type: 'counter', count: number, /** per second over the load phase */ rate: number }
+export interface RateSummary { type: 'rate', rate: number, passes: number, fails: number }
+export interface GaugeSummary { type: 'gauge', value: number, min: number, max: number }
+export type MetricSummary = CounterSummary | RateSummary | GaugeSummary | TrendSummary
+
+export interface SeriesPoint {
+  /** seconds since the run started */
+  t: number
+  counters: Record<string, number>
+  rates: Record<string, { passes: number, fails: number }>
+  trends: Record<string, { count: number, med: number, p95: number, p99: number, max: number }>
+  gauges: Record<string, number>
+}
+
+interface Bucket {
+  t: number
+  counters: Map<string, number>
+  rates: Map<string, { passes: number, fails: number }>
+  trends: Map<string, Histogram>
+  gauges: Map<string, number>
+}
+
+interface GaugeState { latestBySource: Map<string, number>, value: number, min: number, max: number }
+
+function addRate (map: Map<string, { passes: number, fails: number }>, key: string, [p, f]: [number, number]): void {
+  const cell = map.get(key)
+  if (cell === undefined) map.set(key, { passes: p, fails: f })
+  else { cell.passes += p; cell.fails += f }
+}
+
+export class MetricsAggregator {
+  readonly #origin: number
+  readonly #counters = new Map<string, number>()
+  readonly #rates = new Map<string, { passes: number, fails: number }>()
+  readonly #trends = new Map<string, Histogram>()
+  readonly #gauges = new Map<string, GaugeState>()
+  readonly #open = new Map<number, Bucket>()
+  readonly #series: SeriesPoint[] = []
+
+  constructor (origin: number) {
+    this.#origin = origin
+  }
+
+  /** Merges one delta. `source` identifies the sender so gauges sum the latest value of each. */
+  add (delta: MetricsDelta, source: string, now: number): void {
+    const bucket = this.#bucket(now)
+    for (const k in delta.counters) {
+      const n = delta.counters[k]!
+      this.#counters.set(k, (this.#counters.get(k) ?? 0) + n)
+      bucket.counters.set(k, (bucket.counters.get(k) ?? 0) + n)
+    }
+    for (const k in delta.rates) {
+      addRate(this.#rates, k, delta.rates[k]!)
+      addRate(bucket.rates, k, delta.rates[k]!)
+    }
+    for (const k in delta.trends) {
+      const h = decodeHistogram(delta.trends[k]!)
+      let total = this.#trends.get(k)
+      if (total === undefined) { total = createHistogram(); this.#trends.set(k, total) }
+      total.add(h)
+      let b = bucket.trends.get(k)
+      if (b === undefined) { b = createHistogram(); bucket.trends.set(k, b) }
+      b.add(h)
+    }
+    for (const k in delta.gauges) this.setGauge(k, source, delta.gauges[k]!, now)
+  }
+
+  /** Sets one source's value of a gauge; the gauge is the sum over sources. */
+  setGauge (key: string, source: string, value: number, now: number): void {
+    let g = this.#gauges.get(key)
+    if (g === undefined) {
+      g = { latestBySource: new Map(), value: 0, min: Infinity, max: -Infinity }
+      this.#gauges.set(key, g)
+    }
+    g.value += value - (g.latestBySource.get(source) ?? 0)
+    g.latestBySource.set(source, value)
+    if (g.value < g.min) g.min = g.value
+    if (g.value > g.max) g.max = g.value
+    const bucket = this.#bucket(now)
+    bucket.gauges.set(key, Math.max(bucket.gauges.get(key) ?? -Infinity, g.value))
+  }
+
+  counter (key: string): number {
+    return this.#counters.get(key) ?? 0
+  }
+
+  rate (key: string): { passes: number, fails: number } {
+    return this.#rates.get(key) ?? { passes: 0, fails: 0 }
+  }
+
+  gauge (key: string): GaugeSummary | undefined {
+    const g = this.#gauges.get(key)
+    return g === undefined ? undefined : { type: 'gauge', value: g.value, min: g.min, max: g.max }
+  }
+
+  trend (key: string): TrendSummary | undefined {
+    const h = this.#trends.get(key)
+    return h === undefined ? undefined : summarizeHistogram(h)
+  }
+
+  /** The last complete second (for progress lines), or undefined early in the run. */
+  lastSecond (now: number): SeriesPoint | undefined {
+    const t = Math.floor((now - this.#origin) / 1000) - 1
+    const open = this.#open.get(t)
+    if (open !== undefined) return toPoint(open)
+    const last = this.#series.at(-1)
+    return last?.t === t ? last : undefined
+  }
+
+  keys (): string[] {
+    return [...new Set([...this.#counters.keys(), ...this.#rates.keys(), ...this.#trends.keys(), ...this.#gauges.keys()])].sort()
+  }
+
+  /** Totals per metric key. `loadSeconds` turns counter totals into rates. */
+  summary (loadSeconds: number): Record<string, MetricSummary> {
+    const out: Record<string, MetricSummary> = {}
+    const per = loadSeconds > 0 ? loadSeconds : 1
+    for (const key of this.keys()) {
+      const c = this.#counters.get(key)
+      if (c !== undefined) { out[key] = { type: 'counter', count: c, rate: Math.round((c / per) * 100) / 100 }; continue }
+      const r = this.#rates.get(key)
+      if (r !== undefined) {
+        const total = r.passes + r.fails
+        out[key] = { type: 'rate', rate: total === 0 ? 0 : Math.round((r.passes / total) * 1e6) / 1e6, passes: r.passes, fails: r.fails }
+        continue
+      }
+      const h = this.#trends.get(key)
+      if (h !== undefined) { out[key] = summarizeHistogram(h); continue }
+      const g = this.gauge(key)
+      if (g !== undefined) out[key] = g
+    }
+    return out
+  }
+
+  /** Closes every open second and returns the whole series, oldest first. */
+  series (): SeriesPoint[] {
+    this.#closeBefore(Infinity)
+    return this.#series
+  }
+
+  #bucket (now: number): Bucket {
+    const t = Math.max(0, Math.floor((now - this.#origin) / 1000))
+    let b = this.#open.get(t)
+    if (b === undefined) {
+      // Seconds older than the previous one receive no more data: summarize and drop their histograms.
+      this.#closeBefore(t - 1)
+      b = { t, counters: new Map(), rates: new Map(), trends: new Map(), gauges: new Map() }
+      this.#open.set(t, b)
+    }
+    return b
+  }
+
+  #closeBefore (t: number): void {
+    const done = [...this.#open.keys()].filter(k => k < t).sort((a, b) => a - b)
+    for (const k of done) {
+      this.#series.push(toPoint(this.#open.get(k)!))
+      this.#open.delete(k)
+    }
+  }
+}
+
+function toPoint (b: Bucket): SeriesPoint {
+  const trends: SeriesPoint['trends'] = {}
+  for (const [k, h] of b.trends) {
+    const s = summarizeHistogram(h)
+    trends[k] = { count: s.count, med: s.med, p95: s.p95, p99: s.p99, max: s.max }
+  }
+  return {
+    t: b.t,
+    counters: Object.fromEntries(b.counters),
+    rates: Object.fromEntries(b.rates),
+    trends,
+    gauges: Object.fromEntries(b.gauges)
+  }
+}

@@ -1,0 +1,57 @@
+// Trends are HDR histograms of microseconds: bounded memory whatever the sample count,
+// 3 significant digits, mergeable across threads (autocannon's approach).
+import * as hdr from 'hdr-histogram-js'
+import type { Histogram } from 'hdr-histogram-js'
+
+export type { Histogram }
+
+export function createHistogram (): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2 ** 32,
+    numberOfSignificantValueDigits: 3
+  })
+}
+
+export function encodeHistogram (h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h)
+}
+
+export function decodeHistogram (encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false)
+}
+
+export interface TrendSummary {
+  type: 'trend'
+  count: number
+  /** all values in milliseconds */
+  avg: number
+  min: number
+  med: number
+  max: number
+  p90: number
+  p95: number
+  p99: number
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000
+
+/** Summary in milliseconds of a histogram of microseconds. */
+export function summarizeHistogram (h: Histogram): TrendSummary {
+  const count = h.totalCount
+  if (count === 0) return { type: 'trend', count: 0, avg: 0, min: 0, med: 0, max: 0, p90: 0, p95: 0, p99: 0 }
+  const ms = (us: number): number => round3(us / 1000)
+  return {
+    type: 'trend',
+    count,
+    avg: ms(h.mean),
+    min: ms(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
+    med: ms(h.getValueAtPercentile(50)),
+    max: ms(h.maxValue),
+    p90: ms(h.getValueAtPercentile(90)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99))
+  }
+}

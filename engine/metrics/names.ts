@@ -1,0 +1,52 @@
+// Metric names and kinds, defined once (as k6 does). Tagged series use `name{tag:value}`.
+
+export type MetricKind = 'counter' | 'gauge' | 'rate' | 'trend'
+
+export const METRICS = {
+  httpReqs: 'http.reqs',
+  httpReqDuration: 'http.req.duration',
+  httpReqFailed: 'http.req.failed',
+  iterations: 'iterations',
+  iterationDuration: 'iteration.duration',
+  checks: 'checks',
+  errors: 'errors',
+  usersActive: 'users.active',
+  wsSessions: 'ws.sessions',
+  wsConnectDuration: 'ws.connect.duration',
+  wsMessagesReceived: 'ws.messages.received',
+  wsMessagesSent: 'ws.messages.sent',
+  wsErrors: 'ws.errors'
+} as const
+
+export type MetricName = typeof METRICS[keyof typeof METRICS]
+
+export const METRIC_KINDS: Record<MetricName, MetricKind> = {
+  'http.reqs': 'counter',
+  'http.req.duration': 'trend',
+  'http.req.failed': 'rate',
+  iterations: 'counter',
+  'iteration.duration': 'trend',
+  checks: 'rate',
+  errors: 'counter',
+  'users.active': 'gauge',
+  'ws.sessions': 'counter',
+  'ws.connect.duration': 'trend',
+  'ws.messages.received': 'counter',
+  'ws.messages.sent': 'counter',
+  'ws.errors': 'counter'
+}
+
+/** `http.req.duration` + { name: 'get item' } -> `http.req.duration{name:get item}` */
+export function taggedKey (metric: string, tag: string, value: string): string {
+  return `${metric}{${tag}:${value}}`
+}
+
+/** The metric name of a possibly tagged key. */
+export function baseName (key: string): string {
+  const brace = key.indexOf('{')
+  return brace === -1 ? key : key.slice(0, brace)
+}
+
+export function kindOf (key: string): MetricKind | undefined {
+  return (METRIC_KINDS as Record<string, MetricKind>)[baseName(key)]
+}

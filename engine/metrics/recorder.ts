@@ -1,0 +1,61 @@
+// Worker-side recording. Hot path: one Map lookup and an add per sample; nothing keeps samples.
+import { createHistogram, encodeHistogram, type Histogram } from './histogram.js'
+import type { MetricsDelta } from './delta.js'
+
+interface RateCell { passes: number, fails: number }
+
+export class MetricsRecorder {
+  readonly #counters = new Map<string, number>()
+  readonly #rates = new Map<string, RateCell>()
+  readonly #trends = new Map<string, Histogram>()
+  readonly #gauges = new Map<string, number>()
+
+  count (key: string, n = 1): void {
+    this.#counters.set(key, (this.#counters.get(key) ?? 0) + n)
+  }
+
+  rate (key: string, passed: boolean): void {
+    let cell = this.#rates.get(key)
+    if (cell === undefined) {
+      cell = { passes: 0, fails: 0 }
+      this.#rates.set(key, cell)
+    }
+    if (passed) cell.passes++
+    else cell.fails++
+  }
+
+  /** Records a duration given in milliseconds (stored as whole microseconds). */
+  trend (key: string, ms: number): void {
+    let h = this.#trends.get(key)
+    if (h === undefined) {
+      h = createHistogram()
+      this.#trends.set(key, h)
+    }
+    h.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000))
+  }
+
+  gauge (key: string, value: number): void {
+    this.#gauges.set(key, value)
+  }
+
+  /** Everything recorded since the previous flush; resets the recorder (histograms are reused). */
+  flush (): MetricsDelta {
+    const delta: MetricsDelta = { counters: {}, rates: {}, trends: {}, gauges: {} }
+    for (const [k, v] of this.#counters) if (v !== 0) delta.counters[k] = v
+    this.#counters.clear()
+    for (const [k, c] of this.#rates) {
+      if (c.passes + c.fails > 0) delta.rates[k] = [c.passes, c.fails]
+      c.passes = 0
+      c.fails = 0
+    }
+    for (const [k, h] of this.#trends) {
+      if (h.totalCount > 0) {
+        delta.trends[k] = encodeHistogram(h)
+        h.reset()
+      }
+    }
+    for (const [k, v] of this.#gauges) delta.gauges[k] = v
+    this.#gauges.clear()
+    return delta
+  }
+}

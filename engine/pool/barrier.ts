@@ -1,0 +1,35 @@
+// Shared control block between the main thread and every cohort (SharedArrayBuffer + Atomics):
+// all users finish setup, then one store releases them together across threads.
+
+export const BARRIER_BYTES = 64
+/** users that finished setup (or failed it) */
+export const READY = 0
+/** 0 until the main thread releases the start barrier */
+export const GO = 1
+/** stop signal: see STOP_* */
+export const STOP = 2
+
+export const STOP_NONE = 0
+/** stop starting iterations; in-flight ones get the graceful stop */
+export const STOP_GRACEFUL = 1
+/** abort now (interrupt or hard deadline): in-flight work is cut */
+export const STOP_ABORT = 2
+
+export function createBarrier (): { buffer: SharedArrayBuffer, view: Int32Array } {
+  const buffer = new SharedArrayBuffer(BARRIER_BYTES)
+  return { buffer, view: new Int32Array(buffer) }
+}
+
+/** Resolves when `view[index]` is no longer `value` (immediately if it already differs). */
+export async function waitUntilChanged (view: Int32Array, index: number, value: number): Promise<number> {
+  while (Atomics.load(view, index) === value) {
+    const w = Atomics.waitAsync(view, index, value)
+    if (w.async) await w.value
+  }
+  return Atomics.load(view, index)
+}
+
+export function signal (view: Int32Array, index: number, value: number): void {
+  Atomics.store(view, index, value)
+  Atomics.notify(view, index)
+}

@@ -1,0 +1,67 @@
+// The end-of-run summary printed to the terminal and logged by the ava macro.
+import type { MetricSummary } from '../metrics/index.js'
+import type { RunResult } from '../runner/result.js'
+
+const WIDTH = 34
+
+function ms (v: number): string {
+  if (v >= 1000) return `${(v / 1000).toFixed(2)}s`
+  if (v >= 10) return `${v.toFixed(1)}ms`
+  return `${v.toFixed(2)}ms`
+}
+
+function num (v: number): string {
+  return v.toLocaleString('en-US', { maximumFractionDigits: 2 })
+}
+
+function pct (v: number): string {
+  return `${(v * 100).toFixed(2)}%`
+}
+
+function line (label: string, value: string): string {
+  const dots = Math.max(2, WIDTH - label.length)
+  return `  ${label} ${'.'.repeat(dots)} ${value}`
+}
+
+function metricValue (key: string, m: MetricSummary): string {
+  switch (m.type) {
+    case 'trend':
+      return `avg=${ms(m.avg)} min=${ms(m.min)} med=${ms(m.med)} p(90)=${ms(m.p90)} p(95)=${ms(m.p95)} p(99)=${ms(m.p99)} max=${ms(m.max)} (${num(m.count)})`
+    case 'counter':
+      return `${num(m.count)}  ${num(m.rate)}/s`
+    case 'rate': {
+      const total = m.passes + m.fails
+      // http.req.failed counts failures as its "passes" (k6 semantics: the share of true values)
+      return key.startsWith('http.req.failed')
+        ? `${pct(m.rate)}  ${num(m.passes)} failed of ${num(total)}`
+        : `${pct(m.rate)}  ${num(m.passes)} passed, ${num(m.fails)} failed`
+    }
+    case 'gauge':
+      return `${num(m.value)}  min=${num(m.min)} max=${num(m.max)}`
+  }
+}
+
+export function formatSummary (r: RunResult, reportPath?: string): string {
+  const out: string[] = []
+  const load = (r.loadDurationMs / 1000).toFixed(1)
+  out.push(`crosstalk · scenario ${r.scenario.name} · ${num(r.users.planned)} users · ${r.workers.threads} worker thread${r.workers.threads === 1 ? '' : 's'} · ${load}s load`)
+  out.push(`  status ${r.status.toUpperCase()}${r.failures.length > 0 ? ': ' + r.failures.join('; ') : ''}`)
+  out.push(`  users  planned ${num(r.users.planned)} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
+  out.push('')
+  for (const key of Object.keys(r.metrics)) {
+    const tagged = key.includes('{')
+    out.push(line(tagged ? `  ${key.slice(key.indexOf('{'))}` : key, metricValue(key, r.metrics[key]!)))
+  }
+  if (r.errors.groups.length > 0) {
+    out.push('')
+    out.push(`  errors (${num(r.errors.count)})`)
+    for (const g of r.errors.groups.slice(0, 10)) {
+      out.push(`    ${num(g.count)}× ${g.phase}: ${g.code !== undefined ? g.code + ': ' : ''}${g.message} (first: ${g.user})`)
+    }
+  }
+  out.push('')
+  const f = r.target.fixture
+  out.push(`  target ${r.target.url}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}`)
+  if (reportPath !== undefined) out.push(`  report ${reportPath}`)
+  return out.join('\n')
+}

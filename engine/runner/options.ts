@@ -1,0 +1,147 @@
+// run() options: the typed input, and the one place where defaults are filled in and every
+// problem is collected (all at once, as one ConfigError).
+import { availableParallelism } from 'node:os'
+import { ConfigError, InvalidDurationError } from '../errors.js'
+import { validateConstantUsers, type ConstantUsersConfig } from '../load/index.js'
+import { parseDuration } from './duration.js'
+import type { FixtureOptions } from '../../fixtures/index.js'
+
+export type FixtureProcess = 'in-process' | 'child'
+
+export interface RunProgress {
+  /** seconds since the start barrier opened (negative-free; 0 during setup) */
+  elapsedS: number
+  phase: 'setup' | 'load' | 'stopping'
+  activeUsers: number
+  plannedUsers: number
+  /** over the last complete second */
+  reqPerS: number
+  p95Ms: number | null
+  /** iteration errors + failed requests so far */
+  errors: number
+}
+
+export interface RunOptions {
+  /** built-in scenario name (`items`, `events`), file path or file URL; default: `default` */
+  scenario?: string | URL
+  /** target base URL; default: start the embedded fixture server */
+  target?: string
+  /** permit a non-loopback target (off: load goes to 127.0.0.0/8 and ::1 only) */
+  allowRemote?: boolean
+  /** simultaneous virtual users (default 1000) */
+  users?: number
+  /** load phase length ('30s', '2m' or ms); default 10s unless `iterations` is given */
+  duration?: string | number
+  /** iterations per user */
+  iterations?: number
+  /** worker threads (default: cores - 1, at least 2) */
+  workers?: number
+  /** users per Piscina task (default: derived from users and workers) */
+  cohortSize?: number
+  /** directory for report.json (null/undefined: write nothing) */
+  out?: string | null
+  /** options of the embedded fixture (ignored with `target`) */
+  fixture?: FixtureOptions & { process?: FixtureProcess }
+  setupTimeout?: string | number
+  teardownTimeout?: string | number
+  gracefulStop?: string | number
+  requestTimeout?: string | number
+  /** bound on the load phase of iteration-count runs (default 10m) */
+  maxDuration?: string | number
+  signal?: AbortSignal
+  /** called once a second with live figures */
+  onProgress?: (p: RunProgress) => void
+  /** resolves relative scenario paths (default process.cwd()) */
+  cwd?: string
+}
+
+export interface ResolvedRunOptions {
+  scenario: string | URL | undefined
+  target: string | undefined
+  allowRemote: boolean
+  executor: ConstantUsersConfig
+  workers: number
+  cohortSize: number | undefined
+  out: string | null
+  fixture: FixtureOptions & { process: FixtureProcess }
+  setupTimeoutMs: number
+  teardownTimeoutMs: number
+  requestTimeoutMs: number
+  tickMs: number
+  signal: AbortSignal | undefined
+  onProgress: ((p: RunProgress) => void) | undefined
+  cwd: string
+}
+
+export const DEFAULTS = {
+  users: 1000,
+  duration: '10s',
+  setupTimeout: '30s',
+  teardownTimeout: '10s',
+  gracefulStop: '5s',
+  requestTimeout: '10s',
+  maxDuration: '10m',
+  tickMs: 1000
+} as const
+
+export function defaultWorkers (): number {
+  return Math.max(2, availableParallelism() - 1)
+}
+
+const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'signal', 'onProgress', 'cwd'])
+
+export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
+  const problems: string[] = []
+  const durationProblems: string[] = []
+  for (const k of Object.keys(input)) if (!KNOWN.has(k)) problems.push(`unknown option '${k}'`)
+
+  const ms = (value: string | number | undefined, fallback: string, what: string): number => {
+    try {
+      return parseDuration(value ?? fallback, what)
+    } catch (err) {
+      durationProblems.push((err as Error).message)
+      return 1
+    }
+  }
+  const durationMs = input.duration !== undefined
+    ? ms(input.duration, DEFAULTS.duration, 'duration')
+    : input.iterations !== undefined ? null : ms(DEFAULTS.duration, DEFAULTS.duration, 'duration')
+
+  const workers = input.workers ?? defaultWorkers()
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push(`workers must be an integer from 1 to 64 (got ${input.workers})`)
+  if (input.cohortSize !== undefined && (!Number.isInteger(input.cohortSize) || input.cohortSize < 1)) problems.push(`cohortSize must be a positive integer (got ${input.cohortSize})`)
+  if (input.target !== undefined && input.fixture !== undefined) problems.push('give either a target or fixture options, not both')
+  const fixtureProcess = input.fixture?.process ?? 'in-process'
+  if (fixtureProcess !== 'in-process' && fixtureProcess !== 'child') problems.push(`fixture.process must be 'in-process' or 'child' (got '${String(fixtureProcess)}')`)
+
+  const executor: ConstantUsersConfig = {
+    executor: 'constant-users',
+    users: input.users ?? DEFAULTS.users,
+    durationMs,
+    iterations: input.iterations ?? null,
+    gracefulStopMs: ms(input.gracefulStop, DEFAULTS.gracefulStop, 'gracefulStop'),
+    maxDurationMs: ms(input.maxDuration, DEFAULTS.maxDuration, 'maxDuration')
+  }
+  problems.push(...validateConstantUsers(executor))
+  const resolved: ResolvedRunOptions = {
+    scenario: input.scenario,
+    target: input.target,
+    allowRemote: input.allowRemote === true,
+    executor,
+    workers,
+    cohortSize: input.cohortSize,
+    out: input.out ?? null,
+    fixture: { ...input.fixture, process: fixtureProcess },
+    setupTimeoutMs: ms(input.setupTimeout, DEFAULTS.setupTimeout, 'setupTimeout'),
+    teardownTimeoutMs: ms(input.teardownTimeout, DEFAULTS.teardownTimeout, 'teardownTimeout'),
+    requestTimeoutMs: ms(input.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
+    tickMs: DEFAULTS.tickMs,
+    signal: input.signal,
+    onProgress: input.onProgress,
+    cwd: input.cwd ?? process.cwd()
+  }
+  if (durationProblems.length > 0 && problems.length === 0) throw new InvalidDurationError(durationProblems.join('; '))
+  problems.push(...durationProblems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return resolved
+}

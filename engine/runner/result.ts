@@ -1,0 +1,29 @@
+// The typed outcome of a run; report.json is this object (schemaVersion tracks its shape).
+import type { MetricSummary, SeriesPoint } from '../metrics/index.js'
+import type { ErrorGroup } from '../pool/index.js'
+import type { FixtureStats } from '../../fixtures/index.js'
+
+export const SCHEMA_VERSION = 1
+
+export type RunStatus = 'passed' | 'failed' | 'interrupted'
+
+export interface RunResult {
+  schemaVersion: typeof SCHEMA_VERSION
+  status: RunStatus
+  /** why the run failed or stopped early, one line each */
+  failures: string[]
+  runId: string
+  startedAt: string
+  /** wall time of the whole run, setup and teardown included */
+  durationMs: number
+  /** length of the load phase (start barrier to the last cohort's end) */
+  loadDurationMs: number
+  scenario: { name: string, source: string }
+  executor: { name: 'constant-users', users: number, durationMs: number | null, iterations: number | null }
+  users: { planned: number, peakActive: number, completed: number, lost: number, interrupted: number }
+  workers: { threads: number, planned: number, cohorts: number }
+  metrics: Record<string, MetricSummary>
+  timeSeries: SeriesPoint[]
+  errors: { count: number, groups: ErrorGroup[] }
+  target: { url: string, fixture?: FixtureStats & { process: string } }
+}

@@ -1,0 +1,111 @@
+// run(): validate -> load scenario -> resolve target -> cohorts on the pool -> RunResult (+ report.json).
+import { randomBytes } from 'node:crypto'
+import { METRICS, MetricsAggregator } from '../metrics/index.js'
+import { CohortRunner, planCohorts } from '../pool/index.js'
+import { planConstantUsers } from '../load/index.js'
+import { writeJsonReport } from '../report/index.js'
+import { loadScenario } from '../scenario/index.js'
+import { resolveRunOptions, type RunOptions, type RunProgress } from './options.js'
+import { SCHEMA_VERSION, type RunResult, type RunStatus } from './result.js'
+import { resolveTarget } from './target.js'
+
+export async function run (input: RunOptions = {}): Promise<RunResult> {
+  const o = resolveRunOptions(input)
+  const loaded = await loadScenario(o.scenario, o.cwd)
+  const target = await resolveTarget(o)
+  try {
+    const startedAt = new Date()
+    const t0 = performance.now()
+    const agg = new MetricsAggregator(t0)
+    const runId = randomBytes(6).toString('hex')
+    const cohorts = planCohorts(o.executor.users, o.workers, o.cohortSize)
+    const threads = Math.min(o.workers, cohorts.length)
+    const plan = planConstantUsers(o.executor)
+    let loadStart: number | null = null
+
+    const progress = (): RunProgress => {
+      const now = performance.now()
+      const last = agg.lastSecond(now)
+      const failed = agg.rate(METRICS.httpReqFailed).passes
+      return {
+        elapsedS: loadStart === null ? 0 : Math.round((now - loadStart) / 100) / 10,
+        phase: loadStart === null ? 'setup' : o.signal?.aborted === true ? 'stopping' : 'load',
+        activeUsers: agg.gauge(METRICS.usersActive)?.value ?? 0,
+        plannedUsers: o.executor.users,
+        reqPerS: last?.counters[METRICS.httpReqs] ?? 0,
+        p95Ms: last?.trends[METRICS.httpReqDuration]?.p95 ?? null,
+        errors: agg.counter(METRICS.errors) + failed
+      }
+    }
+    const onProgress = o.onProgress
+    const progressTimer = onProgress === undefined ? undefined : setInterval(() => onProgress(progress()), 1000)
+
+    let outcome
+    try {
+      outcome = await new CohortRunner({
+        runId,
+        scenarioUrl: loaded.url,
+        origin: target.origin,
+        cohorts,
+        plan,
+        threads,
+        setupTimeoutMs: o.setupTimeoutMs,
+        teardownTimeoutMs: o.teardownTimeoutMs,
+        requestTimeoutMs: o.requestTimeoutMs,
+        tickMs: o.tickMs,
+        aggregator: agg,
+        signal: o.signal,
+        onLoadStart: (at) => { loadStart = at }
+      }).run()
+    } finally {
+      clearInterval(progressTimer)
+    }
+
+    let fixture: RunResult['target']['fixture']
+    if (target.fixture !== undefined) {
+      try {
+        fixture = { ...await target.fixture.stats(), process: target.fixture.process }
+      } catch {
+        fixture = undefined // a crashed fixture must not cost the measured results
+      }
+    }
+
+    const loadDurationMs = outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt
+    const metrics = agg.summary(loadDurationMs / 1000)
+    const errorCount = outcome.errors.reduce((n, g) => n + g.count, 0)
+    const checkFails = agg.rate(METRICS.checks).fails
+    const failures = [...outcome.failures]
+    if (outcome.users.lost > 0) failures.push(`${outcome.users.lost} of ${outcome.users.planned} users lost`)
+    if (errorCount > 0) failures.push(`${errorCount} errors`)
+    if (checkFails > 0) failures.push(`${checkFails} checks failed`)
+    const status: RunStatus = outcome.interrupted ? 'interrupted' : failures.length > 0 ? 'failed' : 'passed'
+
+    const result: RunResult = {
+      schemaVersion: SCHEMA_VERSION,
+      status,
+      failures,
+      runId,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      loadDurationMs: Math.round(loadDurationMs),
+      scenario: { name: loaded.scenario.name, source: loaded.source },
+      executor: { name: 'constant-users', users: o.executor.users, durationMs: o.executor.durationMs, iterations: o.executor.iterations },
+      users: {
+        planned: outcome.users.planned,
+        peakActive: agg.gauge(METRICS.usersActive)?.max ?? 0,
+        completed: outcome.users.completed,
+        lost: outcome.users.lost,
+        interrupted: outcome.users.interrupted
+      },
+      workers: { threads: outcome.threadsUsed, planned: threads, cohorts: cohorts.length },
+      metrics,
+      timeSeries: agg.series(),
+      errors: { count: errorCount, groups: outcome.errors },
+      target: { url: target.url, ...(fixture !== undefined && { fixture }) }
+    }
+    if (o.out !== null) await writeJsonReport(o.out, result)
+    return result
+  } finally {
+    await target.close()
+  }
+}

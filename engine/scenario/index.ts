@@ -1,0 +1,2 @@
+export { defineScenario, type Scenario } from './define.js'
+export { loadScenario, importScenario, resolveScenario, builtInScenarios, DEFAULT_SCENARIO, type LoadedScenario } from './load.js'

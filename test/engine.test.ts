@@ -1,0 +1,114 @@
+// run() against the real fixture: latency, failures, interrupts, bounded shutdown.
+import test from 'ava'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { run, METRICS, ScenarioNotFoundError, ScenarioInvalidError, ScenarioLoadError, TargetNotLoopbackError, ConfigError, type RunResult } from '../engine/index.js'
+import { loadTestProblems } from '../engine/ava.js'
+import { tempDir, writeScenario } from './support.js'
+
+test('a fixed server delay shows up in http.req.duration within HDR precision', async t => {
+  const delay = 40
+  const r = await run({ scenario: 'items', users: 10, iterations: 5, workers: 1, fixture: { latencyMs: delay } })
+  const d = r.metrics[`${METRICS.httpReqDuration}{name:get item}`]
+  if (d?.type !== 'trend') return t.fail('no trend')
+  t.is(d.count, 50)
+  t.true(d.min >= delay * 0.999, `min ${d.min}`)
+  t.true(d.med >= delay * 0.999 && d.med <= delay * 1.001 + 15, `med ${d.med}`)
+  t.true(d.p99 <= delay * 1.001 + 40, `p99 ${d.p99}`)
+})
+
+test('failed checks and server errors fail the run, and the ava verdict says why', async t => {
+  const r = await run({ scenario: 'items', users: 20, iterations: 2, workers: 1, fixture: { errorRate: 1 } })
+  t.is(r.status, 'failed')
+  const failed = r.metrics[METRICS.httpReqFailed]
+  t.true(failed?.type === 'rate' && failed.passes > 0)
+  t.true(loadTestProblems(r).some(p => /checks failed|errors|lost/.test(p)), loadTestProblems(r).join('; '))
+})
+
+test('users whose setup fails are counted lost, with their error grouped', async t => {
+  const dir = tempDir(t)
+  const file = writeScenario(dir, 'half-setup.mjs', `export default defineScenario({
+    name: 'half-setup',
+    async setup (user) { if (user.id % 2 === 0) throw new Error('setup refused') },
+    async iteration (user) { await user.http.get('/health') }
+  })`)
+  const r = await run({ scenario: file, users: 100, iterations: 2, workers: 2 })
+  t.is(r.users.lost, 50)
+  t.is(r.users.completed, 50)
+  t.is(r.status, 'failed')
+  t.like(r.errors.groups.find(g => g.phase === 'setup'), { message: 'setup refused', count: 50 })
+  t.like(r.metrics[METRICS.iterations], { count: 100 })
+})
+
+test('a crashing worker thread loses its users but never hangs the run or loses the rest', async t => {
+  const dir = tempDir(t)
+  const file = writeScenario(dir, 'crash.mjs', `import { threadId } from 'node:worker_threads'
+  let first
+  export default defineScenario({
+    name: 'crash',
+    async iteration (user) {
+      first ??= user.id
+      await user.http.get('/health')
+      // the thread that runs user 0 dies in its third iteration
+      if (user.id === 0 && user.iterations === 2) process.exit(7)
+    }
+  })`)
+  const started = Date.now()
+  const r = await run({ scenario: file, users: 200, duration: '2s', workers: 2 })
+  t.true(Date.now() - started < 20_000)
+  t.is(r.status, 'failed')
+  t.true(r.users.lost > 0 && r.users.lost < 200, `lost ${r.users.lost}`)
+  t.is(r.users.lost + r.users.completed, 200)
+  t.true(r.failures.some(f => /cohort \d+/.test(f)), r.failures.join('; '))
+  t.true((r.metrics[METRICS.httpReqs] as { count: number }).count > 0, 'what the other thread measured is kept')
+})
+
+test('an iteration that never resolves is cut after the graceful stop', async t => {
+  const dir = tempDir(t)
+  const file = writeScenario(dir, 'stuck.mjs', `export default defineScenario({
+    name: 'stuck',
+    async iteration (user) { await user.http.get('/health'); await new Promise(() => {}) }
+  })`)
+  const started = Date.now()
+  const r = await run({ scenario: file, users: 20, duration: '500ms', gracefulStop: '500ms', workers: 1 })
+  t.true(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
+  t.is(r.users.interrupted, 20)
+  t.like(r.metrics[METRICS.httpReqs], { count: 20 })
+})
+
+test('an AbortSignal interrupts within 2 s and the report says so', async t => {
+  const out = tempDir(t)
+  const controller = new AbortController()
+  let abortedAt = 0
+  const result: RunResult = await run({
+    scenario: 'items',
+    users: 200,
+    duration: '60s',
+    workers: 2,
+    out,
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.phase === 'load' && p.elapsedS >= 1 && abortedAt === 0) { abortedAt = Date.now(); controller.abort() }
+    }
+  })
+  t.true(abortedAt > 0)
+  t.true(Date.now() - abortedAt < 2000 + 500, `stopped ${Date.now() - abortedAt} ms after the abort`)
+  t.is(result.status, 'interrupted')
+  t.true((result.metrics[METRICS.httpReqs] as { count: number }).count > 0)
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
+  t.is(report.status, 'interrupted')
+  t.is(report.schemaVersion, 1)
+})
+
+test('bad scenarios and targets are rejected before any load, with their codes', async t => {
+  const dir = tempDir(t)
+  await t.throwsAsync(run({ scenario: 'no-such-scenario' }), { instanceOf: ScenarioNotFoundError })
+  await t.throwsAsync(run({ scenario: join(dir, 'missing.mjs') }), { instanceOf: ScenarioNotFoundError })
+  const invalid = writeScenario(dir, 'invalid.mjs', 'export const nothing = 1')
+  await t.throwsAsync(run({ scenario: invalid }), { instanceOf: ScenarioInvalidError })
+  const broken = writeScenario(dir, 'broken.mjs', 'export default {{{')
+  await t.throwsAsync(run({ scenario: broken }), { instanceOf: ScenarioLoadError })
+  await t.throwsAsync(run({ target: 'http://example.com' }), { instanceOf: TargetNotLoopbackError })
+  const err = await t.throwsAsync(run({ users: 0, workers: -1, duration: 'soon' }), { instanceOf: ConfigError })
+  t.is(err?.problems.length, 3, err?.message)
+})

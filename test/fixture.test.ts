@@ -1,0 +1,538 @@
+import test, { type ExecutionContext } from 'ava'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
+import { Agent, request, type Dispatcher } from 'undici'
+import { WebSocket } from 'ws'
+import {
+  FIXTURE_BUGS,
+  parseFixtureArgs,
+  startFixture,
+  validateFixtureOptions,
+  type FixtureOptions
+} from '../fixtures/index.js'
+
+// ---------------------------------------------------------------- helpers
+
+interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: any // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON from the wire
+}
+
+interface CallOptions {
+  token?: string
+  cookie?: string
+  body?: unknown
+  rawBody?: string | Buffer
+}
+
+/** A fixture closed in teardown, with a JSON client on its own connection pool. */
+async function fixture(t: ExecutionContext, options?: FixtureOptions) {
+  const f = await startFixture(options)
+  const agent = new Agent({ keepAliveTimeout: 10_000 })
+  const sockets: WebSocket[] = []
+  t.teardown(async () => {
+    for (const ws of sockets) ws.terminate()
+    await f.close()
+    await agent.destroy()
+  })
+
+  async function call(method: string, path: string, o: CallOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = {}
+    if (o.token) headers.authorization = `Bearer ${o.token}`
+    if (o.cookie) headers.cookie = o.cookie
+    let body: string | Buffer | undefined = o.rawBody
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body)
+      headers['content-type'] = 'application/json'
+    }
+    const res = await request(f.url + path, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: agent })
+    const text = await res.body.text()
+    return { status: res.statusCode, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) }
+  }
+
+  async function login(name: string, note?: string): Promise<{ token: string; id: string }> {
+    const r = await call('POST', '/login', { body: note === undefined ? { name } : { name, note } })
+    if (r.status !== 200) throw new Error(`login ${name}: ${r.status}`)
+    return { token: r.body.token, id: r.body.user.id }
+  }
+
+  /** An open /events socket; `auth` picks how the token travels. */
+  async function socket(token: string, auth: 'bearer' | 'cookie' | 'query' = 'bearer'): Promise<WebSocket> {
+    const url = auth === 'query' ? `${f.wsUrl}?token=${token}` : f.wsUrl
+    const headers = auth === 'bearer' ? { authorization: `Bearer ${token}` } : auth === 'cookie' ? { cookie: `sid=${token}` } : {}
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false })
+    sockets.push(ws)
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    })
+    return ws
+  }
+
+  return { f, agent, call, login, socket }
+}
+
+function messages(ws: WebSocket): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const received: unknown[] = []
+  ws.on('message', (data) => received.push(JSON.parse(data.toString())))
+  return received
+}
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for condition')
+    await delay(10)
+  }
+}
+
+function microsNow(): number {
+  return Number(process.hrtime.bigint() / 1000n)
+}
+
+// ---------------------------------------------------------------- API basics
+
+test('login, me, items CRUD, ownership and logout', async (t) => {
+  const { call, login } = await fixture(t)
+
+  const first = await call('POST', '/login', { body: { name: 'alice', note: 'alice-note' } })
+  t.is(first.status, 200)
+  t.regex(first.headers['content-type'] as string, /^application\/json/)
+  t.regex(first.body.token, /^[0-9a-f]{32}$/)
+  t.deepEqual(first.body.user, { id: first.body.user.id, name: 'alice' })
+  t.is(first.headers['set-cookie'], `sid=${first.body.token}; HttpOnly; Path=/`)
+  const alice = first.body.token as string
+  const bob = (await login('bob', 'bob-note')).token
+
+  const me = await call('GET', '/me', { token: alice })
+  t.deepEqual(me.body, { id: first.body.user.id, name: 'alice', note: 'alice-note' })
+  t.deepEqual((await call('GET', '/me', { cookie: `theme=dark; sid=${bob}` })).body.name, 'bob')
+
+  // A second login is a new session of the same user.
+  const again = await login('alice')
+  t.not(again.token, alice)
+  t.is(again.id, first.body.user.id)
+  t.is((await call('GET', '/me', { token: again.token })).body.note, 'alice-note')
+
+  const created = await call('POST', '/items', { token: alice, body: { note: 'a1', value: { n: 1 } } })
+  t.is(created.status, 201)
+  t.like(created.body, { owner: 'alice', note: 'a1', value: { n: 1 }, version: 1 })
+  t.regex(created.body.id, /^it_/)
+  const id = created.body.id as string
+  await call('POST', '/items', { token: bob, body: { note: 'b1' } })
+
+  t.deepEqual((await call('GET', '/items', { token: alice })).body.items.map((i: { note: string }) => i.note), ['a1'])
+  t.deepEqual((await call('GET', '/items', { token: bob })).body.items.map((i: { note: string }) => i.note), ['b1'])
+  t.is((await call('GET', `/items/${id}`, { token: alice })).body.note, 'a1')
+  t.is((await call('GET', `/items/${id}`, { token: bob })).status, 403)
+  t.is((await call('GET', '/items/it_0_missing', { token: alice })).status, 404)
+
+  const updated = await call('PUT', `/items/${id}`, { token: alice, body: { note: 'a2', value: 2 } })
+  t.is(updated.status, 200)
+  t.like(updated.body, { id, owner: 'alice', note: 'a2', value: 2, version: 2 })
+  t.is((await call('PUT', `/items/${id}`, { token: bob, body: { note: 'stolen' } })).status, 403)
+  t.is((await call('DELETE', `/items/${id}`, { token: bob })).status, 403)
+  t.is((await call('GET', `/items/${id}`, { token: alice })).body.note, 'a2')
+  t.is((await call('DELETE', `/items/${id}`, { token: alice })).status, 204)
+  t.is((await call('GET', `/items/${id}`, { token: alice })).status, 404)
+
+  t.is((await call('POST', '/logout', { token: alice })).status, 204)
+  t.is((await call('GET', '/me', { token: alice })).status, 401)
+  t.is((await call('GET', '/me', { token: again.token })).status, 200, 'other sessions of the user survive')
+})
+
+test('401 without auth, 400 on bad input, 404 unknown route, 413 on a large body', async (t) => {
+  const { call, login } = await fixture(t)
+  for (const [method, path] of [['GET', '/me'], ['GET', '/items'], ['POST', '/items'], ['GET', '/items/x'], ['POST', '/logout']]) {
+    const r = await call(method, path)
+    t.is(r.status, 401, `${method} ${path}`)
+    t.deepEqual(r.body, { error: 'unauthorized' })
+  }
+  t.is((await call('GET', '/me', { token: 'f'.repeat(32) })).status, 401)
+  t.is((await call('GET', '/me', { cookie: 'sid=nope' })).status, 401)
+
+  t.is((await call('POST', '/login', { body: {} })).status, 400)
+  t.is((await call('POST', '/login', { body: { name: '' } })).status, 400)
+  t.is((await call('POST', '/login', { rawBody: '{"name":' })).status, 400)
+  const { token } = await login('carol')
+  t.is((await call('POST', '/items', { token, rawBody: 'not json' })).status, 400)
+  t.is((await call('GET', '/nope')).status, 404)
+  t.is((await call('DELETE', '/me', { token })).status, 404)
+
+  const big = await call('POST', '/items', { token, rawBody: JSON.stringify({ note: 'x'.repeat(1024 * 1024) }) })
+  t.is(big.status, 413)
+  t.is((await call('POST', '/items', { token, body: { note: 'x'.repeat(1000 * 1000) } })).status, 201, 'just under 1 MiB is fine')
+})
+
+test('stats count requests per true user and peaks of in-flight, sockets and websockets', async (t) => {
+  const { f, call, login, socket } = await fixture(t, { latencyMs: 150 })
+  const a = await login('a', 'na')
+  await login('b')
+  await call('GET', '/nope')
+  await call('GET', '/me')
+  await call('GET', '/health')
+  await call('GET', '/stats')
+  // Ten at once, each held 150 ms by the latency: they must all be in flight together.
+  await Promise.all(Array.from({ length: 10 }, () => call('GET', '/me', { token: a.token })))
+
+  const s = f.stats()
+  t.is(s.requests, 14)
+  t.deepEqual(s.requestsByUser, { a: 11, b: 1 })
+  t.is(s.users, 2)
+  t.is(s.peakInFlight, 10)
+  t.is(s.inFlight, 0)
+  t.true(s.peakOpenSockets >= 10, `peakOpenSockets ${s.peakOpenSockets}`)
+  t.deepEqual(s.crossUser, { total: 0, byBug: {}, entries: [] })
+
+  const before = s.openSockets
+  const sockets = await Promise.all([socket(a.token), socket(a.token, 'cookie'), socket(a.token, 'query')])
+  await until(() => f.stats().openWebSockets === 3)
+  t.is(f.stats().openSockets, before + 3)
+  t.true(f.stats().peakOpenSockets >= before + 3)
+  sockets[0]!.close()
+  await until(() => f.stats().openWebSockets === 2)
+  t.is(f.stats().peakOpenWebSockets, 3)
+
+  // /stats over HTTP is the same snapshot, and is not counted itself.
+  const viaHttp = (await call('GET', '/stats')).body
+  t.is(viaHttp.requests, 14)
+  t.is(viaHttp.peakOpenWebSockets, 3)
+})
+
+test('events arrive in seq order with send times; echo answers only the sender', async (t) => {
+  const { f, login, socket } = await fixture(t, { eventsPerSecond: 50 })
+  const ann = await login('ann', 'ann-note')
+  const ben = await login('ben', 'ben-note')
+  const start = microsNow()
+  const annWs = await socket(ann.token)
+  const benWs = await socket(ben.token, 'query')
+  const annGot = messages(annWs)
+  const benGot = messages(benWs)
+  await until(() => annGot.length >= 6)
+  const now = microsNow()
+
+  const events = annGot.slice(0, 6)
+  t.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6])
+  for (const [i, e] of events.entries()) {
+    t.like(e, { type: 'event', stream: ann.id, owner: 'ann', data: { note: 'ann-note' } })
+    t.true(e.t >= start && e.t <= now, `t ${e.t} outside [${start}, ${now}]`)
+    if (i > 0) t.true(e.t >= events[i - 1].t)
+  }
+  // 50/s: six events take about 100 ms (the first is sent at once), not a burst and not seconds.
+  t.true(now - start < 1_000_000)
+
+  annWs.send(JSON.stringify({ type: 'echo', id: 7, payload: [1, 2], user: 'spoofed' }))
+  await until(() => annGot.some((m) => m.type === 'echo'))
+  t.deepEqual(annGot.find((m) => m.type === 'echo'), { type: 'echo', user: 'ann', id: 7, payload: [1, 2] })
+  annWs.send('not json') // ignored, the socket stays usable
+  annWs.send(JSON.stringify({ type: 'echo', id: 8 }))
+  await until(() => annGot.filter((m) => m.type === 'echo').length === 2)
+  t.false(benGot.some((m) => m.type === 'echo'))
+  t.true(benGot.every((m) => m.owner === 'ben' && m.stream === ben.id))
+  t.true(f.stats().eventsSent >= annGot.length - 2 + benGot.length)
+
+  // Unauthenticated upgrades are refused with 401, unknown paths with 404.
+  for (const [url, status] of [[f.wsUrl, 401], [`${f.wsUrl}?token=bad`, 401], [f.url.replace('http', 'ws') + '/nope', 404]] as const) {
+    const ws = new WebSocket(url)
+    ws.on('error', () => {}) // terminating a refused handshake reports an error
+    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }]
+    t.is(res.statusCode, status)
+    ws.terminate()
+  }
+})
+
+test('latencyMs delays every response but /health and /stats', async (t) => {
+  const { call } = await fixture(t, { latencyMs: 200 })
+  let start = performance.now()
+  t.is((await call('GET', '/nope')).status, 404)
+  t.true(performance.now() - start >= 199, `404 after ${performance.now() - start} ms`)
+  start = performance.now()
+  await call('POST', '/login', { body: { name: 'x' } })
+  t.true(performance.now() - start >= 199)
+  start = performance.now()
+  await call('GET', '/health')
+  await call('GET', '/stats')
+  t.true(performance.now() - start < 150, 'probes are not delayed')
+})
+
+test('errorRate 1 answers every non-login request 500', async (t) => {
+  const { f, call, login } = await fixture(t, { errorRate: 1 })
+  const { token } = await login('eve')
+  t.is((await call('GET', '/me', { token })).status, 500)
+  t.is((await call('POST', '/items', { token, body: {} })).status, 500)
+  t.is((await call('GET', '/items')).status, 500)
+  t.is((await call('GET', '/health')).status, 200)
+  t.is((await call('GET', '/stats')).status, 200)
+  t.is(f.stats().requests, 4)
+})
+
+test('close() is prompt with 2000 open connections and requests in flight', async (t) => {
+  const f = await startFixture({ latencyMs: 300, eventsPerSecond: 20 })
+  t.teardown(() => f.close())
+  const agent = new Agent({ keepAliveTimeout: 30_000 })
+  t.teardown(() => agent.destroy())
+  const clients: WebSocket[] = []
+  t.teardown(() => clients.forEach((ws) => ws.terminate()))
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    request(f.url + path, { headers, dispatcher: agent }).then((r) => r.body.text())
+  // Concurrent delayed requests force one keep-alive connection each.
+  await Promise.all(Array.from({ length: 1750 }, () => get('/me')))
+  const token = JSON.parse(
+    await request(f.url + '/login', { method: 'POST', body: '{"name":"z"}', dispatcher: agent }).then((r) => r.body.text())
+  ).token as string
+  await Promise.all(
+    Array.from({ length: 250 }, async () => {
+      const ws = new WebSocket(f.wsUrl, { headers: { authorization: `Bearer ${token}` } })
+      ws.on('error', () => {})
+      clients.push(ws)
+      await once(ws, 'open')
+    })
+  )
+  const pending = Array.from({ length: 50 }, () => get('/me', { authorization: `Bearer ${token}` }).catch(() => 'failed'))
+  await until(() => f.stats().inFlight === 50)
+  t.true(f.stats().openSockets >= 2000, `openSockets ${f.stats().openSockets}`)
+
+  const start = performance.now()
+  await f.close()
+  const took = performance.now() - start
+  t.true(took < 1000, `close took ${took} ms`)
+  t.deepEqual(await Promise.all(pending), Array(50).fill('failed'))
+  await t.throwsAsync(request(f.url + '/health'))
+})
+
+test('a port in use rejects with EADDRINUSE', async (t) => {
+  const { f } = await fixture(t)
+  const err = await t.throwsAsync(startFixture({ port: f.port }))
+  t.is((err as NodeJS.ErrnoException).code, 'EADDRINUSE')
+})
+
+test('validateFixtureOptions fills defaults and rejects bad options clearly', async (t) => {
+  t.deepEqual(validateFixtureOptions(undefined), {
+    port: 0,
+    host: '127.0.0.1',
+    mode: 'context',
+    bugs: [],
+    latencyMs: 0,
+    errorRate: 0,
+    eventsPerSecond: 1
+  })
+  t.deepEqual(validateFixtureOptions({ bugs: ['idor', 'idor'], mode: 'legacy' }).bugs, ['idor'])
+  t.deepEqual([...FIXTURE_BUGS], ['shared-cache', 'idor', 'ws-broadcast', 'shared-decoration', 'session-mixup'])
+  t.throws(() => validateFixtureOptions({ bugs: ['nope'] }), { message: /unknown fixture bug "nope".*known: shared-cache/ })
+  t.throws(() => validateFixtureOptions({ mode: 'modern' }), { message: /"mode" must be one of legacy, context/ })
+  t.throws(() => validateFixtureOptions({ latencyMs: -1 }), { message: /"latencyMs"/ })
+  t.throws(() => validateFixtureOptions({ errorRate: 1.5 }), { message: /"errorRate" must be a number from 0 to 1/ })
+  t.throws(() => validateFixtureOptions({ eventsPerSecond: Number.NaN }), { message: /"eventsPerSecond"/ })
+  t.throws(() => validateFixtureOptions({ port: 80.5 }), { message: /"port"/ })
+  t.throws(() => validateFixtureOptions({ host: '0.0.0.0' }), { message: /loopback/ })
+  t.throws(() => validateFixtureOptions({ latency: 5 }), { message: /unknown fixture option "latency"/ })
+  await t.throwsAsync(startFixture({ host: '0.0.0.0' }), { message: /loopback/ })
+})
+
+test('parseFixtureArgs reads the child command line', (t) => {
+  t.deepEqual(parseFixtureArgs([]), { inspect: false })
+  t.deepEqual(
+    parseFixtureArgs([
+      '--port', '0', '--host', '127.0.0.1', '--mode', 'legacy', '--bug', 'idor', '--bug', 'ws-broadcast,shared-cache',
+      '--latency-ms', '5', '--error-rate', '0.25', '--events-per-second', '3', '--inspect'
+    ]),
+    {
+      port: 0,
+      host: '127.0.0.1',
+      mode: 'legacy',
+      bugs: ['idor', 'ws-broadcast', 'shared-cache'],
+      latencyMs: 5,
+      errorRate: 0.25,
+      eventsPerSecond: 3,
+      inspect: true
+    }
+  )
+  t.throws(() => parseFixtureArgs(['--bug', 'nope']), { message: /nope/ })
+  t.throws(() => parseFixtureArgs(['--port', 'abc']), { message: /--port expects a number/ })
+  t.throws(() => parseFixtureArgs(['--what']))
+  t.throws(() => parseFixtureArgs(['stray']))
+})
+
+// ---------------------------------------------------------------- child process
+
+const CHILD = new URL('../fixtures/child.js', import.meta.url).pathname
+
+function spawnChild(t: ExecutionContext, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  return child
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function firstLine(stream: Readable): Promise<string> {
+  const lines = createInterface({ input: stream })
+  const [line] = (await withTimeout(once(lines, 'line'))) as [string]
+  lines.close()
+  return line
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) text += String(chunk)
+  return text
+}
+
+for (const inspect of [false, true]) {
+  test(`child process prints one JSON line${inspect ? ' with --inspect' : ''} and exits 0 on SIGTERM`, async (t) => {
+    const child = spawnChild(t, ['--port', '0', '--bug', 'idor', ...(inspect ? ['--inspect'] : [])])
+    const exited = once(child, 'exit')
+    const ready = JSON.parse(await firstLine(child.stdout!))
+    t.deepEqual(Object.keys(ready).sort(), ['pid', 'port', 'url', 'wsUrl', ...(inspect ? ['inspectorUrl'] : [])].sort())
+    t.is(ready.pid, child.pid)
+    t.is(ready.url, `http://127.0.0.1:${ready.port}`)
+    t.is(ready.wsUrl, `ws://127.0.0.1:${ready.port}/events`)
+    if (inspect) t.regex(ready.inspectorUrl, /^ws:\/\/127\.0\.0\.1:\d+\//)
+    const health = await request(ready.url + '/health')
+    t.deepEqual(await health.body.json(), { ok: true })
+    child.kill('SIGTERM')
+    t.deepEqual(await withTimeout(exited), [0, null])
+  })
+}
+
+test('child process exits 2 with a one-line message on bad args or a port in use', async (t) => {
+  const bad = spawnChild(t, ['--bug', 'nope'])
+  const [badErr, [badCode]] = await withTimeout(Promise.all([readAll(bad.stderr!), once(bad, 'exit')]))
+  t.is(badCode, 2)
+  t.regex(badErr, /^fixture: unknown fixture bug "nope".*\n$/)
+
+  const { f } = await fixture(t)
+  const busy = spawnChild(t, ['--port', String(f.port)])
+  const [busyErr, [busyCode]] = await withTimeout(Promise.all([readAll(busy.stderr!), once(busy, 'exit')]))
+  t.is(busyCode, 2)
+  t.is(busyErr, `fixture: port ${f.port} is in use\n`)
+})
+
+// ---------------------------------------------------------------- isolation: planted bugs and the clean fixture
+
+interface DriveResult {
+  /** A client received a note that is another user's marker. */
+  foreign: Array<{ user: string; saw: string; where: string }>
+  /** Status codes of GET /items/:id on a neighbour's item. */
+  neighbourStatuses: number[]
+  /** Own events received across all sockets. */
+  ownEvents: number
+}
+
+const marker = (name: string) => `note-of-${name}`
+
+/**
+ * ~200 users at once, as a real load test would: log in with a marker note, create items,
+ * read /me and /items concurrently and probe a neighbour's item; the first `socketUsers` also
+ * hold an /events socket. Reports every time a client sees another user's marker.
+ */
+async function drive(h: Awaited<ReturnType<typeof fixture>>, users = 200, socketUsers = 50): Promise<DriveResult> {
+  const { call, login, socket } = h
+  const run = Math.random().toString(36).slice(2, 6)
+  const names = Array.from({ length: users }, (_, i) => `u${i}-${run}`)
+  const foreign: DriveResult['foreign'] = []
+  const see = (user: string, note: unknown, where: string) => {
+    if (typeof note === 'string' && note !== marker(user) && note.startsWith('note-of-')) foreign.push({ user, saw: note, where })
+  }
+  const expect = (r: Reply, statuses: number[], what: string) => {
+    if (!statuses.includes(r.status)) throw new Error(`${what}: unexpected ${r.status} ${JSON.stringify(r.body)}`)
+    return r
+  }
+
+  const sessions = await Promise.all(names.map((name) => login(name, marker(name))))
+  const sockets = await Promise.all(sessions.slice(0, socketUsers).map((s) => socket(s.token)))
+  let ownEvents = 0
+  sockets.forEach((ws, i) =>
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString())
+      if (m.type !== 'event') return
+      if (m.owner === names[i]) ownEvents++
+      see(names[i]!, m.data.note, '/events')
+    })
+  )
+
+  const itemIds = await Promise.all(
+    sessions.map(async (s, i) => {
+      const created = await Promise.all(
+        [1, 2].map(() => call('POST', '/items', { token: s.token, body: { note: marker(names[i]!), value: i } }))
+      )
+      return created.map((r) => expect(r, [201], 'POST /items').body.id as string)
+    })
+  )
+
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      sessions.flatMap((s, i) => [
+        call('GET', '/me', { token: s.token }).then((r) => see(names[i]!, expect(r, [200], 'GET /me').body.note, '/me')),
+        call('GET', '/items', { token: s.token }).then((r) => {
+          for (const item of expect(r, [200], 'GET /items').body.items) see(names[i]!, item.note, '/items')
+        })
+      ])
+    )
+  }
+
+  const neighbourStatuses = await Promise.all(
+    sessions.map(async (s, i) => {
+      const r = await call('GET', `/items/${itemIds[(i + 1) % users]![0]}`, { token: s.token })
+      if (expect(r, [200, 403], 'GET /items/:id').status === 200) see(names[i]!, r.body.note, '/items/:id')
+      return r.status
+    })
+  )
+
+  // At 20 events/s every socket passes seq 10 (the broadcast point) within ~0.5 s.
+  await delay(700)
+  return { foreign, neighbourStatuses, ownEvents }
+}
+
+const leakCases: Array<{ bug: string; options: FixtureOptions }> = [
+  { bug: 'legacy-mode', options: { mode: 'legacy' } },
+  ...FIXTURE_BUGS.map((bug) => ({ bug, options: { bugs: [bug] } })),
+]
+
+for (const { bug, options } of leakCases) {
+  test(`${bug}: leaks under concurrency and the fixture records it`, async (t) => {
+    const h = await fixture(t, { ...options, eventsPerSecond: 20 })
+    const result = await drive(h)
+    const { crossUser } = h.f.stats()
+    t.true(crossUser.total > 0)
+    t.deepEqual(Object.keys(crossUser.byBug), [bug], 'leaks are attributed to the planted bug only')
+    t.true(crossUser.entries.length > 0 && crossUser.entries.length <= 500)
+    for (const e of crossUser.entries) {
+      t.is(e.bug, bug)
+      t.not(e.servedTo, e.owner)
+    }
+    t.true(result.foreign.length > 0, 'some client really received another user\'s note')
+    // Bugs that misattribute POST /items may make a "neighbour's" item one's own; these do not.
+    if (bug === 'idor') t.true(result.neighbourStatuses.every((s) => s === 200))
+    if (bug === 'shared-cache' || bug === 'ws-broadcast') t.true(result.neighbourStatuses.every((s) => s === 403))
+  })
+}
+
+test('clean fixture (context mode, no bugs) never serves one user\'s data to another', async (t) => {
+  const h = await fixture(t, { eventsPerSecond: 20 })
+  const result = await drive(h, 300, 300)
+  t.deepEqual(result.foreign, [])
+  t.true(result.neighbourStatuses.every((s) => s === 403))
+  t.true(result.ownEvents >= 300 * 10, `own events ${result.ownEvents}`)
+  const stats = h.f.stats()
+  t.deepEqual(stats.crossUser, { total: 0, byBug: {}, entries: [] })
+  t.is(stats.users, 300)
+  t.is(stats.peakOpenWebSockets, 300)
+})

@@ -12,9 +12,11 @@ test('a fixed server delay shows up in http.req.duration within HDR precision', 
   const d = r.metrics[`${METRICS.httpReqDuration}{name:get item}`]
   if (d?.type !== 'trend') return t.fail('no trend')
   t.is(d.count, 50)
+  // No request can beat the delay (HDR keeps 3 significant digits: 0.1%); the fastest one shows
+  // the delay plus loopback overhead. Upper tails depend on machine load, so they are not asserted.
   t.true(d.min >= delay * 0.999, `min ${d.min}`)
-  t.true(d.med >= delay * 0.999 && d.med <= delay * 1.001 + 15, `med ${d.med}`)
-  t.true(d.p99 <= delay * 1.001 + 40, `p99 ${d.p99}`)
+  t.true(d.min <= delay * 1.001 + 10, `min ${d.min}`)
+  t.true(d.med >= delay * 0.999 && d.med < delay * 2, `med ${d.med}`)
 })
 
 test('failed checks and server errors fail the run, and the ava verdict says why', async t => {
@@ -111,4 +113,35 @@ test('bad scenarios and targets are rejected before any load, with their codes',
   await t.throwsAsync(run({ target: 'http://example.com' }), { instanceOf: TargetNotLoopbackError })
   const err = await t.throwsAsync(run({ users: 0, workers: -1, duration: 'soon' }), { instanceOf: ConfigError })
   t.is(err?.problems.length, 3, err?.message)
+})
+
+test('the embedded fixture can run as its own process; its stats come back over HTTP', async t => {
+  const r = await run({ scenario: 'items', users: 50, iterations: 2, workers: 1, fixture: { process: 'child' } })
+  t.is(r.status, 'passed', r.failures.join('; '))
+  t.is(r.target.fixture?.process, 'child')
+  t.is(r.target.fixture?.requests, 50 * (2 + 3 * 2 + 1))
+})
+
+test('HTTP and WebSocket waits time out with CT_ERR_TIMEOUT instead of hanging', async t => {
+  const dir = tempDir(t)
+  const http = writeScenario(dir, 'slow-http.mjs', `export default defineScenario({
+    name: 'slow-http',
+    async iteration (user) { await user.http.post('/login', { json: { name: user.name }, timeout: 200 }) }
+  })`)
+  const r1 = await run({ scenario: http, users: 5, iterations: 1, workers: 1, fixture: { latencyMs: 2000 } })
+  t.like(r1.errors.groups[0], { phase: 'iteration', code: 'CT_ERR_TIMEOUT', count: 5 })
+  t.like(r1.metrics[METRICS.httpReqFailed], { passes: 5 })
+
+  const ws = writeScenario(dir, 'silent-ws.mjs', `export default defineScenario({
+    name: 'silent-ws',
+    async setup (user) {
+      await user.http.post('/login', { json: { name: user.name } })
+      user.state.socket = await user.ws('/events')
+    },
+    async iteration (user) { await user.state.socket.next(200) }
+  })`)
+  const started = Date.now()
+  const r2 = await run({ scenario: ws, users: 5, iterations: 2, workers: 1, fixture: { eventsPerSecond: 0 } })
+  t.true(Date.now() - started < 10_000)
+  t.like(r2.errors.groups[0], { phase: 'iteration', code: 'CT_ERR_TIMEOUT', count: 10 })
 })

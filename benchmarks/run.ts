@@ -40,18 +40,25 @@ interface Stat { median: number, min: number, max: number }
 const stat = (xs: number[]): Stat => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
 const show = (s: Stat, d = 1): string => `${fmt(s.median, d)} (${fmt(s.min, d)}–${fmt(s.max, d)})`
 
+type Contender = 'crosstalk' | 'autocannon' | 'scanOn' | 'scanOff'
 const fixture = await startFixture()
-const samples: Record<'crosstalk' | 'autocannon', Sample[]> = { crosstalk: [], autocannon: [] }
+const samples: Record<Contender, Sample[]> = { crosstalk: [], autocannon: [], scanOn: [], scanOff: [] }
+const args = (scenario: string, scan: string): string[] => [fixture.url, String(CONNECTIONS), String(SECONDS), '1', scenario, scan]
+const contenders: Record<Contender, () => Sample> = {
+  crosstalk: () => runClient('./clients/crosstalk-client.js', args('health', 'on')),
+  autocannon: () => runClient('./clients/autocannon-client.js', [`${fixture.url}/health`, String(CONNECTIONS), String(SECONDS)]),
+  scanOn: () => runClient('./clients/crosstalk-client.js', args('me', 'on')),
+  scanOff: () => runClient('./clients/crosstalk-client.js', args('me', 'off'))
+}
 try {
   for (let round = 1; round <= ROUNDS; round++) {
-    // alternate the order so neither tool always runs on a warmer machine
-    const order = round % 2 === 1 ? ['crosstalk', 'autocannon'] as const : ['autocannon', 'crosstalk'] as const
-    for (const tool of order) {
-      const s = tool === 'crosstalk'
-        ? runClient('./clients/crosstalk-client.js', [fixture.url, String(CONNECTIONS), String(SECONDS), '1'])
-        : runClient('./clients/autocannon-client.js', [`${fixture.url}/health`, String(CONNECTIONS), String(SECONDS)])
-      samples[tool].push(s)
-      process.stderr.write(`round ${round}/${ROUNDS} ${tool}: ${fmt(s.requests / SECONDS, 0)} req/s, ${fmt(s.cpuUs / s.requests, 2)} µs CPU/req\n`)
+    // pairs run back to back, in alternating order, so neither side always gets the warmer machine
+    for (const pair of [['crosstalk', 'autocannon'], ['scanOn', 'scanOff']] as const) {
+      for (const who of round % 2 === 1 ? pair : [pair[1], pair[0]]) {
+        const s = contenders[who]()
+        samples[who].push(s)
+        process.stderr.write(`round ${round}/${ROUNDS} ${who}: ${fmt(s.requests / SECONDS, 0)} req/s, ${fmt(s.cpuUs / s.requests, 2)} µs CPU/req\n`)
+      }
     }
   }
 } finally {
@@ -67,8 +74,13 @@ const summarize = (xs: Sample[]): { cpuPerReq: Stat, rps: Stat, p50: Stat, p99: 
 })
 const ct = summarize(samples.crosstalk)
 const ac = summarize(samples.autocannon)
-const ratios = samples.crosstalk.map((s, i) => (s.cpuUs / s.requests) / (samples.autocannon[i]!.cpuUs / samples.autocannon[i]!.requests))
-const ratio = stat(ratios)
+const perReq = (s: Sample): number => s.cpuUs / s.requests
+const pairedRatio = (a: Sample[], b: Sample[]): Stat => stat(a.map((s, i) => perReq(s) / perReq(b[i]!)))
+const ratio = pairedRatio(samples.crosstalk, samples.autocannon)
+const scanOn = summarize(samples.scanOn)
+const scanOff = summarize(samples.scanOff)
+const scanRatio = pairedRatio(samples.scanOn, samples.scanOff)
+const scanCost = stat(samples.scanOn.map((s, i) => perReq(s) - perReq(samples.scanOff[i]!)))
 
 let wrk = 'not installed'
 try { wrk = execFileSync('wrk', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? 'installed' } catch { /* optional peer */ }
@@ -84,6 +96,12 @@ const results = {
     crosstalk: ct,
     autocannon: ac,
     cpuPerRequestRatioVsAutocannon: ratio
+  },
+  isolationScan: {
+    on: scanOn,
+    off: scanOff,
+    cpuPerRequestRatioOnVsOff: scanRatio,
+    cpuPerRequestCostUs: scanCost
   }
 }
 writeFileSync(`${OUT_DIR}results.json`, JSON.stringify(results, null, 2) + '\n')
@@ -105,6 +123,15 @@ is read with \`process.cpuUsage()\` around the run.
 
 CPU per request, crosstalk / autocannon, paired by round: **${show(ratio, 2)}** (goal <= 1.0).
 wrk: ${wrk}.
+
+## Isolation scanning: cost per request (crosstalk, ${CONNECTIONS} users, \`GET /me\`, each response carrying the user's canary)
+
+| crosstalk | CPU per request (µs) | requests/s | p50 (ms) | p99 (ms) |
+|---|---|---|---|---|
+| scanning on | ${show(scanOn.cpuPerReq, 2)} | ${show(scanOn.rps, 0)} | ${show(scanOn.p50, 2)} | ${show(scanOn.p99, 2)} |
+| scanning off | ${show(scanOff.cpuPerReq, 2)} | ${show(scanOff.rps, 0)} | ${show(scanOff.p50, 2)} | ${show(scanOff.p99, 2)} |
+
+On / off, paired by round: **${show(scanRatio, 3)}**; difference per request: ${show(scanCost, 2)} µs.
 
 What crosstalk's figure includes: the whole run of its process, i.e. worker pool start,
 scenario import, HDR recording, per-second delta shipping and the main-thread merge, besides the

@@ -2,10 +2,11 @@
 // autocannon client. Each virtual user is a full context: own Client, cookie jar, metrics.
 import { run } from '../../engine/index.js'
 
-const [url, users, seconds, workers] = process.argv.slice(2)
+const [url, users, seconds, workers, scenario = 'health', scan = 'on'] = process.argv.slice(2)
 const before = process.cpuUsage()
 const r = await run({
-  scenario: new URL('./health-scenario.js', import.meta.url),
+  scenario: new URL(`./${scenario}-scenario.js`, import.meta.url),
+  isolation: { scan: scan === 'on' },
   target: url,
   users: Number(users),
   duration: `${seconds}s`,

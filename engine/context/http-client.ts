@@ -18,6 +18,10 @@ export interface RequestOptions {
   timeout?: number
   /** Statuses that count as success for `http.req.failed` (default: 200-399). */
   expect?: number[]
+  /** The response may legitimately carry other users' data: do not scan it for their canaries. */
+  shared?: boolean
+  /** Send without this user's cookies and headers (only `headers` given here), and keep no cookies from the answer. */
+  anonymous?: boolean
 }
 
 export interface HttpClientOptions {
@@ -25,6 +29,8 @@ export interface HttpClientOptions {
   timeoutMs: number
   jar: CookieJar
   recorder: MetricsRecorder
+  /** sees every response not marked `shared` (isolation scanning) */
+  inspect?: (method: string, path: string, rawHeaders: Buffer[], body: Buffer) => void
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
@@ -74,8 +80,6 @@ export class UserHttp {
   readonly headers: Record<string, string> = {}
   readonly #client: Client
   readonly #opts: HttpClientOptions
-  /** Called with every response before it is returned (isolation scanning hooks in here). */
-  onResponse: ((res: HttpResponse, method: string, path: string) => void) | undefined
 
   constructor (opts: HttpClientOptions) {
     this.#opts = opts
@@ -107,8 +111,9 @@ export class UserHttp {
     if (path.charCodeAt(0) !== 47 /* / */) {
       return Promise.reject(new HttpRequestError(`request path must start with '/': '${path}'`))
     }
-    const headers: Record<string, string> = { ...this.headers, ...options.headers }
-    const cookie = this.#opts.jar.header
+    const anonymous = options.anonymous === true
+    const headers: Record<string, string> = anonymous ? { ...options.headers } : { ...this.headers, ...options.headers }
+    const cookie = anonymous ? undefined : this.#opts.jar.header
     if (cookie !== undefined) headers.cookie = cookie
     let body: string | Buffer | null = null
     if (options.json !== undefined) {
@@ -136,15 +141,10 @@ export class UserHttp {
         if (options.name !== undefined) rec.trend(taggedKey(METRICS.httpReqDuration, 'name', options.name), ms)
         const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
         this.#recordOutcome(options.name, passed)
-        this.#storeCookies(c.rawHeaders)
-        const res = new HttpResponse(c.status, c.rawHeaders, c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks), ms)
-        try {
-          this.onResponse?.(res, method, path)
-        } catch (hookErr) {
-          reject(hookErr as Error)
-          return
-        }
-        resolve(res)
+        if (!anonymous) this.#storeCookies(c.rawHeaders)
+        const body = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks)
+        if (options.shared !== true) this.#opts.inspect?.(method, path, c.rawHeaders, body)
+        resolve(new HttpResponse(c.status, c.rawHeaders, body, ms))
       })
       this.#client.dispatch({ path, method, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, collector)
     })

@@ -6,14 +6,15 @@ export class HttpResponse {
   readonly body: Buffer
   /** wall time from dispatch to the last body byte, in milliseconds */
   readonly durationMs: number
-  readonly #rawHeaders: Buffer[]
+  /** header names and values as received, alternating */
+  readonly rawHeaders: Buffer[]
   #headers: Record<string, string> | undefined
   #text: string | undefined
   #json: unknown
 
   constructor (status: number, rawHeaders: Buffer[], body: Buffer, durationMs: number) {
     this.status = status
-    this.#rawHeaders = rawHeaders
+    this.rawHeaders = rawHeaders
     this.body = body
     this.durationMs = durationMs
   }
@@ -26,7 +27,7 @@ export class HttpResponse {
   get headers (): Record<string, string> {
     if (this.#headers === undefined) {
       const h: Record<string, string> = {}
-      const raw = this.#rawHeaders
+      const raw = this.rawHeaders
       for (let i = 0; i + 1 < raw.length; i += 2) {
         const name = raw[i]!.toString('latin1').toLowerCase()
         const value = raw[i + 1]!.toString('latin1')

@@ -1,5 +1,6 @@
 // One virtual user: its own identity, connection, cookies, sockets and state. Never shared.
 import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
+import { arriveAndWait, leaveBursts, Probes, WriteLedger, type BurstOutcome, type CohortIsolation, type DirectoryEntry } from '../isolation/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { UserHttp } from './http-client.js'
 import { UserSocket } from './user-socket.js'
@@ -14,6 +15,7 @@ export interface UserContextOptions {
   /** worker thread id and cohort running this user, for evidence and reports */
   threadId: number
   cohortId: number
+  isolation: CohortIsolation
 }
 
 export interface WsOptions {
@@ -22,6 +24,8 @@ export interface WsOptions {
   timeout?: number
   /** messages kept until consumed by next()/waitFor(); default 1000 */
   inbox?: number
+  /** the channel legitimately carries other users' data: do not scan its frames for their canaries */
+  shared?: boolean
 }
 
 export class UserContext<S extends object = Record<string, unknown>> {
@@ -39,6 +43,11 @@ export class UserContext<S extends object = Record<string, unknown>> {
   iterations = 0
   readonly #opts: UserContextOptions
   readonly #sockets = new Set<UserSocket>()
+  readonly #resources: Record<string, string[]> = {}
+  #canaries = 0
+  #probe: Probes | undefined
+  #writes: WriteLedger | undefined
+  #inLoad = false
 
   constructor (opts: UserContextOptions) {
     this.#opts = opts
@@ -48,7 +57,70 @@ export class UserContext<S extends object = Record<string, unknown>> {
     this.threadId = opts.threadId
     this.cohortId = opts.cohortId
     this.cookies = new CookieJar()
-    this.http = new UserHttp({ origin: opts.origin, timeoutMs: opts.timeoutMs, jar: this.cookies, recorder: opts.recorder })
+    const iso = opts.isolation
+    this.http = new UserHttp({
+      origin: opts.origin,
+      timeoutMs: opts.timeoutMs,
+      jar: this.cookies,
+      recorder: opts.recorder,
+      inspect: (method, path, rawHeaders, body) => iso.inspectResponse(this, method, path, rawHeaders, body)
+    })
+  }
+
+  /**
+   * A marker owned by this user (`ctk_<run>_<id>_<label>_<mac>`): put it in what the user writes;
+   * if it ever reaches another user, that is an isolation violation. Labels: [a-z0-9-]{1,32}.
+   */
+  canary (label?: string): string {
+    return this.#opts.isolation.canary(this.id, label ?? `c${++this.#canaries}`)
+  }
+
+  /** Publishes a resource this user owns, so other users' probes can try to reach it. */
+  own (kind: string, id: string | number): void {
+    (this.#resources[kind] ??= []).push(String(id))
+  }
+
+  /** Probes that must be denied: another user's resources, this user's resources as another user. */
+  get probe (): Probes {
+    this.#probe ??= new Probes(this, this.#opts.isolation)
+    return this.#probe
+  }
+
+  /** Read-your-writes ledger: `record` what was written, `verify` what is read back. */
+  get writes (): WriteLedger {
+    this.#writes ??= new WriteLedger(this, this.#opts.isolation)
+    return this.#writes
+  }
+
+  /**
+   * Waits until every user in the load phase (on every worker thread) reached the barrier of this
+   * name, then all continue at the same instant. A missing user breaks it after `timeout` ms.
+   */
+  async barrier (name: string, options: { timeout?: number } = {}): Promise<BurstOutcome> {
+    const iso = this.#opts.isolation
+    const outcome = await arriveAndWait(iso.control, name, options.timeout ?? iso.barrierTimeoutMs)
+    if (outcome === 'timeout') this.#opts.recorder.count(METRICS.barrierTimeouts)
+    return outcome
+  }
+
+  /** @internal the engine marks the user's load phase (burst barrier parties) */
+  enterLoad (): void {
+    this.#inLoad = true
+  }
+
+  /** @internal */
+  leaveLoad (): void {
+    if (!this.#inLoad) return
+    this.#inLoad = false
+    leaveBursts(this.#opts.isolation.control)
+  }
+
+  /** @internal what other users' probes may use: published resources and credentials */
+  directoryEntry (): DirectoryEntry {
+    const credentials: Record<string, string> = { ...this.http.headers }
+    const cookie = this.cookies.header
+    if (cookie !== undefined) credentials.cookie = cookie
+    return { user: this.id, thread: this.threadId, resources: this.#resources, credentials }
   }
 
   /** Opens a WebSocket to `path` on the target with this user's cookies and headers. */
@@ -58,10 +130,13 @@ export class UserContext<S extends object = Record<string, unknown>> {
     const headers: Record<string, string> = { ...this.http.headers, ...options.headers }
     const cookie = this.cookies.header
     if (cookie !== undefined) headers.cookie = cookie
+    const iso = this.#opts.isolation
+    const channel = url.pathname
     const socket = await UserSocket.connect(url.href, headers, {
       timeoutMs: options.timeout ?? this.#opts.timeoutMs,
       inboxLimit: options.inbox ?? 1000,
-      recorder: this.#opts.recorder
+      recorder: this.#opts.recorder,
+      ...(options.shared !== true && { onFrame: (m) => iso.inspectFrame(this, channel, m.data) })
     })
     this.#sockets.add(socket)
     return socket

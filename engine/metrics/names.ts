@@ -15,7 +15,10 @@ export const METRICS = {
   wsConnectDuration: 'ws.connect.duration',
   wsMessagesReceived: 'ws.messages.received',
   wsMessagesSent: 'ws.messages.sent',
-  wsErrors: 'ws.errors'
+  wsErrors: 'ws.errors',
+  isolationViolations: 'isolation.violations',
+  isolationProbes: 'isolation.probes',
+  barrierTimeouts: 'barrier.timeouts'
 } as const
 
 export type MetricName = typeof METRICS[keyof typeof METRICS]
@@ -33,7 +36,10 @@ export const METRIC_KINDS: Record<MetricName, MetricKind> = {
   'ws.connect.duration': 'trend',
   'ws.messages.received': 'counter',
   'ws.messages.sent': 'counter',
-  'ws.errors': 'counter'
+  'ws.errors': 'counter',
+  'isolation.violations': 'counter',
+  'isolation.probes': 'counter',
+  'barrier.timeouts': 'counter'
 }
 
 /** `http.req.duration` + { name: 'get item' } -> `http.req.duration{name:get item}` */

@@ -1,13 +1,18 @@
 // Shared control block between the main thread and every cohort (SharedArrayBuffer + Atomics):
 // all users finish setup, then one store releases them together across threads.
 
-export const BARRIER_BYTES = 64
 /** users that finished setup (or failed it) */
 export const READY = 0
 /** 0 until the main thread releases the start barrier */
 export const GO = 1
 /** stop signal: see STOP_* */
 export const STOP = 2
+/** users in the load phase: the parties of every burst barrier (see isolation/burst-barrier.ts) */
+export const PARTIES = 3
+/** first of the named burst barrier slots */
+export const BURST_BASE = 8
+export const BURST_SLOTS = 64
+export const BARRIER_BYTES = Int32Array.BYTES_PER_ELEMENT * (BURST_BASE + BURST_SLOTS)
 
 export const STOP_NONE = 0
 /** stop starting iterations; in-flight ones get the graceful stop */

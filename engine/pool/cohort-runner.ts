@@ -1,12 +1,13 @@
 // Main-thread side of a run: cohorts as Piscina tasks, ticks merged as they arrive, the start
 // barrier released once every cohort is set up, and bounded shutdown on interrupt, worker
 // failure or a hard deadline. Whatever happens, run() resolves with what was measured.
-import { MessageChannel } from 'node:worker_threads'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { METRICS, type MetricsAggregator } from '../metrics/index.js'
-import { createBarrier, signal, GO, STOP, STOP_ABORT } from './barrier.js'
+import { encodeDirectory, type DirectoryEntry, type IsolationAggregator } from '../isolation/index.js'
+import { createBarrier, signal, GO, PARTIES, STOP, STOP_ABORT } from './barrier.js'
 import { ErrorGroups } from './error-groups.js'
-import type { CohortPlan, CohortResult, CohortSpec, CohortTask, ErrorGroup, WorkerMessage } from './messages.js'
+import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage, ErrorGroup, WorkerMessage } from './messages.js'
 
 export interface CohortRunnerOptions {
   runId: string
@@ -20,6 +21,10 @@ export interface CohortRunnerOptions {
   requestTimeoutMs: number
   tickMs: number
   aggregator: MetricsAggregator
+  isolation: IsolationAggregator
+  secret: string
+  scan: boolean
+  barrierTimeoutMs: number
   signal?: AbortSignal | undefined
   /** called when the start barrier opens */
   onLoadStart?: ((at: number) => void) | undefined
@@ -42,7 +47,7 @@ export interface CohortOutcome {
 const ABORT_GRACE_MS = 1500
 const DONE = 3
 
-interface CohortState { spec: CohortSpec, ready: boolean, settled: boolean }
+interface CohortState { spec: CohortSpec, ready: boolean, settled: boolean, port: MessagePort, live: number }
 
 export class CohortRunner {
   readonly #o: CohortRunnerOptions
@@ -57,6 +62,8 @@ export class CohortRunner {
     const { buffer, view } = createBarrier()
     const errors = new ErrorGroups()
     const threads = new Set<number>()
+    const directory: DirectoryEntry[] = []
+    const states: CohortState[] = []
     const failures: string[] = []
     const users = { planned: 0, completed: 0, lost: 0, interrupted: 0, setupFailed: 0 }
     let interrupted = false
@@ -100,16 +107,24 @@ export class CohortRunner {
 
     const tasks = o.cohorts.map(spec => {
       users.planned += spec.size
-      const state: CohortState = { spec, ready: false, settled: false }
       const source = `cohort-${spec.id}`
       const { port1, port2 } = new MessageChannel()
+      const state: CohortState = { spec, ready: false, settled: false, port: port1, live: 0 }
+      states.push(state)
       port1.on('message', (m: WorkerMessage) => {
         const now = performance.now()
         threads.add(m.threadId)
-        if (m.type === 'ready') { users.setupFailed += m.setupFailed; markReady(state); return }
+        if (m.type === 'ready') {
+          users.setupFailed += m.setupFailed
+          state.live = spec.size - m.setupFailed
+          for (const e of m.directory) directory.push(e)
+          markReady(state)
+          return
+        }
         agg.add(m.delta, source, now)
         agg.setGauge(METRICS.usersActive, source, m.active, now)
         for (const g of m.errors) errors.merge(g)
+        o.isolation.add(m.violations)
       })
       const task: CohortTask = {
         runId: o.runId,
@@ -122,7 +137,9 @@ export class CohortRunner {
         requestTimeoutMs: o.requestTimeoutMs,
         tickMs: o.tickMs,
         barrier: buffer,
-        port: port2
+        port: port2,
+        secret: o.secret,
+        isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs }
       }
       return (pool.run(task, { transferList: [port2] }) as Promise<CohortResult>).then((res) => {
         const now = performance.now()
@@ -130,6 +147,7 @@ export class CohortRunner {
         agg.add(res.delta, source, now)
         agg.setGauge(METRICS.usersActive, source, 0, now)
         for (const g of res.errors) errors.merge(g)
+        o.isolation.add(res.violations)
         users.completed += res.completed
         users.lost += res.lost
         users.interrupted += res.interrupted
@@ -156,6 +174,12 @@ export class CohortRunner {
     timers.push(setupDeadline)
     await allReady
     if (Atomics.load(view, STOP) !== STOP_ABORT) {
+      // who owns what, for probes across threads; then every set-up user is a burst party
+      const shared = encodeDirectory(directory)
+      for (const c of states) {
+        if (!c.settled) c.port.postMessage({ type: 'directory', buffer: shared } satisfies DirectoryMessage)
+      }
+      Atomics.store(view, PARTIES, states.reduce((n, c) => n + (c.settled ? 0 : c.live), 0))
       loadStartedAt = performance.now()
       signal(view, GO, 1)
       o.onLoadStart?.(loadStartedAt)

@@ -1,6 +1,7 @@
 // Main <-> worker message types. A cohort is one Piscina task; it talks back over its own MessagePort.
 import type { MessagePort } from 'node:worker_threads'
 import type { MetricsDelta } from '../metrics/index.js'
+import type { DirectoryEntry, ViolationDelta } from '../isolation/index.js'
 
 export interface CohortSpec {
   id: number
@@ -32,6 +33,9 @@ export interface CohortTask {
   tickMs: number
   barrier: SharedArrayBuffer
   port: MessagePort
+  /** HMAC key of this run's canaries; never leaves memory */
+  secret: string
+  isolation: { scan: boolean, barrierTimeoutMs: number }
 }
 
 export type Phase = 'setup' | 'iteration' | 'teardown'
@@ -54,6 +58,7 @@ export interface TickMessage {
   /** users of this cohort currently in the load phase */
   active: number
   errors: ErrorGroup[]
+  violations: ViolationDelta
 }
 
 export interface ReadyMessage {
@@ -62,15 +67,24 @@ export interface ReadyMessage {
   threadId: number
   /** users whose setup failed; they do not take part in the load phase */
   setupFailed: number
+  /** resources and credentials of the cohort's set-up users, for other users' probes */
+  directory: DirectoryEntry[]
 }
 
 export type WorkerMessage = TickMessage | ReadyMessage
+
+/** main -> cohort, before the start barrier opens: the run-wide directory (JSON in shared memory) */
+export interface DirectoryMessage {
+  type: 'directory'
+  buffer: SharedArrayBuffer
+}
 
 export interface CohortResult {
   cohortId: number
   threadId: number
   delta: MetricsDelta
   errors: ErrorGroup[]
+  violations: ViolationDelta
   /** users that ran their plan to the end (iterations may have failed) */
   completed: number
   /** users that could not run (setup failed) */

@@ -4,12 +4,13 @@
 import { threadId } from 'node:worker_threads'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { UserContext } from '../context/index.js'
+import { CohortIsolation, Directory } from '../isolation/index.js'
 import { TimeoutError } from '../errors.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import { importScenario, type Scenario } from '../scenario/index.js'
 import { GO, READY, STOP, STOP_ABORT, STOP_NONE, waitUntilChanged } from './barrier.js'
 import { ErrorGroups } from './error-groups.js'
-import type { CohortResult, CohortTask, ReadyMessage, TickMessage } from './messages.js'
+import type { CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
 
 const scenarios = new Map<string, Promise<Scenario<object>>>()
 
@@ -18,6 +19,22 @@ function loadOnce (url: string): Promise<Scenario<object>> {
   if (p === undefined) { p = importScenario(url); scenarios.set(url, p) }
   return p
 }
+
+/** The directory is decoded once per thread and run, whatever the number of cohorts. */
+const directories = new Map<SharedArrayBuffer, Directory>()
+
+function directoryOf (buffer: SharedArrayBuffer): Directory {
+  let d = directories.get(buffer)
+  if (d === undefined) {
+    directories.clear() // one run at a time per pool
+    d = Directory.decode(buffer)
+    directories.set(buffer, d)
+  }
+  return d
+}
+
+/** How long a cohort waits for the directory after the start barrier opened. */
+const DIRECTORY_WAIT_MS = 5000
 
 /** Runs `step`, failing with a TimeoutError after `ms` (the step itself cannot be cancelled). */
 async function withTimeout<T> (step: () => T | Promise<T>, ms: number, what: string): Promise<T> {
@@ -44,11 +61,25 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
   const barrier = new Int32Array(task.barrier)
   const recorder = new MetricsRecorder()
   const errors = new ErrorGroups()
+  const isolation = new CohortIsolation({
+    secret: task.secret,
+    runId: task.runId,
+    scan: task.isolation.scan,
+    threadId,
+    recorder,
+    control: barrier,
+    barrierTimeoutMs: task.isolation.barrierTimeoutMs
+  })
   let active = 0
   let aborted = false
+  const directoryArrived = new Promise<void>((resolve) => {
+    port.on('message', (m: DirectoryMessage) => {
+      if (m.type === 'directory') { isolation.directory = directoryOf(m.buffer); resolve() }
+    })
+  })
 
   const tick = (): void => {
-    const msg: TickMessage = { type: 'tick', cohortId: cohort.id, threadId, delta: recorder.flush(), active, errors: errors.drain() }
+    const msg: TickMessage = { type: 'tick', cohortId: cohort.id, threadId, delta: recorder.flush(), active, errors: errors.drain(), violations: isolation.drain() }
     port.postMessage(msg)
   }
   const ticker = setInterval(tick, task.tickMs)
@@ -62,7 +93,8 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
       timeoutMs: task.requestTimeoutMs,
       recorder,
       threadId,
-      cohortId: cohort.id
+      cohortId: cohort.id,
+      isolation
     }))
   }
   let onAborted!: () => void
@@ -94,11 +126,15 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
     }))
     Atomics.add(barrier, READY, cohort.size)
     Atomics.notify(barrier, READY)
-    const ready: ReadyMessage = { type: 'ready', cohortId: cohort.id, threadId, setupFailed: lost }
+    const ready: ReadyMessage = { type: 'ready', cohortId: cohort.id, threadId, setupFailed: lost, directory: live.map(u => u.directoryEntry()) }
     port.postMessage(ready)
 
     // Start barrier: all users of all cohorts start together.
     await waitUntilChanged(barrier, GO, 0)
+    if (Atomics.load(barrier, STOP) === STOP_NONE) {
+      // sent just before the release, but messages may trail the Atomics store
+      await Promise.race([directoryArrived, new Promise(resolve => setTimeout(resolve, DIRECTORY_WAIT_MS))])
+    }
 
     const start = performance.now()
     const deadline = plan.durationMs === null ? start + plan.maxDurationMs : start + Math.min(plan.durationMs, plan.maxDurationMs)
@@ -107,6 +143,7 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
 
     const runUser = async (u: UserContext<object>): Promise<void> => {
       active++
+      u.enterLoad()
       try {
         while (!aborted && Atomics.load(barrier, STOP) === STOP_NONE &&
           (plan.iterations === null || u.iterations < plan.iterations) &&
@@ -127,6 +164,7 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
         if (!aborted) completed++
       } finally {
         active--
+        u.leaveLoad()
       }
     }
     if (Atomics.load(barrier, STOP) === STOP_NONE) {
@@ -154,6 +192,7 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
   } finally {
     clearInterval(ticker)
     await Promise.allSettled(users.map(u => u.close(aborted)))
+    port.removeAllListeners('message')
     port.close()
   }
   return {
@@ -161,6 +200,7 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
     threadId,
     delta: recorder.flush(),
     errors: errors.drain(),
+    violations: isolation.drain(),
     completed,
     lost,
     interrupted: cohort.size - completed - lost

@@ -37,7 +37,7 @@ function metricValue (key: string, m: MetricSummary): string {
         : `${pct(m.rate)}  ${num(m.passes)} passed, ${num(m.fails)} failed`
     }
     case 'gauge':
-      return `${num(m.value)}  min=${num(m.min)} max=${num(m.max)}`
+      return `peak ${num(m.max)}  (min ${num(m.min)}, at the end ${num(m.value)})`
   }
 }
 
@@ -51,6 +51,18 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   for (const key of Object.keys(r.metrics)) {
     const tagged = key.includes('{')
     out.push(line(tagged ? `  ${key.slice(key.indexOf('{'))}` : key, metricValue(key, r.metrics[key]!)))
+  }
+  const iso = r.isolation
+  out.push('')
+  if (iso.violations === 0) {
+    out.push(`  isolation: no user saw another user's data or events${iso.forgedCanaries > 0 ? ` (${num(iso.forgedCanaries)} forged canaries ignored)` : ''}`)
+  } else {
+    const kinds = Object.entries(iso.byKind).map(([k, n]) => `${k} ${num(n)}`).join(', ')
+    out.push(`  isolation: ${num(iso.violations)} VIOLATIONS (${kinds})`)
+    for (const v of iso.samples.slice(0, 8)) {
+      const where = v.where.channel !== undefined ? `ws ${v.where.channel}` : `${v.where.method ?? ''} ${v.where.path ?? ''}`.trim()
+      out.push(`    ${v.kind}: ${v.user} got ${v.owner}'s data · ${where} ${v.where.part}${v.where.header !== undefined ? ` ${v.where.header}` : ''} · ${v.excerpt}`)
+    }
   }
   if (r.errors.groups.length > 0) {
     out.push('')

@@ -48,6 +48,12 @@ export interface RunOptions {
   requestTimeout?: string | number
   /** bound on the load phase of iteration-count runs (default 10m) */
   maxDuration?: string | number
+  isolation?: {
+    /** scan every response and frame for other users' canaries (default true) */
+    scan?: boolean
+    /** how long `user.barrier()` waits for missing users (default 10s) */
+    barrierTimeout?: string | number
+  }
   signal?: AbortSignal
   /** called once a second with live figures */
   onProgress?: (p: RunProgress) => void
@@ -68,6 +74,7 @@ export interface ResolvedRunOptions {
   teardownTimeoutMs: number
   requestTimeoutMs: number
   tickMs: number
+  isolation: { scan: boolean, barrierTimeoutMs: number }
   signal: AbortSignal | undefined
   onProgress: ((p: RunProgress) => void) | undefined
   cwd: string
@@ -81,6 +88,7 @@ export const DEFAULTS = {
   gracefulStop: '5s',
   requestTimeout: '10s',
   maxDuration: '10m',
+  barrierTimeout: '10s',
   tickMs: 1000
 } as const
 
@@ -88,7 +96,7 @@ export function defaultWorkers (): number {
   return Math.max(2, availableParallelism() - 1)
 }
 
-const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'signal', 'onProgress', 'cwd'])
+const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'isolation', 'signal', 'onProgress', 'cwd'])
 
 export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   const problems: string[] = []
@@ -136,6 +144,10 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
     teardownTimeoutMs: ms(input.teardownTimeout, DEFAULTS.teardownTimeout, 'teardownTimeout'),
     requestTimeoutMs: ms(input.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
     tickMs: DEFAULTS.tickMs,
+    isolation: {
+      scan: input.isolation?.scan ?? true,
+      barrierTimeoutMs: ms(input.isolation?.barrierTimeout, DEFAULTS.barrierTimeout, 'isolation.barrierTimeout')
+    },
     signal: input.signal,
     onProgress: input.onProgress,
     cwd: input.cwd ?? process.cwd()

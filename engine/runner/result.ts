@@ -1,6 +1,7 @@
 // The typed outcome of a run; report.json is this object (schemaVersion tracks its shape).
 import type { MetricSummary, SeriesPoint } from '../metrics/index.js'
 import type { ErrorGroup } from '../pool/index.js'
+import type { IsolationSummary } from '../isolation/index.js'
 import type { FixtureStats } from '../../fixtures/index.js'
 
 export const SCHEMA_VERSION = 1
@@ -25,5 +26,7 @@ export interface RunResult {
   metrics: Record<string, MetricSummary>
   timeSeries: SeriesPoint[]
   errors: { count: number, groups: ErrorGroup[] }
+  /** other users' data or events seen, probes that got through, reads that lost a write */
+  isolation: IsolationSummary
   target: { url: string, fixture?: FixtureStats & { process: string } }
 }

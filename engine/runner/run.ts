@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { CohortRunner, planCohorts } from '../pool/index.js'
+import { IsolationAggregator } from '../isolation/index.js'
 import { planConstantUsers } from '../load/index.js'
 import { writeJsonReport } from '../report/index.js'
 import { loadScenario } from '../scenario/index.js'
@@ -18,6 +19,8 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const t0 = performance.now()
     const agg = new MetricsAggregator(t0)
     const runId = randomBytes(6).toString('hex')
+    const secret = randomBytes(32).toString('hex') // canary HMAC key: never reported
+    const isolation = new IsolationAggregator()
     const cohorts = planCohorts(o.executor.users, o.workers, o.cohortSize)
     const threads = Math.min(o.workers, cohorts.length)
     const plan = planConstantUsers(o.executor)
@@ -54,6 +57,10 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         requestTimeoutMs: o.requestTimeoutMs,
         tickMs: o.tickMs,
         aggregator: agg,
+        isolation,
+        secret,
+        scan: o.isolation.scan,
+        barrierTimeoutMs: o.isolation.barrierTimeoutMs,
         signal: o.signal,
         onLoadStart: (at) => { loadStart = at }
       }).run()
@@ -74,7 +81,9 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const metrics = agg.summary(loadDurationMs / 1000)
     const errorCount = outcome.errors.reduce((n, g) => n + g.count, 0)
     const checkFails = agg.rate(METRICS.checks).fails
+    const iso = isolation.summary()
     const failures = [...outcome.failures]
+    if (iso.violations > 0) failures.push(`${iso.violations} isolation violations`)
     if (outcome.users.lost > 0) failures.push(`${outcome.users.lost} of ${outcome.users.planned} users lost`)
     if (errorCount > 0) failures.push(`${errorCount} errors`)
     if (checkFails > 0) failures.push(`${checkFails} checks failed`)
@@ -101,6 +110,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       metrics,
       timeSeries: agg.series(),
       errors: { count: errorCount, groups: outcome.errors },
+      isolation: iso,
       target: { url: target.url, ...(fixture !== undefined && { fixture }) }
     }
     if (o.out !== null) await writeJsonReport(o.out, result)

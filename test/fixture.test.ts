@@ -5,9 +5,12 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
+import type { Socket } from 'node:net'
 import { WebSocket } from 'ws'
 import {
+  EVENT_FAULTS,
   FIXTURE_BUGS,
+  ISOLATION_BUGS,
   parseFixtureArgs,
   startFixture,
   validateFixtureOptions,
@@ -319,16 +322,29 @@ test('validateFixtureOptions fills defaults and rejects bad options clearly', as
     bugs: [],
     latencyMs: 0,
     errorRate: 0,
-    eventsPerSecond: 1
+    eventsPerSecond: 1,
+    eventRate: 0,
+    topicEventsPerSecond: 1,
+    eventPayloadBytes: 0
   })
   t.deepEqual(validateFixtureOptions({ bugs: ['idor', 'idor'], mode: 'legacy' }).bugs, ['idor'])
-  t.deepEqual([...FIXTURE_BUGS], ['shared-cache', 'idor', 'ws-broadcast', 'shared-decoration', 'session-mixup'])
+  t.deepEqual(
+    [...FIXTURE_BUGS],
+    ['shared-cache', 'idor', 'ws-broadcast', 'shared-decoration', 'session-mixup',
+      'drop-events', 'dup-events', 'reorder-events', 'slow-consumer']
+  )
+  t.deepEqual([...ISOLATION_BUGS, ...EVENT_FAULTS], [...FIXTURE_BUGS])
+  t.deepEqual(validateFixtureOptions({ bugs: ['drop-events', 'slow-consumer'] }).bugs, ['drop-events', 'slow-consumer'])
   t.throws(() => validateFixtureOptions({ bugs: ['nope'] }), { message: /unknown fixture bug "nope".*known: shared-cache/ })
   t.throws(() => validateFixtureOptions({ mode: 'modern' }), { message: /"mode" must be one of legacy, context/ })
   t.throws(() => validateFixtureOptions({ latencyMs: -1 }), { message: /"latencyMs"/ })
   t.throws(() => validateFixtureOptions({ errorRate: 1.5 }), { message: /"errorRate" must be a number from 0 to 1/ })
   t.throws(() => validateFixtureOptions({ eventsPerSecond: Number.NaN }), { message: /"eventsPerSecond"/ })
   t.throws(() => validateFixtureOptions({ port: 80.5 }), { message: /"port"/ })
+  t.throws(() => validateFixtureOptions({ eventRate: -1 }), { message: /"eventRate" must be a number/ })
+  t.throws(() => validateFixtureOptions({ topicEventsPerSecond: Infinity }), { message: /"topicEventsPerSecond"/ })
+  t.throws(() => validateFixtureOptions({ eventPayloadBytes: 1.5 }), { message: /"eventPayloadBytes" must be an integer/ })
+  t.throws(() => validateFixtureOptions({ eventPayloadBytes: 2 * 1024 * 1024 }), { message: /"eventPayloadBytes"/ })
   t.throws(() => validateFixtureOptions({ host: '0.0.0.0' }), { message: /loopback/ })
   t.throws(() => validateFixtureOptions({ latency: 5 }), { message: /unknown fixture option "latency"/ })
   await t.throwsAsync(startFixture({ host: '0.0.0.0' }), { message: /loopback/ })
@@ -339,21 +355,27 @@ test('parseFixtureArgs reads the child command line', (t) => {
   t.deepEqual(
     parseFixtureArgs([
       '--port', '0', '--host', '127.0.0.1', '--mode', 'legacy', '--bug', 'idor', '--bug', 'ws-broadcast,shared-cache',
-      '--latency-ms', '5', '--error-rate', '0.25', '--events-per-second', '3', '--inspect'
+      '--latency-ms', '5', '--error-rate', '0.25', '--events-per-second', '3', '--event-rate', '2000',
+      '--topic-events-per-second', '0', '--event-payload-bytes', '1024', '--bug', 'reorder-events', '--inspect'
     ]),
     {
       port: 0,
       host: '127.0.0.1',
       mode: 'legacy',
-      bugs: ['idor', 'ws-broadcast', 'shared-cache'],
+      bugs: ['idor', 'ws-broadcast', 'shared-cache', 'reorder-events'],
       latencyMs: 5,
       errorRate: 0.25,
       eventsPerSecond: 3,
+      eventRate: 2000,
+      topicEventsPerSecond: 0,
+      eventPayloadBytes: 1024,
       inspect: true
     }
   )
   t.throws(() => parseFixtureArgs(['--bug', 'nope']), { message: /nope/ })
   t.throws(() => parseFixtureArgs(['--port', 'abc']), { message: /--port expects a number/ })
+  t.throws(() => parseFixtureArgs(['--event-rate', 'fast']), { message: /--event-rate expects a number/ })
+  t.throws(() => parseFixtureArgs(['--event-payload-bytes', '0.5']), { message: /"eventPayloadBytes" must be an integer/ })
   t.throws(() => parseFixtureArgs(['--what']))
   t.throws(() => parseFixtureArgs(['stray']))
 })
@@ -503,7 +525,7 @@ async function drive(h: Awaited<ReturnType<typeof fixture>>, users = 200, socket
 
 const leakCases: Array<{ bug: string; options: FixtureOptions }> = [
   { bug: 'legacy-mode', options: { mode: 'legacy' } },
-  ...FIXTURE_BUGS.map((bug) => ({ bug, options: { bugs: [bug] } })),
+  ...ISOLATION_BUGS.map((bug) => ({ bug, options: { bugs: [bug] } })),
 ]
 
 for (const { bug, options } of leakCases) {
@@ -535,4 +557,318 @@ test('clean fixture (context mode, no bugs) never serves one user\'s data to ano
   t.deepEqual(stats.crossUser, { total: 0, byBug: {}, entries: [] })
   t.is(stats.users, 300)
   t.is(stats.peakOpenWebSockets, 300)
+})
+
+// ---------------------------------------------------------------- event streams: end, faults, topics, total rate
+
+interface SeqRange {
+  first: number
+  last: number
+}
+
+interface EndReply {
+  type: 'end'
+  streams: Record<string, SeqRange>
+}
+
+/** One user's open /events socket and every frame it has received. */
+interface Client {
+  ws: WebSocket
+  got: any[] // eslint-disable-line @typescript-eslint/no-explicit-any
+  id: string
+  name: string
+}
+
+async function openClients(h: Awaited<ReturnType<typeof fixture>>, n: number): Promise<Client[]> {
+  const run = Math.random().toString(36).slice(2, 6)
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const name = `s${i}-${run}`
+      const { token, id } = await h.login(name, marker(name))
+      const ws = await h.socket(token)
+      return { ws, got: messages(ws), id, name }
+    })
+  )
+}
+
+/** Sends `end` on every socket and waits for every reply. */
+async function endAll(clients: Client[]): Promise<EndReply[]> {
+  for (const c of clients) c.ws.send(JSON.stringify({ type: 'end' }))
+  await until(() => clients.every((c) => c.got.some((m) => m.type === 'end')), 10_000)
+  return clients.map((c) => c.got.find((m) => m.type === 'end') as EndReply)
+}
+
+/** After `end`, nothing but replies to the client's own messages: no event of any stream. */
+async function assertQuietAfterEnd(t: ExecutionContext, clients: Client[]): Promise<void> {
+  await delay(200)
+  for (const c of clients) {
+    const at = c.got.findIndex((m) => m.type === 'end')
+    t.deepEqual(c.got.slice(at + 1).filter((m) => m.type === 'event'), [], `${c.name} got events after end`)
+  }
+}
+
+/** What a client can tell about one stream from the frames it received and the end reply's range. */
+interface ClientView {
+  frames: number
+  /** Seqs in first..last never received. */
+  missing: number[]
+  /** Seqs received again (one entry per extra copy). */
+  duplicates: number[]
+  /** Seqs first received after a higher one. */
+  late: number[]
+  /** Seqs received outside first..last. */
+  outside: number[]
+  /** The highest seq received. */
+  max: number
+}
+
+function clientView(got: any[], streamId: string, range: SeqRange): ClientView { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const seen = new Set<number>()
+  const v: ClientView = { frames: 0, missing: [], duplicates: [], late: [], outside: [], max: 0 }
+  for (const m of got) {
+    if (m.type !== 'event' || m.stream !== streamId) continue
+    v.frames++
+    if (m.seq < range.first || m.seq > range.last) v.outside.push(m.seq)
+    if (seen.has(m.seq)) {
+      v.duplicates.push(m.seq)
+      continue
+    }
+    if (m.seq < v.max) v.late.push(m.seq)
+    seen.add(m.seq)
+    v.max = Math.max(v.max, m.seq)
+  }
+  for (let s = range.first; s <= range.last; s++) if (!seen.has(s)) v.missing.push(s)
+  return v
+}
+
+const multiplesUpTo = (every: number, last: number) => Array.from({ length: Math.floor(last / every) }, (_, i) => (i + 1) * every)
+
+const eventFrames = (c: Client) => c.got.filter((m) => m.type === 'event')
+
+test('clean streams: after end each client got exactly 1..last in order, and no fault is counted', async (t) => {
+  const h = await fixture(t, { eventsPerSecond: 200 })
+  const clients = await openClients(h, 3)
+  await delay(1000)
+  const replies = await endAll(clients)
+  await assertQuietAfterEnd(t, clients)
+  let assigned = 0
+  for (const [i, c] of clients.entries()) {
+    const reply = replies[i]!
+    t.deepEqual(Object.keys(reply), ['type', 'streams'])
+    t.deepEqual(Object.keys(reply.streams), [c.id])
+    const { first, last } = reply.streams[c.id]!
+    t.is(first, 1)
+    t.true(last >= 50, `last ${last} after ~1 s at 200/s`)
+    const events = eventFrames(c)
+    t.deepEqual(events.map((e) => e.seq), Array.from({ length: last }, (_, k) => k + 1))
+    for (const e of events) t.like(e, { type: 'event', stream: c.id, owner: c.name, data: { note: marker(c.name) } })
+    assigned += last
+  }
+  const s = h.f.stats()
+  t.deepEqual(s.events, { sent: assigned, assigned, topicSent: 0, dropped: 0, duplicated: 0, reordered: 0, shed: 0 })
+  t.is(s.eventsSent, s.events.sent)
+})
+
+test('end with no events replies with no streams; echo still works after end; end again gives the same reply', async (t) => {
+  const h = await fixture(t, { eventsPerSecond: 0, topicEventsPerSecond: 50 })
+  const [c] = await openClients(h, 1)
+  const [reply] = await endAll([c!])
+  t.deepEqual(reply, { type: 'end', streams: {} })
+  c!.ws.send(JSON.stringify({ type: 'subscribe', topic: 'late' })) // ignored after end
+  c!.ws.send(JSON.stringify({ type: 'echo', id: 1 }))
+  await until(() => c!.got.some((m) => m.type === 'echo'))
+  t.deepEqual(c!.got.find((m) => m.type === 'echo'), { type: 'echo', user: c!.name, id: 1 })
+  c!.ws.send(JSON.stringify({ type: 'end' }))
+  await until(() => c!.got.filter((m) => m.type === 'end').length === 2)
+  t.deepEqual(c!.got.filter((m) => m.type === 'end')[1], { type: 'end', streams: {} })
+  await assertQuietAfterEnd(t, [c!])
+  t.is(h.f.stats().events.sent, 0)
+})
+
+/** Each fault: which seqs of 1..last a client must see missing, duplicated and late. */
+const faultCases: Array<{
+  bug: 'drop-events' | 'dup-events' | 'reorder-events'
+  counter: 'dropped' | 'duplicated' | 'reordered'
+  expect: (last: number) => { missing: number[]; duplicates: number[]; late: number[] }
+}> = [
+  { bug: 'drop-events', counter: 'dropped', expect: (last) => ({ missing: multiplesUpTo(7, last), duplicates: [], late: [] }) },
+  { bug: 'dup-events', counter: 'duplicated', expect: (last) => ({ missing: [], duplicates: multiplesUpTo(5, last), late: [] }) },
+  {
+    bug: 'reorder-events',
+    counter: 'reordered',
+    // A held event still held at `end` is flushed in order: not late.
+    expect: (last) => ({ missing: [], duplicates: [], late: multiplesUpTo(6, last).filter((s) => s < last) })
+  }
+]
+
+for (const { bug, counter, expect } of faultCases) {
+  test(`${bug}: what the clients see equals the fixture's exact counts`, async (t) => {
+    const h = await fixture(t, { bugs: [bug], eventsPerSecond: 200 })
+    const clients = await openClients(h, 3)
+    await delay(1000)
+    const replies = await endAll(clients)
+    await assertQuietAfterEnd(t, clients)
+    const total = { frames: 0, assigned: 0, missing: 0, duplicates: 0, late: 0 }
+    for (const [i, c] of clients.entries()) {
+      const reply = replies[i]!
+      t.deepEqual(Object.keys(reply.streams), [c.id])
+      const range = reply.streams[c.id]!
+      t.is(range.first, 1)
+      t.true(range.last >= 50, `last ${range.last}`)
+      const view = clientView(c.got, c.id, range)
+      const want = expect(range.last)
+      t.deepEqual(view.missing, want.missing, `${c.name} missing`)
+      t.deepEqual(view.duplicates, want.duplicates, `${c.name} duplicates`)
+      t.deepEqual(view.late, want.late, `${c.name} late`)
+      t.deepEqual(view.outside, [])
+      // The last assigned seq was received, unless it was the one dropped.
+      t.is(view.max, bug === 'drop-events' && range.last % 7 === 0 ? range.last - 1 : range.last)
+      const seqs = eventFrames(c).map((e) => e.seq as number)
+      for (const s of view.duplicates) t.is(seqs[seqs.indexOf(s) + 1], s, `copies of ${s} arrive back to back`)
+      for (const s of view.late) t.is(seqs[seqs.indexOf(s) - 1], s + 1, `${s} arrives right after ${s + 1}`)
+      total.frames += view.frames
+      total.assigned += range.last
+      total.missing += view.missing.length
+      total.duplicates += view.duplicates.length
+      total.late += view.late.length
+    }
+    const events = h.f.stats().events
+    t.true(events[counter] > 0, `${counter} counted`)
+    t.deepEqual(events, {
+      sent: total.frames,
+      assigned: total.assigned,
+      topicSent: 0,
+      dropped: total.missing,
+      duplicated: total.duplicates,
+      reordered: total.late,
+      shed: 0
+    })
+  })
+}
+
+test('slow-consumer: events due for a socket over 64 KiB buffered are shed, and counted exactly', async (t) => {
+  const h = await fixture(t, { bugs: ['slow-consumer'], eventsPerSecond: 200, eventPayloadBytes: 64 * 1024 })
+  const [slow, reader] = await openClients(h, 2)
+  // Stop reading: the kernel buffers fill, then the server's own buffer passes 64 KiB.
+  const raw = (slow!.ws as unknown as { _socket: Socket })._socket
+  raw.pause()
+  await until(() => h.f.stats().events.shed >= 10, 8000)
+  raw.resume()
+  await delay(200)
+  const replies = await endAll([slow!, reader!])
+  await assertQuietAfterEnd(t, [slow!, reader!])
+  const total = { frames: 0, assigned: 0, missing: 0 }
+  const views = [slow!, reader!].map((c, i) => {
+    const range = replies[i]!.streams[c.id]!
+    t.is(range.first, 1)
+    const view = clientView(c.got, c.id, range)
+    t.deepEqual([view.duplicates, view.late, view.outside], [[], [], []])
+    total.frames += view.frames
+    total.assigned += range.last
+    total.missing += view.missing.length
+    return view
+  })
+  t.true(views[0]!.missing.length > 0, 'the paused socket missed events')
+  t.is(eventFrames(slow!)[0].data.pad.length, 64 * 1024)
+  const events = h.f.stats().events
+  t.deepEqual(events, {
+    sent: total.frames,
+    assigned: total.assigned,
+    topicSent: 0,
+    dropped: 0,
+    duplicated: 0,
+    reordered: 0,
+    shed: total.missing
+  })
+})
+
+test('topics: subscribers share one seq counter, others get nothing, end lists the topic stream', async (t) => {
+  const h = await fixture(t, { eventsPerSecond: 20, topicEventsPerSecond: 20 })
+  const [a, b, c, d, e] = (await openClients(h, 5)) as [Client, Client, Client, Client, Client]
+  const send = (x: Client, m: unknown) => x.ws.send(JSON.stringify(m))
+  const topicFrames = (x: Client) => x.got.filter((m) => m.type === 'event' && m.stream === 'topic:news')
+  send(a, { type: 'subscribe', topic: 'news' })
+  send(b, { type: 'subscribe', topic: 'news' })
+  send(b, { type: 'subscribe', topic: 'news' }) // once is enough
+  send(e, { type: 'subscribe', topic: 'news' })
+  for (const topic of ['NEWS', 'x'.repeat(65), '', 'a b', 7]) send(d, { type: 'subscribe', topic }) // ignored
+  send(d, { type: 'unsubscribe', topic: 'news' }) // not subscribed: ignored
+  await until(() => topicFrames(e).length >= 3)
+  send(e, { type: 'unsubscribe', topic: 'news' })
+  await delay(300)
+  send(c, { type: 'subscribe', topic: 'news' }) // late: starts at the current seq
+  await until(() => topicFrames(c).length >= 10)
+  const replies = await endAll([a, b, c, d, e])
+  await assertQuietAfterEnd(t, [a, b, c, d, e])
+
+  const ranges = new Map<Client, SeqRange>()
+  for (const [i, x] of [a, b, c, d, e].entries()) {
+    const reply = replies[i]!
+    const own = clientView(x.got, x.id, reply.streams[x.id]!)
+    t.deepEqual([own.missing, own.duplicates, own.late, own.outside], [[], [], [], []], `${x.name} own stream`)
+    if (x === d) {
+      t.deepEqual(Object.keys(reply.streams), [d.id])
+      t.deepEqual(topicFrames(d), [])
+      continue
+    }
+    t.deepEqual(Object.keys(reply.streams), [x.id, 'topic:news'])
+    const range = reply.streams['topic:news']!
+    const seqs = topicFrames(x).map((m) => m.seq as number)
+    t.deepEqual(seqs, Array.from({ length: range.last - range.first + 1 }, (_, k) => range.first + k), `${x.name} topic seqs`)
+    ranges.set(x, range)
+    for (const m of topicFrames(x)) {
+      t.deepEqual(Object.keys(m).sort(), ['data', 'seq', 'stream', 't', 'topic', 'type'])
+      t.like(m, { type: 'event', stream: 'topic:news', topic: 'news', data: { topic: 'news' } })
+    }
+  }
+  t.is(ranges.get(a)!.first, 1, 'the first subscriber gets the first event')
+  t.true(ranges.get(c)!.first > ranges.get(e)!.last, 'the late subscriber starts at the current seq')
+  t.true(ranges.get(e)!.last < ranges.get(a)!.last, 'an unsubscribed socket gets no more')
+  // Where they overlap, subscribers got the very same events: same seqs, same send times.
+  const lo = Math.max(ranges.get(a)!.first, ranges.get(b)!.first, ranges.get(c)!.first)
+  const hi = Math.min(ranges.get(a)!.last, ranges.get(b)!.last, ranges.get(c)!.last)
+  t.true(hi - lo >= 5, `overlap ${lo}..${hi}`)
+  const timesOf = (x: Client) =>
+    topicFrames(x).filter((m) => m.seq >= lo && m.seq <= hi).map((m) => `${m.seq}@${m.t}`)
+  t.deepEqual(timesOf(b), timesOf(a))
+  t.deepEqual(timesOf(c), timesOf(a))
+
+  const all = [a, b, c, d, e]
+  const topicSent = all.reduce((n, x) => n + topicFrames(x).length, 0)
+  const sent = all.reduce((n, x) => n + eventFrames(x).length, 0)
+  const events = h.f.stats().events
+  t.like(events, { sent, topicSent, dropped: 0, duplicated: 0, reordered: 0, shed: 0 })
+  t.is(events.assigned, all.reduce((n, x, i) => n + replies[i]!.streams[x.id]!.last, 0))
+})
+
+test('eventRate spreads a total rate over the open sockets, recomputed as they come and go', async (t) => {
+  const h = await fixture(t, { eventRate: 2000, eventsPerSecond: 1 })
+  const { token } = await h.login('rate')
+  const sockets = await Promise.all(Array.from({ length: 100 }, () => h.socket(token)))
+  const counts = sockets.map(() => 0)
+  sockets.forEach((ws, i) =>
+    ws.on('message', (data) => {
+      if (JSON.parse(data.toString()).type === 'event') counts[i]!++
+    })
+  )
+  const window = async (from: number, to: number) => {
+    const before = counts.slice(from, to)
+    const start = performance.now()
+    await delay(1000)
+    const seconds = (performance.now() - start) / 1000
+    return counts.slice(from, to).map((n, i) => (n - before[i]!) / seconds)
+  }
+  await delay(200)
+  const all = await window(0, 100)
+  const total = all.reduce((a, b) => a + b, 0)
+  t.true(total >= 1000 && total <= 3000, `${total} events/s over 100 sockets`)
+  t.true(all.every((r) => r >= 5 && r <= 60), `per-socket rates ${Math.min(...all)}..${Math.max(...all)}`)
+
+  // Half the sockets end: the other half now share the whole rate.
+  for (const ws of sockets.slice(50)) ws.send(JSON.stringify({ type: 'end' }))
+  await delay(200)
+  const half = await window(0, 50)
+  const halfTotal = half.reduce((a, b) => a + b, 0)
+  t.true(halfTotal >= 1000 && halfTotal <= 3000, `${halfTotal} events/s over 50 sockets`)
+  t.true(halfTotal / 50 > (total / 100) * 1.4, `per socket ${halfTotal / 50}/s after, ${total / 100}/s before`)
 })

@@ -2,7 +2,7 @@
 // its URLs (and the inspector's, bound to 127.0.0.1 only), then serves until SIGINT/SIGTERM.
 import type { Command } from 'commander'
 import { ConfigError, PortInUseError } from '../errors.js'
-import { serveFixture, validateFixtureOptions, type FixtureBug, type FixtureMode, type FixtureOptions } from '../../fixtures/index.js'
+import { FIXTURE_BUGS, serveFixture, validateFixtureOptions, type FixtureBug, type FixtureMode, type FixtureOptions } from '../../fixtures/index.js'
 import { collect, decimal, wholeNumber } from './parse.js'
 
 interface FixtureFlags {
@@ -13,6 +13,7 @@ interface FixtureFlags {
   latencyMs?: string
   errorRate?: string
   eventsPerSecond?: string
+  eventRate?: string
   inspect?: boolean
 }
 
@@ -22,10 +23,11 @@ export function registerFixtureCommand (program: Command): void {
     .option('-p, --port <port>', 'port to listen on (0: a free port)', '0')
     .option('--host <host>', 'loopback address to bind', '127.0.0.1')
     .option('--mode <mode>', 'request handling: context (AsyncLocalStorage) or legacy (module-level state)')
-    .option('--bug <name>', 'plant a bug (repeatable): shared-cache, idor, ws-broadcast, shared-decoration, session-mixup', collect)
+    .option('--bug <name>', `plant a bug (repeatable): ${FIXTURE_BUGS.join(', ')}`, collect)
     .option('--latency-ms <ms>', 'fixed delay before every response')
     .option('--error-rate <fraction>', 'share of requests answered 500')
     .option('--events-per-second <n>', 'events per second on each /events WebSocket')
+    .option('--event-rate <n>', 'events per second over all /events WebSockets (overrides --events-per-second)')
     .option('--inspect', 'listen for the inspector on 127.0.0.1 (random port) and print its URL')
     .action(async (flags: FixtureFlags) => {
       const problems: string[] = []
@@ -41,6 +43,8 @@ export function registerFixtureCommand (program: Command): void {
       if (errorRate !== undefined) options.errorRate = errorRate
       const eps = decimal('--events-per-second', flags.eventsPerSecond, problems)
       if (eps !== undefined) options.eventsPerSecond = eps
+      const rate = decimal('--event-rate', flags.eventRate, problems)
+      if (rate !== undefined) options.eventRate = rate
       if (problems.length === 0) {
         try {
           validateFixtureOptions(options)

@@ -24,6 +24,7 @@ interface RunFlags {
   fixtureLatencyMs?: string
   fixtureErrorRate?: string
   fixtureEventsPerSecond?: string
+  fixtureEventRate?: string
   fixtureProcess?: string
 }
 
@@ -46,6 +47,7 @@ export function registerRunCommand (program: Command): void {
     .option('--fixture-latency-ms <ms>', 'embedded fixture: fixed delay per response')
     .option('--fixture-error-rate <fraction>', 'embedded fixture: share of requests answered 500')
     .option('--fixture-events-per-second <n>', 'embedded fixture: events per second per WebSocket')
+    .option('--fixture-event-rate <n>', 'embedded fixture: events per second over all WebSockets (overrides the per-socket rate)')
     .option('--fixture-process <where>', 'embedded fixture: in-process or child', 'in-process')
     .action(async (scenario: string | undefined, flags: RunFlags) => {
       process.exitCode = await runCommand(scenario, flags)
@@ -67,7 +69,7 @@ function toRunOptions (scenario: string | undefined, f: RunFlags): RunOptions {
   if (workers !== undefined) o.workers = workers
   if (f.requestTimeout !== undefined) o.requestTimeout = f.requestTimeout
   if (f.setupTimeout !== undefined) o.setupTimeout = f.setupTimeout
-  const fixtureFlags = [f.fixtureMode, f.fixtureBug, f.fixtureLatencyMs, f.fixtureErrorRate, f.fixtureEventsPerSecond].some(v => v !== undefined)
+  const fixtureFlags = [f.fixtureMode, f.fixtureBug, f.fixtureLatencyMs, f.fixtureErrorRate, f.fixtureEventsPerSecond, f.fixtureEventRate].some(v => v !== undefined)
   if (f.target === undefined) {
     const fixture: NonNullable<RunOptions['fixture']> = { process: f.fixtureProcess as FixtureProcess }
     if (f.fixtureMode !== undefined) fixture.mode = f.fixtureMode as FixtureMode
@@ -78,6 +80,8 @@ function toRunOptions (scenario: string | undefined, f: RunFlags): RunOptions {
     if (errorRate !== undefined) fixture.errorRate = errorRate
     const eps = decimal('--fixture-events-per-second', f.fixtureEventsPerSecond, problems)
     if (eps !== undefined) fixture.eventsPerSecond = eps
+    const rate = decimal('--fixture-event-rate', f.fixtureEventRate, problems)
+    if (rate !== undefined) fixture.eventRate = rate
     o.fixture = fixture
   } else if (fixtureFlags) {
     problems.push('--fixture-* flags configure the embedded fixture and cannot be combined with --target')

@@ -26,6 +26,8 @@ export interface WsOptions {
   inbox?: number
   /** the channel legitimately carries other users' data: do not scan its frames for their canaries */
   shared?: boolean
+  /** account event frames (stream, seq, t): latency, lost, duplicated, reordered; default true */
+  events?: boolean
 }
 
 export class UserContext<S extends object = Record<string, unknown>> {
@@ -136,6 +138,7 @@ export class UserContext<S extends object = Record<string, unknown>> {
       timeoutMs: options.timeout ?? this.#opts.timeoutMs,
       inboxLimit: options.inbox ?? 1000,
       recorder: this.#opts.recorder,
+      events: options.events ?? true,
       ...(options.shared !== true && { onFrame: (m) => iso.inspectFrame(this, channel, m.data) })
     })
     this.#sockets.add(socket)
@@ -152,6 +155,11 @@ export class UserContext<S extends object = Record<string, unknown>> {
 
   sleep (ms: number): Promise<void> {
     return new Promise(resolve => setTimeout(resolve, ms))
+  }
+
+  /** @internal end every open socket's event streams and reconcile them (bounded by `timeoutMs`) */
+  async endEventStreams (timeoutMs: number): Promise<void> {
+    await Promise.all([...this.#sockets].map(s => s.end(timeoutMs)))
   }
 
   /** Closes this user's sockets and connection; `force` aborts whatever is in flight. */

@@ -1,7 +1,8 @@
 // A user's WebSocket: JSON send, awaitable next()/waitFor() with timeouts, bounded inbox.
 import WebSocket from 'ws'
 import { TimeoutError, WebSocketError } from '../errors.js'
-import { METRICS, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
+import { EventTracker, monotonicMicros, type StreamRange, type StreamTotals } from './event-tracker.js'
 
 export class WsMessage {
   readonly data: Buffer
@@ -34,7 +35,11 @@ export interface UserSocketOptions {
   recorder: MetricsRecorder
   /** Called with every frame as it arrives (isolation scanning hooks in here). */
   onFrame?: (msg: WsMessage) => void
+  /** account event frames (stream/seq/t) per stream; default true */
+  events?: boolean
 }
+
+interface EventFrame { type?: unknown, stream?: unknown, seq?: unknown, t?: unknown, streams?: unknown }
 
 interface Waiter {
   match: (m: WsMessage) => boolean
@@ -51,16 +56,23 @@ export class UserSocket {
   closeCode: number | undefined
   readonly #ws: WebSocket
   readonly #opts: UserSocketOptions
-  readonly #inbox: WsMessage[] = []
+  // a deque: #inbox[#head..] are queued; shifting is O(1), compaction amortized
+  #inbox: WsMessage[] = []
+  #head = 0
   readonly #waiters = new Set<Waiter>()
   #closed: Promise<void>
+  readonly #tracker: EventTracker | undefined
+  #onEnd: ((ranges: Record<string, StreamRange>) => void) | undefined
 
   private constructor (ws: WebSocket, url: string, opts: UserSocketOptions) {
     this.#ws = ws
     this.url = url
     this.#opts = opts
+    this.#tracker = opts.events === false ? undefined : new EventTracker(opts.recorder)
     this.#closed = new Promise(resolve => ws.once('close', (code) => {
       this.closeCode = code
+      opts.recorder.count(METRICS.wsCloses)
+      opts.recorder.count(taggedKey(METRICS.wsCloses, 'code', String(code)))
       this.#failWaiters(new WebSocketError(`socket ${url} closed (${code})`))
       resolve()
     }))
@@ -107,8 +119,13 @@ export class UserSocket {
 
   /** The first queued or future message that `match` accepts; earlier non-matching ones stay queued. */
   waitFor (match: (m: WsMessage) => boolean, timeoutMs = this.#opts.timeoutMs): Promise<WsMessage> {
-    const i = this.#inbox.findIndex(match)
-    if (i !== -1) return Promise.resolve(this.#inbox.splice(i, 1)[0]!)
+    for (let i = this.#head; i < this.#inbox.length; i++) {
+      const m = this.#inbox[i]!
+      if (!match(m)) continue
+      if (i === this.#head) this.#head++
+      else this.#inbox.splice(i, 1)
+      return Promise.resolve(m)
+    }
     if (this.#ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new WebSocketError(`socket ${this.url} is closed`))
     }
@@ -128,7 +145,35 @@ export class UserSocket {
 
   /** Takes every queued message without waiting. */
   drain (): WsMessage[] {
-    return this.#inbox.splice(0, this.#inbox.length)
+    const out = this.#inbox.slice(this.#head)
+    this.#inbox = []
+    this.#head = 0
+    return out
+  }
+
+  /** Messages waiting in the inbox. */
+  get queued (): number {
+    return this.#inbox.length - this.#head
+  }
+
+  /**
+   * Ends the event streams: sends `{ type: 'end' }`, waits (bounded) for the server's
+   * `{ type: 'end', streams }` and reconciles what it says it assigned with what arrived.
+   * Without an answer, loss counts only the gaps seen and the streams are "unreconciled".
+   */
+  async end (timeoutMs = this.#opts.timeoutMs): Promise<StreamTotals> {
+    const tracker = this.#tracker
+    if (tracker === undefined) return { sent: 0, lost: 0, unreconciled: 0 }
+    if (this.#ws.readyState !== WebSocket.OPEN) return tracker.reconcile(undefined)
+    let timer: NodeJS.Timeout | undefined
+    const ranges = await new Promise<Record<string, StreamRange> | undefined>((resolve) => {
+      this.#onEnd = resolve
+      timer = setTimeout(() => resolve(undefined), timeoutMs)
+      this.#ws.send('{"type":"end"}')
+    })
+    clearTimeout(timer)
+    this.#onEnd = undefined
+    return tracker.reconcile(ranges)
   }
 
   /** Closes the socket (1000), waiting a bounded time for the close handshake. */
@@ -140,6 +185,15 @@ export class UserSocket {
     clearTimeout(timer)
   }
 
+  /** Stops reading from the socket (a slow consumer: the server sees backpressure). */
+  pause (): void {
+    this.#ws.pause()
+  }
+
+  resume (): void {
+    this.#ws.resume()
+  }
+
   terminate (): void {
     this.#ws.terminate()
   }
@@ -149,6 +203,7 @@ export class UserSocket {
     this.#opts.recorder.count(METRICS.wsMessagesReceived)
     const msg = new WsMessage(data, isBinary, performance.now())
     this.#opts.onFrame?.(msg)
+    if (this.#tracker !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)) return
     for (const w of this.#waiters) {
       if (w.match(msg)) {
         clearTimeout(w.timer)
@@ -157,11 +212,34 @@ export class UserSocket {
         return
       }
     }
-    if (this.#inbox.length >= this.#opts.inboxLimit) {
-      this.#inbox.shift()
+    if (this.#opts.inboxLimit <= 0) return
+    if (this.queued >= this.#opts.inboxLimit) {
+      this.#head++
       this.dropped++
     }
+    if (this.#head > 1024 && this.#head * 2 > this.#inbox.length) {
+      this.#inbox = this.#inbox.slice(this.#head)
+      this.#head = 0
+    }
     this.#inbox.push(msg)
+  }
+
+  /** Accounts an event frame; true when the frame was the end-of-stream answer (consumed here). */
+  #track (msg: WsMessage): boolean {
+    let f: EventFrame
+    try {
+      f = msg.json<EventFrame>() // parsed once, cached for the scenario
+    } catch {
+      return false
+    }
+    if (typeof f !== 'object' || f === null) return false
+    if (typeof f.seq === 'number' && (typeof f.stream === 'string' || typeof f.stream === 'number')) {
+      this.#tracker!.onEvent(f.stream, f.seq, f.t as number, monotonicMicros())
+    } else if (f.type === 'end' && typeof f.streams === 'object' && f.streams !== null && this.#onEnd !== undefined) {
+      this.#onEnd(f.streams as Record<string, StreamRange>)
+      return true
+    }
+    return false
   }
 
   #failWaiters (err: Error): void {

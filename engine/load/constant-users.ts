@@ -10,6 +10,8 @@ export interface ConstantUsersConfig {
   gracefulStopMs: number
   /** bound on the load phase when only iterations are given */
   maxDurationMs: number
+  /** event stream drain after the load phase */
+  drainMs: number
 }
 
 export const MAX_USERS = 100_000
@@ -29,6 +31,7 @@ export function planConstantUsers (c: ConstantUsersConfig): CohortPlan {
     durationMs: c.durationMs,
     iterations: c.iterations,
     gracefulStopMs: c.gracefulStopMs,
+    drainMs: c.drainMs,
     maxDurationMs: c.durationMs === null ? c.maxDurationMs : Math.min(c.durationMs, c.maxDurationMs)
   }
 }

@@ -183,8 +183,8 @@ export class CohortRunner {
       loadStartedAt = performance.now()
       signal(view, GO, 1)
       o.onLoadStart?.(loadStartedAt)
-      // Hard deadline: nothing outlives plan + graceful stop + teardown (+ slack).
-      const hard = o.plan.maxDurationMs + o.plan.gracefulStopMs + o.teardownTimeoutMs + 10_000
+      // Hard deadline: nothing outlives plan + graceful stop + drain + teardown (+ slack).
+      const hard = o.plan.maxDurationMs + o.plan.gracefulStopMs + o.plan.drainMs + o.teardownTimeoutMs + 10_000
       timers.push(setTimeout(() => {
         failures.push(`hard deadline of ${hard} ms reached: remaining users aborted`)
         abort()

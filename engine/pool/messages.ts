@@ -19,6 +19,8 @@ export interface CohortPlan {
   gracefulStopMs: number
   /** upper bound of the load phase whatever the plan (guards iteration-count runs) */
   maxDurationMs: number
+  /** after the load phase, how long sockets get to end and reconcile their event streams */
+  drainMs: number
 }
 
 export interface CohortTask {

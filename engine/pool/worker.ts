@@ -179,6 +179,12 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
     }
     clearTimeout(cutoff)
 
+    if (!aborted) {
+      // Event streams end after the load phase: each socket asks the server to stop, then
+      // reconciles what the server says it assigned with what arrived (bounded by the drain).
+      await Promise.all(live.map(u => u.endEventStreams(plan.drainMs)))
+    }
+
     if (!aborted && scenario.teardown !== undefined) {
       await Promise.all(live.map(async (u) => {
         try {

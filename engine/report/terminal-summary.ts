@@ -52,6 +52,14 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     const tagged = key.includes('{')
     out.push(line(tagged ? `  ${key.slice(key.indexOf('{'))}` : key, metricValue(key, r.metrics[key]!)))
   }
+  const ev = r.events
+  if (ev.received > 0 || ev.sent > 0) {
+    const lat = r.metrics['ws.event.latency']
+    const latency = lat?.type === 'trend' ? ` · latency med ${ms(lat.med)} p(95) ${ms(lat.p95)} p(99) ${ms(lat.p99)}` : ''
+    const rate = r.loadDurationMs > 0 ? ` (${num(Math.round(ev.received / (r.loadDurationMs / 1000)))}/s)` : ''
+    out.push('')
+    out.push(`  events: received ${num(ev.received)}${rate} of ${num(ev.sent)} sent · lost ${num(ev.lost)} · duplicated ${num(ev.duplicated)} · reordered ${num(ev.reordered)}${ev.unreconciled > 0 ? ` · ${num(ev.unreconciled)} streams unreconciled` : ''}${latency}`)
+  }
   const iso = r.isolation
   out.push('')
   if (iso.violations === 0) {

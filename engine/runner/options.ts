@@ -48,6 +48,8 @@ export interface RunOptions {
   requestTimeout?: string | number
   /** bound on the load phase of iteration-count runs (default 10m) */
   maxDuration?: string | number
+  /** after the load phase, how long WebSockets get to end and reconcile their event streams (default 2s) */
+  drainTimeout?: string | number
   isolation?: {
     /** scan every response and frame for other users' canaries (default true) */
     scan?: boolean
@@ -89,6 +91,7 @@ export const DEFAULTS = {
   requestTimeout: '10s',
   maxDuration: '10m',
   barrierTimeout: '10s',
+  drainTimeout: '2s',
   tickMs: 1000
 } as const
 
@@ -96,7 +99,7 @@ export function defaultWorkers (): number {
   return Math.max(2, availableParallelism() - 1)
 }
 
-const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'isolation', 'signal', 'onProgress', 'cwd'])
+const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'drainTimeout', 'isolation', 'signal', 'onProgress', 'cwd'])
 
 export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   const problems: string[] = []
@@ -128,7 +131,8 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
     durationMs,
     iterations: input.iterations ?? null,
     gracefulStopMs: ms(input.gracefulStop, DEFAULTS.gracefulStop, 'gracefulStop'),
-    maxDurationMs: ms(input.maxDuration, DEFAULTS.maxDuration, 'maxDuration')
+    maxDurationMs: ms(input.maxDuration, DEFAULTS.maxDuration, 'maxDuration'),
+    drainMs: ms(input.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout')
   }
   problems.push(...validateConstantUsers(executor))
   const resolved: ResolvedRunOptions = {

@@ -26,6 +26,11 @@ export interface RunResult {
   metrics: Record<string, MetricSummary>
   timeSeries: SeriesPoint[]
   errors: { count: number, groups: ErrorGroup[] }
+  /**
+   * WebSocket event streams: `sent` is what servers declared in their end-of-stream answers;
+   * received counts every event frame (duplicates included); lost/duplicated/reordered per stream
+   */
+  events: { sent: number, received: number, lost: number, duplicated: number, reordered: number, unreconciled: number }
   /** other users' data or events seen, probes that got through, reads that lost a write */
   isolation: IsolationSummary
   target: { url: string, fixture?: FixtureStats & { process: string } }

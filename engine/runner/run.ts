@@ -111,6 +111,14 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       timeSeries: agg.series(),
       errors: { count: errorCount, groups: outcome.errors },
       isolation: iso,
+      events: {
+        sent: agg.counter(METRICS.wsEventsSent),
+        received: agg.counter(METRICS.wsEventsReceived),
+        lost: agg.counter(METRICS.wsEventsLost),
+        duplicated: agg.counter(METRICS.wsEventsDuplicated),
+        reordered: agg.counter(METRICS.wsEventsReordered),
+        unreconciled: agg.counter(METRICS.wsStreamsUnreconciled)
+      },
       target: { url: target.url, ...(fixture !== undefined && { fixture }) }
     }
     if (o.out !== null) await writeJsonReport(o.out, result)

@@ -101,6 +101,9 @@ export function fixtureArgs (o: FixtureOptions & { inspect?: boolean }): string[
   if (o.latencyMs !== undefined) args.push('--latency-ms', String(o.latencyMs))
   if (o.errorRate !== undefined) args.push('--error-rate', String(o.errorRate))
   if (o.eventsPerSecond !== undefined) args.push('--events-per-second', String(o.eventsPerSecond))
+  if (o.eventRate !== undefined) args.push('--event-rate', String(o.eventRate))
+  if (o.topicEventsPerSecond !== undefined) args.push('--topic-events-per-second', String(o.topicEventsPerSecond))
+  if (o.eventPayloadBytes !== undefined) args.push('--event-payload-bytes', String(o.eventPayloadBytes))
   if (o.inspect === true) args.push('--inspect')
   return args
 }

@@ -1,0 +1,87 @@
+// HTTP: client CPU per request, crosstalk vs autocannon, and the cost of isolation scanning.
+import { execFileSync } from 'node:child_process'
+import { ROUNDS, SECONDS, fmt, log, pairedRatio, runClient, show, startFixture, stat, type Stat } from './lib.js'
+
+const CONNECTIONS = 50
+
+interface Sample { requests: number, cpuUs: number, p50: number, p99: number, failed: number }
+type Contender = 'crosstalk' | 'autocannon' | 'scanOn' | 'scanOff'
+
+const summarize = (xs: Sample[]): { cpuPerReq: Stat, rps: Stat, p50: Stat, p99: Stat, failed: number } => ({
+  cpuPerReq: stat(xs.map(s => s.cpuUs / s.requests)),
+  rps: stat(xs.map(s => s.requests / SECONDS)),
+  p50: stat(xs.map(s => s.p50)),
+  p99: stat(xs.map(s => s.p99)),
+  failed: xs.reduce((n, s) => n + s.failed, 0)
+})
+
+export async function benchHttp (): Promise<{ results: Record<string, unknown>, markdown: string }> {
+  const fixture = await startFixture()
+  const samples: Record<Contender, Sample[]> = { crosstalk: [], autocannon: [], scanOn: [], scanOff: [] }
+  const args = (scenario: string, scan: string): string[] => [fixture.url, String(CONNECTIONS), String(SECONDS), '1', scenario, scan]
+  const contenders: Record<Contender, () => Sample> = {
+    crosstalk: () => runClient('./clients/crosstalk-client.js', args('health', 'on')),
+    autocannon: () => runClient('./clients/autocannon-client.js', [`${fixture.url}/health`, String(CONNECTIONS), String(SECONDS)]),
+    scanOn: () => runClient('./clients/crosstalk-client.js', args('me', 'on')),
+    scanOff: () => runClient('./clients/crosstalk-client.js', args('me', 'off'))
+  }
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      // pairs run back to back, in alternating order, so neither side always gets the warmer machine
+      for (const pair of [['crosstalk', 'autocannon'], ['scanOn', 'scanOff']] as const) {
+        for (const who of round % 2 === 1 ? pair : [pair[1], pair[0]]) {
+          const s = contenders[who]()
+          samples[who].push(s)
+          log(`http round ${round}/${ROUNDS} ${who}: ${fmt(s.requests / SECONDS, 0)} req/s, ${fmt(s.cpuUs / s.requests, 2)} µs CPU/req`)
+        }
+      }
+    }
+  } finally {
+    fixture.stop()
+  }
+  const perReq = (xs: Sample[]): number[] => xs.map(s => s.cpuUs / s.requests)
+  const ct = summarize(samples.crosstalk)
+  const ac = summarize(samples.autocannon)
+  const ratio = pairedRatio(perReq(samples.crosstalk), perReq(samples.autocannon))
+  const scanOn = summarize(samples.scanOn)
+  const scanOff = summarize(samples.scanOff)
+  const scanRatio = pairedRatio(perReq(samples.scanOn), perReq(samples.scanOff))
+  const on = perReq(samples.scanOn)
+  const scanCost = stat(perReq(samples.scanOff).map((off, i) => on[i]! - off))
+  let wrk = 'not installed'
+  try { wrk = execFileSync('wrk', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? 'installed' } catch { /* optional peer */ }
+
+  const markdown = `## HTTP: client CPU per request (${CONNECTIONS} connections, \`GET /health\`, ${SECONDS} s per run)
+
+| client | CPU per request (µs) | requests/s | p50 (ms) | p99 (ms) | failed |
+|---|---|---|---|---|---|
+| crosstalk (${CONNECTIONS} users, 1 worker thread, full per-user contexts, scanning on) | ${show(ct.cpuPerReq, 2)} | ${show(ct.rps, 0)} | ${show(ct.p50, 2)} | ${show(ct.p99, 2)} | ${ct.failed} |
+| autocannon 9 (${CONNECTIONS} connections) | ${show(ac.cpuPerReq, 2)} | ${show(ac.rps, 0)} | ${show(ac.p50, 2)} | ${show(ac.p99, 2)} | ${ac.failed} |
+
+CPU per request, crosstalk / autocannon, paired by round: **${show(ratio, 2)}** (goal <= 1.0).
+wrk: ${wrk}.
+
+crosstalk's figure covers its whole process (worker pool start, scenario import, HDR recording,
+per-second delta shipping, main-thread merge) besides the requests; autocannon's covers its run
+call (module load excluded).
+
+## Isolation scanning: cost per request (crosstalk, ${CONNECTIONS} users, \`GET /me\`, every response carrying the user's canary)
+
+| crosstalk | CPU per request (µs) | requests/s | p50 (ms) | p99 (ms) |
+|---|---|---|---|---|
+| scanning on | ${show(scanOn.cpuPerReq, 2)} | ${show(scanOn.rps, 0)} | ${show(scanOn.p50, 2)} | ${show(scanOn.p99, 2)} |
+| scanning off | ${show(scanOff.cpuPerReq, 2)} | ${show(scanOff.rps, 0)} | ${show(scanOff.p50, 2)} | ${show(scanOff.p99, 2)} |
+
+On / off, paired by round: **${show(scanRatio, 3)}**; difference per request: ${show(scanCost, 2)} µs.
+`
+  return {
+    results: {
+      connections: CONNECTIONS,
+      crosstalk: ct,
+      autocannon: ac,
+      cpuPerRequestRatioVsAutocannon: ratio,
+      isolationScan: { on: scanOn, off: scanOff, cpuPerRequestRatioOnVsOff: scanRatio, cpuPerRequestCostUs: scanCost }
+    },
+    markdown
+  }
+}

@@ -1,0 +1,51 @@
+// Shared by the benchmarks: the fixture in its own process, clients in their own processes,
+// medians with their range, paired ratios.
+import { spawn, execFileSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
+
+export const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url))
+
+export interface Fixture { url: string, stop: () => void }
+
+export function startFixture (args: string[] = []): Promise<Fixture> {
+  const child = spawn(process.execPath, [here('../fixtures/child.js'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      resolve({ url: (JSON.parse(line) as { url: string }).url, stop: () => child.kill('SIGTERM') })
+    })
+    child.once('exit', code => reject(new Error(`fixture exited ${code}`)))
+  })
+}
+
+/** Runs a client script in its own process; its last stdout line is its JSON result. */
+export function runClient<T> (script: string, args: string[]): T {
+  const out = execFileSync(process.execPath, [here(script), ...args], { encoding: 'utf8', timeout: (SECONDS + 120) * 1000, maxBuffer: 64 * 2 ** 20 })
+  return JSON.parse(out.trim().split('\n').at(-1)!) as T
+}
+
+export interface Stat { median: number, min: number, max: number }
+
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+export const stat = (xs: number[]): Stat => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) })
+
+export const fmt = (v: number, d = 1): string => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+
+export const show = (s: Stat, d = 1): string => `${fmt(s.median, d)} (${fmt(s.min, d)}–${fmt(s.max, d)})`
+
+/** Per round a/b, then the median and range of those ratios. */
+export function pairedRatio (a: number[], b: number[]): Stat {
+  return stat(a.map((x, i) => x / b[i]!))
+}
+
+export function log (line: string): void {
+  process.stderr.write(line + '\n')
+}

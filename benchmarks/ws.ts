@@ -1,0 +1,71 @@
+// WebSocket event dispatch: CPU per received event of crosstalk's full receive path vs a bare
+// `ws` client loop on the same server, and the highest event rate crosstalk sustains here.
+import { ROUNDS, SECONDS, fmt, log, pairedRatio, runClient, show, startFixture, stat } from './lib.js'
+
+const USERS = 1000
+const RATE = 20_000 // events per second, summed over all sockets
+const STEPS = [10_000, 20_000, 40_000, 80_000, 160_000]
+
+interface Sample { events: number, cpuUs: number, seconds: number, lost?: number, p50?: number, p99?: number, loadSeconds?: number }
+
+export async function benchWs (): Promise<{ results: Record<string, unknown>, markdown: string }> {
+  const fixture = await startFixture(['--event-rate', String(RATE)])
+  const samples: Record<'crosstalk' | 'bare', Sample[]> = { crosstalk: [], bare: [] }
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const who of round % 2 === 1 ? ['crosstalk', 'bare'] as const : ['bare', 'crosstalk'] as const) {
+        const s = who === 'crosstalk'
+          ? runClient<Sample>('./clients/crosstalk-ws-client.js', [fixture.url, String(USERS), String(SECONDS), '1'])
+          : runClient<Sample>('./clients/bare-ws-client.js', [fixture.url, String(USERS), String(SECONDS)])
+        samples[who].push(s)
+        log(`ws round ${round}/${ROUNDS} ${who}: ${fmt(s.events, 0)} events, ${fmt(s.cpuUs / s.events, 2)} µs CPU/event`)
+      }
+    }
+  } finally {
+    fixture.stop()
+  }
+  const perEvent = (xs: Sample[]): number[] => xs.map(s => s.cpuUs / s.events)
+  const ct = stat(perEvent(samples.crosstalk))
+  const bare = stat(perEvent(samples.bare))
+  const ratio = pairedRatio(perEvent(samples.crosstalk), perEvent(samples.bare))
+  const ctLost = samples.crosstalk.reduce((n, s) => n + (s.lost ?? 0), 0)
+
+  // Highest sustained rate: one crosstalk run per offered rate; sustained = everything offered
+  // arrived (no loss) at >= 95% of the offered rate.
+  const steps: Array<{ offered: number, received: number, lost: number, p50: number, p99: number }> = []
+  for (const offered of STEPS) {
+    const f = await startFixture(['--event-rate', String(offered)])
+    try {
+      const s = runClient<Sample>('./clients/crosstalk-ws-client.js', [f.url, String(USERS), String(Math.min(SECONDS, 5)), '1'])
+      const received = s.events / (s.loadSeconds ?? SECONDS)
+      steps.push({ offered, received, lost: s.lost ?? 0, p50: s.p50 ?? 0, p99: s.p99 ?? 0 })
+      log(`ws rate ${offered}/s: received ${fmt(received, 0)}/s, lost ${s.lost}, p99 ${fmt(s.p99 ?? 0, 2)} ms`)
+    } finally {
+      f.stop()
+    }
+  }
+  const sustained = steps.filter(s => s.lost === 0 && s.received >= s.offered * 0.95).at(-1)
+
+  const markdown = `## WebSocket events: client CPU per received event (${USERS} sockets, ${fmt(RATE, 0)} events/s offered in total, ${SECONDS} s per run)
+
+| client | CPU per event (µs) | events per run |
+|---|---|---|
+| crosstalk (events-rate scenario, 1 worker thread: isolation scan, JSON, sequence accounting, latency HDR) | ${show(ct, 2)} | ${show(stat(samples.crosstalk.map(s => s.events)), 0)} |
+| bare \`ws\` client (JSON.parse per frame) | ${show(bare, 2)} | ${show(stat(samples.bare.map(s => s.events)), 0)} |
+
+CPU per event, crosstalk / bare ws, paired by round: **${show(ratio, 2)}** (goal <= 1.15). Events lost by crosstalk over all rounds: ${ctLost}.
+Both figures cover the whole client process, logins and connection set-up included.
+
+### Sustained event rate (crosstalk, ${USERS} sockets, fixture in its own process)
+
+| offered events/s | received events/s | lost | latency p50 (ms) | latency p99 (ms) |
+|---|---|---|---|---|
+${steps.map(s => `| ${fmt(s.offered, 0)} | ${fmt(s.received, 0)} | ${s.lost} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} |`).join('\n')}
+
+Highest sustained (no loss, >= 95% of offered): **${sustained === undefined ? 'none of the steps' : `${fmt(sustained.received, 0)} events/s`}**.
+`
+  return {
+    results: { users: USERS, offeredRate: RATE, crosstalk: ct, bareWs: bare, cpuPerEventRatioVsBareWs: ratio, rateSteps: steps, sustainedEventsPerSecond: sustained?.received ?? null },
+    markdown
+  }
+}

@@ -1,0 +1,114 @@
+// Per-socket event stream accounting: per-event latency from the server's send stamp, and per
+// stream the gaps (lost), repeats (duplicated) and late arrivals (reordered), reconciled at the
+// end with what the server says it assigned to the socket.
+//
+// Protocol (the fixture speaks it; any server can): an event frame is a JSON object with
+// `stream` (string or number), `seq` (1, 2, 3... per stream) and `t` (send time, microseconds of
+// the monotonic clock, process.hrtime, shared by processes on one machine). Sending
+// `{ "type": "end" }` asks the server to stop and answer
+// `{ "type": "end", "streams": { "<stream>": { "first": n, "last": m } } }`.
+import { METRICS, type MetricsRecorder } from '../metrics/index.js'
+
+/** Gaps larger than this are counted, not enumerated (memory stays bounded). */
+const MAX_TRACKED_GAP = 10_000
+
+interface StreamState {
+  firstSeen: number
+  maxSeq: number
+  /** seqs skipped so far that may still arrive late */
+  missing: Set<number>
+  /** gap seqs too many to track one by one: definitely counted as lost */
+  untracked: number
+}
+
+export interface StreamRange { first: number, last: number }
+
+export interface StreamTotals {
+  /** what the server says it assigned (sent, dropped or shed), per its end reply */
+  sent: number
+  lost: number
+  /** streams whose server never answered `end`: their loss counts only the gaps seen */
+  unreconciled: number
+}
+
+/** Microseconds on the monotonic clock (comparable with the server's `t` on one machine). */
+export function monotonicMicros (): number {
+  const [s, ns] = process.hrtime()
+  return s * 1e6 + ns / 1e3
+}
+
+export class EventTracker {
+  readonly #streams = new Map<string | number, StreamState>()
+  readonly #recorder: MetricsRecorder
+  #reconciled = false
+
+  constructor (recorder: MetricsRecorder) {
+    this.#recorder = recorder
+  }
+
+  /** Accounts one event frame; `receivedUs` from monotonicMicros(). */
+  onEvent (stream: string | number, seq: number, sentUs: number, receivedUs: number): void {
+    const rec = this.#recorder
+    rec.count(METRICS.wsEventsReceived)
+    if (typeof sentUs === 'number') rec.trend(METRICS.wsEventLatency, (receivedUs - sentUs) / 1000)
+    const s = this.#streams.get(stream)
+    if (s === undefined) {
+      this.#streams.set(stream, { firstSeen: seq, maxSeq: seq, missing: new Set(), untracked: 0 })
+      return
+    }
+    if (seq === s.maxSeq + 1) {
+      s.maxSeq = seq
+    } else if (seq > s.maxSeq) {
+      const gap = seq - s.maxSeq - 1
+      if (gap > MAX_TRACKED_GAP || s.missing.size + gap > MAX_TRACKED_GAP) s.untracked += gap
+      else for (let k = s.maxSeq + 1; k < seq; k++) s.missing.add(k)
+      s.maxSeq = seq
+    } else if (s.missing.delete(seq)) {
+      rec.count(METRICS.wsEventsReordered)
+    } else if (seq < s.firstSeen) {
+      // arrived late, before anything we had seen of this stream
+      for (let k = seq + 1; k < s.firstSeen && s.missing.size < MAX_TRACKED_GAP; k++) s.missing.add(k)
+      s.firstSeen = seq
+      rec.count(METRICS.wsEventsReordered)
+    } else {
+      rec.count(METRICS.wsEventsDuplicated)
+    }
+  }
+
+  /**
+   * Final accounting, once: with the server's ranges when it answered `end` (everything in
+   * first..last not received is lost), else from the gaps seen. Records lost/sent counters.
+   */
+  reconcile (ranges: Record<string, StreamRange> | undefined): StreamTotals {
+    const totals: StreamTotals = { sent: 0, lost: 0, unreconciled: 0 }
+    if (this.#reconciled) return totals
+    this.#reconciled = true
+    if (ranges === undefined) {
+      for (const s of this.#streams.values()) {
+        totals.lost += s.missing.size + s.untracked
+        totals.unreconciled++
+      }
+    } else {
+      for (const [id, r] of Object.entries(ranges)) {
+        totals.sent += r.last - r.first + 1
+        // stream ids arrive as JSON keys: match numbers too
+        const s = this.#streams.get(id) ?? this.#streams.get(Number(id))
+        if (s === undefined) { totals.lost += r.last - r.first + 1; continue }
+        let lost = s.untracked
+        for (const k of s.missing) if (k >= r.first && k <= r.last) lost++
+        if (s.firstSeen > r.first) lost += s.firstSeen - r.first
+        if (r.last > s.maxSeq) lost += r.last - s.maxSeq
+        totals.lost += lost
+      }
+    }
+    const rec = this.#recorder
+    if (totals.sent > 0) rec.count(METRICS.wsEventsSent, totals.sent)
+    if (totals.lost > 0) rec.count(METRICS.wsEventsLost, totals.lost)
+    if (totals.unreconciled > 0) rec.count(METRICS.wsStreamsUnreconciled, totals.unreconciled)
+    return totals
+  }
+
+  get streams (): number {
+    return this.#streams.size
+  }
+}

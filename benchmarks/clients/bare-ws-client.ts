@@ -1,12 +1,11 @@
 // The peer for event dispatch: a bare `ws` client loop. Logs each user in, opens one socket per
-// user and parses every frame, nothing else. Prints {events, cpuUs, seconds}.
+// user and parses every frame, nothing else. CPU and events are read over the same steady window
+// as crosstalk's (1 s after all sockets are open to 1 s before the end). Prints {events, cpuUs, seconds}.
 import WebSocket from 'ws'
 import { request } from 'undici'
 
 const [url, users, seconds] = process.argv.slice(2)
 const n = Number(users)
-const before = process.cpuUsage()
-const started = performance.now()
 let events = 0
 const sockets: WebSocket[] = []
 await Promise.all(Array.from({ length: n }, async (_, i) => {
@@ -20,7 +19,13 @@ await Promise.all(Array.from({ length: n }, async (_, i) => {
   await new Promise(resolve => ws.once('open', resolve))
   sockets.push(ws)
 }))
-await new Promise(resolve => setTimeout(resolve, Number(seconds) * 1000))
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+await sleep(1000)
+const cpu0 = process.cpuUsage()
+const events0 = events
+const t0 = performance.now()
+await sleep((Number(seconds) - 2) * 1000)
+const cpu = process.cpuUsage(cpu0)
+const window = { events: events - events0, cpuUs: cpu.user + cpu.system, seconds: (performance.now() - t0) / 1000 }
 for (const ws of sockets) ws.terminate()
-const cpu = process.cpuUsage(before)
-console.log(JSON.stringify({ events, cpuUs: cpu.user + cpu.system, seconds: (performance.now() - started) / 1000 }))
+console.log(JSON.stringify(window))

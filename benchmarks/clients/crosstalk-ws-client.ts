@@ -1,19 +1,35 @@
 // crosstalk's full receive path (isolation scan, JSON, sequence accounting, latency HDR) on one
-// socket per user, in its own process. Prints {events, cpuUs, lost, p50, p99, seconds}.
-import { run } from '../../engine/index.js'
+// socket per user, in its own process. CPU and events are read over the steady window (from 1 s
+// into the load phase to its last second), so logins, handshakes and pool start-up do not count.
+// Prints {events, cpuUs, seconds, lost, p50, p99}.
+import { run, type RunProgress } from '../../engine/index.js'
 
 const [url, users, seconds, workers] = process.argv.slice(2)
-const before = process.cpuUsage()
-const started = performance.now()
-const r = await run({ scenario: 'events-rate', target: url, users: Number(users), duration: `${seconds}s`, workers: Number(workers) })
-const cpu = process.cpuUsage(before)
+const total = Number(seconds)
+interface Mark { cpu: NodeJS.CpuUsage, events: number, at: number }
+let from: Mark | undefined
+let to: Mark | undefined
+const mark = (p: RunProgress): Mark => ({ cpu: process.cpuUsage(), events: p.eventsReceived, at: performance.now() })
+const r = await run({
+  scenario: 'events-rate',
+  target: url,
+  users: Number(users),
+  duration: `${total}s`,
+  workers: Number(workers),
+  onProgress: (p) => {
+    if (p.phase !== 'load') return
+    if (from === undefined && p.elapsedS >= 1) from = mark(p)
+    else if (from !== undefined && to === undefined && p.elapsedS >= total - 1) to = mark(p)
+  }
+})
+if (from === undefined || to === undefined) throw new Error('run too short for a steady window')
+const steadyCpu = (to.cpu.user - from.cpu.user) + (to.cpu.system - from.cpu.system)
 const lat = r.metrics['ws.event.latency']
 console.log(JSON.stringify({
-  events: r.events.received,
-  cpuUs: cpu.user + cpu.system,
+  events: to.events - from.events,
+  cpuUs: steadyCpu,
+  seconds: (to.at - from.at) / 1000,
   lost: r.events.lost,
-  loadSeconds: r.loadDurationMs / 1000,
-  seconds: (performance.now() - started) / 1000,
   p50: lat?.type === 'trend' ? lat.med : 0,
   p99: lat?.type === 'trend' ? lat.p99 : 0
 }))

@@ -1,13 +1,13 @@
 // A user's WebSocket: JSON send, awaitable next()/waitFor() with timeouts, bounded inbox.
 import WebSocket from 'ws'
 import { TimeoutError, WebSocketError } from '../errors.js'
-import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, taggedKey, type CounterCell, type MetricsRecorder } from '../metrics/index.js'
 import { EventTracker, monotonicMicros, type StreamRange, type StreamTotals } from './event-tracker.js'
 
 export class WsMessage {
   readonly data: Buffer
   readonly isBinary: boolean
-  /** performance.now() of this thread when the frame arrived */
+  /** arrival time, microseconds of the monotonic clock (comparable with process.hrtime) */
   readonly receivedAt: number
   #json: unknown
 
@@ -62,6 +62,7 @@ export class UserSocket {
   readonly #waiters = new Set<Waiter>()
   #closed: Promise<void>
   readonly #tracker: EventTracker | undefined
+  readonly #messages: CounterCell
   #onEnd: ((ranges: Record<string, StreamRange>) => void) | undefined
 
   private constructor (ws: WebSocket, url: string, opts: UserSocketOptions) {
@@ -69,6 +70,7 @@ export class UserSocket {
     this.url = url
     this.#opts = opts
     this.#tracker = opts.events === false ? undefined : new EventTracker(opts.recorder)
+    this.#messages = opts.recorder.counter(METRICS.wsMessagesReceived)
     this.#closed = new Promise(resolve => ws.once('close', (code) => {
       this.closeCode = code
       opts.recorder.count(METRICS.wsCloses)
@@ -200,8 +202,8 @@ export class UserSocket {
 
   #onMessage (data: Buffer, isBinary: boolean): void {
     this.received++
-    this.#opts.recorder.count(METRICS.wsMessagesReceived)
-    const msg = new WsMessage(data, isBinary, performance.now())
+    this.#messages.value++
+    const msg = new WsMessage(data, isBinary, monotonicMicros())
     this.#opts.onFrame?.(msg)
     if (this.#tracker !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)) return
     for (const w of this.#waiters) {
@@ -234,7 +236,7 @@ export class UserSocket {
     }
     if (typeof f !== 'object' || f === null) return false
     if (typeof f.seq === 'number' && (typeof f.stream === 'string' || typeof f.stream === 'number')) {
-      this.#tracker!.onEvent(f.stream, f.seq, f.t as number, monotonicMicros())
+      this.#tracker!.onEvent(f.stream, f.seq, f.t as number, msg.receivedAt)
     } else if (f.type === 'end' && typeof f.streams === 'object' && f.streams !== null && this.#onEnd !== undefined) {
       this.#onEnd(f.streams as Record<string, StreamRange>)
       return true

@@ -1,17 +1,39 @@
-// Worker-side recording. Hot path: one Map lookup and an add per sample; nothing keeps samples.
+// Worker-side recording. Nothing keeps samples. Hot paths hold a counter cell or a histogram
+// (counter(), histogram()) and skip even the Map lookup; cells live as long as the recorder.
 import { createHistogram, encodeHistogram, type Histogram } from './histogram.js'
 import type { MetricsDelta } from './delta.js'
 
 interface RateCell { passes: number, fails: number }
+export interface CounterCell { value: number }
 
 export class MetricsRecorder {
-  readonly #counters = new Map<string, number>()
+  readonly #counters = new Map<string, CounterCell>()
   readonly #rates = new Map<string, RateCell>()
   readonly #trends = new Map<string, Histogram>()
   readonly #gauges = new Map<string, number>()
 
   count (key: string, n = 1): void {
-    this.#counters.set(key, (this.#counters.get(key) ?? 0) + n)
+    this.counter(key).value += n
+  }
+
+  /** The cell behind a counter: `cell.value += n` records without a lookup. */
+  counter (key: string): CounterCell {
+    let c = this.#counters.get(key)
+    if (c === undefined) {
+      c = { value: 0 }
+      this.#counters.set(key, c)
+    }
+    return c
+  }
+
+  /** The histogram behind a trend (values in microseconds): record into it directly. */
+  histogram (key: string): Histogram {
+    let h = this.#trends.get(key)
+    if (h === undefined) {
+      h = createHistogram()
+      this.#trends.set(key, h)
+    }
+    return h
   }
 
   rate (key: string, passed: boolean): void {
@@ -26,12 +48,7 @@ export class MetricsRecorder {
 
   /** Records a duration given in milliseconds (stored as whole microseconds). */
   trend (key: string, ms: number): void {
-    let h = this.#trends.get(key)
-    if (h === undefined) {
-      h = createHistogram()
-      this.#trends.set(key, h)
-    }
-    h.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000))
+    this.histogram(key).recordValue(ms <= 0 ? 0 : Math.round(ms * 1000))
   }
 
   gauge (key: string, value: number): void {
@@ -41,8 +58,10 @@ export class MetricsRecorder {
   /** Everything recorded since the previous flush; resets the recorder (histograms are reused). */
   flush (): MetricsDelta {
     const delta: MetricsDelta = { counters: {}, rates: {}, trends: {}, gauges: {} }
-    for (const [k, v] of this.#counters) if (v !== 0) delta.counters[k] = v
-    this.#counters.clear()
+    for (const [k, c] of this.#counters) {
+      if (c.value !== 0) delta.counters[k] = c.value
+      c.value = 0
+    }
     for (const [k, c] of this.#rates) {
       if (c.passes + c.fails > 0) delta.rates[k] = [c.passes, c.fails]
       c.passes = 0

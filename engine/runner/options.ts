@@ -19,6 +19,9 @@ export interface RunProgress {
   p95Ms: number | null
   /** iteration errors + failed requests so far */
   errors: number
+  /** WebSocket events received so far, and over the last complete second */
+  eventsReceived: number
+  eventsPerS: number
 }
 
 export interface RunOptions {

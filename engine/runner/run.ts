@@ -37,7 +37,9 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         plannedUsers: o.executor.users,
         reqPerS: last?.counters[METRICS.httpReqs] ?? 0,
         p95Ms: last?.trends[METRICS.httpReqDuration]?.p95 ?? null,
-        errors: agg.counter(METRICS.errors) + failed
+        errors: agg.counter(METRICS.errors) + failed,
+        eventsReceived: agg.counter(METRICS.wsEventsReceived),
+        eventsPerS: last?.counters[METRICS.wsEventsReceived] ?? 0
       }
     }
     const onProgress = o.onProgress

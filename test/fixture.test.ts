@@ -1,20 +1,25 @@
 import test, { type ExecutionContext } from 'ava'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { Session } from 'node:inspector'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
 import type { Socket } from 'node:net'
+import v8 from 'node:v8'
 import { WebSocket } from 'ws'
 import {
   EVENT_FAULTS,
   FIXTURE_BUGS,
+  FIXTURE_LEAKS,
   ISOLATION_BUGS,
   parseFixtureArgs,
   startFixture,
   validateFixtureOptions,
-  type FixtureOptions
+  type FixtureLeak,
+  type FixtureOptions,
+  type LeakStats
 } from '../fixtures/index.js'
 
 // ---------------------------------------------------------------- helpers
@@ -190,6 +195,7 @@ test('stats count requests per true user and peaks of in-flight, sockets and web
   t.is(s.inFlight, 0)
   t.true(s.peakOpenSockets >= 10, `peakOpenSockets ${s.peakOpenSockets}`)
   t.deepEqual(s.crossUser, { total: 0, byBug: {}, entries: [] })
+  t.deepEqual(s.leaks, NO_LEAKS, 'no leak planted, nothing held')
 
   const before = s.openSockets
   const sockets = await Promise.all([socket(a.token), socket(a.token, 'cookie'), socket(a.token, 'query')])
@@ -325,7 +331,8 @@ test('validateFixtureOptions fills defaults and rejects bad options clearly', as
     eventsPerSecond: 1,
     eventRate: 0,
     topicEventsPerSecond: 1,
-    eventPayloadBytes: 0
+    eventPayloadBytes: 0,
+    leaks: []
   })
   t.deepEqual(validateFixtureOptions({ bugs: ['idor', 'idor'], mode: 'legacy' }).bugs, ['idor'])
   t.deepEqual(
@@ -347,6 +354,13 @@ test('validateFixtureOptions fills defaults and rejects bad options clearly', as
   t.throws(() => validateFixtureOptions({ eventPayloadBytes: 2 * 1024 * 1024 }), { message: /"eventPayloadBytes"/ })
   t.throws(() => validateFixtureOptions({ host: '0.0.0.0' }), { message: /loopback/ })
   t.throws(() => validateFixtureOptions({ latency: 5 }), { message: /unknown fixture option "latency"/ })
+  t.deepEqual([...FIXTURE_LEAKS], ['listener-leak', 'map-leak', 'timer-closure-leak', 'bounded-cache'])
+  t.deepEqual(validateFixtureOptions({ leaks: ['map-leak', 'bounded-cache', 'map-leak'] }).leaks, ['map-leak', 'bounded-cache'])
+  t.throws(() => validateFixtureOptions({ leaks: ['map-leak', 'heap-leak'] }), {
+    message: 'unknown fixture leak "heap-leak" (known: listener-leak, map-leak, timer-closure-leak, bounded-cache)'
+  })
+  t.throws(() => validateFixtureOptions({ leaks: 'map-leak' }), { message: /"leaks" must be an array, got "map-leak"/ })
+  await t.throwsAsync(startFixture({ leaks: ['nope' as FixtureLeak] }), { message: /unknown fixture leak "nope"/ })
   await t.throwsAsync(startFixture({ host: '0.0.0.0' }), { message: /loopback/ })
 })
 
@@ -356,7 +370,8 @@ test('parseFixtureArgs reads the child command line', (t) => {
     parseFixtureArgs([
       '--port', '0', '--host', '127.0.0.1', '--mode', 'legacy', '--bug', 'idor', '--bug', 'ws-broadcast,shared-cache',
       '--latency-ms', '5', '--error-rate', '0.25', '--events-per-second', '3', '--event-rate', '2000',
-      '--topic-events-per-second', '0', '--event-payload-bytes', '1024', '--bug', 'reorder-events', '--inspect'
+      '--topic-events-per-second', '0', '--event-payload-bytes', '1024', '--bug', 'reorder-events', '--inspect',
+      '--leak', 'map-leak', '--leak', 'timer-closure-leak, bounded-cache'
     ]),
     {
       port: 0,
@@ -369,10 +384,13 @@ test('parseFixtureArgs reads the child command line', (t) => {
       eventRate: 2000,
       topicEventsPerSecond: 0,
       eventPayloadBytes: 1024,
+      leaks: ['map-leak', 'timer-closure-leak', 'bounded-cache'],
       inspect: true
     }
   )
+  t.deepEqual(parseFixtureArgs(['--leak', ' map-leak ,,']).leaks, ['map-leak'])
   t.throws(() => parseFixtureArgs(['--bug', 'nope']), { message: /nope/ })
+  t.throws(() => parseFixtureArgs(['--leak', 'map-leak,nope']), { message: /unknown fixture leak "nope" \(known: listener-leak, / })
   t.throws(() => parseFixtureArgs(['--port', 'abc']), { message: /--port expects a number/ })
   t.throws(() => parseFixtureArgs(['--event-rate', 'fast']), { message: /--event-rate expects a number/ })
   t.throws(() => parseFixtureArgs(['--event-payload-bytes', '0.5']), { message: /"eventPayloadBytes" must be an integer/ })
@@ -440,11 +458,147 @@ test('child process exits 2 with a one-line message on bad args or a port in use
   t.is(badCode, 2)
   t.regex(badErr, /^fixture: unknown fixture bug "nope".*\n$/)
 
+  const badLeak = spawnChild(t, ['--leak', 'map-leak', '--leak', 'nope'])
+  const [leakErr, [leakCode]] = await withTimeout(Promise.all([readAll(badLeak.stderr!), once(badLeak, 'exit')]))
+  t.is(leakCode, 2)
+  t.is(leakErr, 'fixture: unknown fixture leak "nope" (known: listener-leak, map-leak, timer-closure-leak, bounded-cache)\n')
+
   const { f } = await fixture(t)
   const busy = spawnChild(t, ['--port', String(f.port)])
   const [busyErr, [busyCode]] = await withTimeout(Promise.all([readAll(busy.stderr!), once(busy, 'exit')]))
   t.is(busyCode, 2)
   t.is(busyErr, `fixture: port ${f.port} is in use\n`)
+})
+
+// ---------------------------------------------------------------- planted memory leaks
+
+const NO_LEAKS: LeakStats = { listeners: 0, mapEntries: 0, timers: 0, cacheEntries: 0 }
+
+/** Used heap right after full GCs, forced through the inspector (no --expose-gc needed). */
+async function usedHeapAfterGc(): Promise<number> {
+  const session = new Session()
+  session.connect()
+  try {
+    for (let i = 0; i < 2; i++) {
+      await new Promise<void>((resolve, reject) =>
+        session.post('HeapProfiler.collectGarbage', (err) => (err ? reject(err) : resolve()))
+      )
+    }
+  } finally {
+    session.disconnect()
+  }
+  return v8.getHeapStatistics().used_heap_size
+}
+
+async function leakUsers(h: Awaited<ReturnType<typeof fixture>>): Promise<string[]> {
+  const run = Math.random().toString(36).slice(2, 6)
+  return Promise.all(['la', 'lb', 'lc', 'ld'].map(async (name) => (await h.login(`${name}-${run}`)).token))
+}
+
+/** `n` authenticated GETs (/me, /items, a missing item) from a few users, 20 at a time. */
+async function driveAuthenticated(h: Awaited<ReturnType<typeof fixture>>, tokens: string[], n: number): Promise<void> {
+  const calls: Array<[path: string, status: number]> = [['/me', 200], ['/items', 200], ['/items/it_0_missing', 404]]
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < n) {
+        const i = next++
+        const [path, status] = calls[i % calls.length]!
+        const r = await h.call('GET', path, { token: tokens[i % tokens.length]! })
+        if (r.status !== status) throw new Error(`GET ${path}: ${r.status}`)
+      }
+    })
+  )
+}
+
+// A planted leak retains ~330-550 bytes per request; the non-leak ~0 once full. Post-GC used
+// heap still wanders by ±300 KB between readings (V8's own caches, code), so the windows are
+// long enough that this one floor separates the two with room on both sides.
+const MIN_LEAK_BYTES_PER_REQUEST = 150
+const LEAK_WARM_UP = 1000
+const LEAK_REQUESTS = 4000
+
+const leakCounters: Array<{ leak: FixtureLeak; counter: keyof LeakStats; holds: string }> = [
+  { leak: 'listener-leak', counter: 'listeners', holds: 'LeakedListenerContext' },
+  { leak: 'map-leak', counter: 'mapEntries', holds: 'LeakedRequestRecord' },
+  { leak: 'timer-closure-leak', counter: 'timers', holds: 'LeakedTimerJob' }
+]
+
+for (const { leak, counter, holds } of leakCounters) {
+  test(`${leak}: retains a ${holds} per authenticated request until close()`, async (t) => {
+    const h = await fixture(t, { leaks: [leak] })
+    const tokens = await leakUsers(h)
+    // Not authenticated, so never leaked: probes, logins, missing or unknown tokens.
+    await h.call('GET', '/health')
+    await h.call('GET', '/stats')
+    await h.call('GET', '/me')
+    await h.call('GET', '/items', { token: 'f'.repeat(32) })
+    await h.call('POST', '/login', { token: tokens[0]!, body: { name: 'la-again' } })
+    t.deepEqual(h.f.stats().leaks, NO_LEAKS)
+
+    // Warm up first (JIT code, connection pools), so the window below sees mostly the leak.
+    await driveAuthenticated(h, tokens, LEAK_WARM_UP)
+    t.deepEqual(h.f.stats().leaks, { ...NO_LEAKS, [counter]: LEAK_WARM_UP })
+    const before = await usedHeapAfterGc()
+    await driveAuthenticated(h, tokens, LEAK_REQUESTS)
+    const after = await usedHeapAfterGc()
+    t.deepEqual(h.f.stats().leaks, { ...NO_LEAKS, [counter]: LEAK_WARM_UP + LEAK_REQUESTS })
+    const perRequest = (after - before) / LEAK_REQUESTS
+    t.log(`${leak}: ${perRequest.toFixed(0)} bytes retained per request`)
+    t.true(perRequest >= MIN_LEAK_BYTES_PER_REQUEST, `${perRequest.toFixed(0)} bytes retained per request`)
+
+    // close() drops every leaked object (and clears the timers), the warm-up's too.
+    await h.f.close()
+    await h.agent.destroy()
+    t.deepEqual(h.f.stats().leaks, NO_LEAKS)
+    const closed = await usedHeapAfterGc()
+    const kept = closed - before
+    t.true(kept <= (after - before) * 0.25, `${kept} of ${after - before} bytes still held after close()`)
+  })
+}
+
+test('bounded-cache: fills to 8000 entries, then stays there with flat memory (not a leak)', async (t) => {
+  const h = await fixture(t, { leaks: ['bounded-cache'] })
+  const tokens = await leakUsers(h)
+  const start = await usedHeapAfterGc()
+  await driveAuthenticated(h, tokens, 4000)
+  t.deepEqual(h.f.stats().leaks, { ...NO_LEAKS, cacheEntries: 4000 }, 'one entry per request while filling')
+  await driveAuthenticated(h, tokens, 5000)
+  t.deepEqual(h.f.stats().leaks, { ...NO_LEAKS, cacheEntries: 8000 }, 'capped')
+  const full = await usedHeapAfterGc()
+  t.true(full - start >= 8000 * MIN_LEAK_BYTES_PER_REQUEST, `filling to 8000 entries took ${full - start} bytes`)
+
+  // Steady state: every request still writes an entry, evicting the oldest.
+  const steady = 6000
+  await driveAuthenticated(h, tokens, steady)
+  t.deepEqual(h.f.stats().leaks, { ...NO_LEAKS, cacheEntries: 8000 })
+  const later = await usedHeapAfterGc()
+  const perRequest = (later - full) / steady
+  t.log(`bounded-cache at the cap: ${perRequest.toFixed(0)} bytes per request`)
+  t.true(perRequest < MIN_LEAK_BYTES_PER_REQUEST, `${perRequest.toFixed(0)} bytes per request at the cap`)
+
+  await h.f.close()
+  await h.agent.destroy()
+  t.deepEqual(h.f.stats().leaks, NO_LEAKS)
+  const closed = await usedHeapAfterGc()
+  t.true(later - closed >= 8000 * MIN_LEAK_BYTES_PER_REQUEST, `close() released ${later - closed} bytes`)
+})
+
+test('child process plants --leak switches, reports their sizes in /stats and still exits 0 on SIGTERM', async (t) => {
+  const child = spawnChild(t, ['--port', '0', '--leak', 'listener-leak,map-leak', '--leak', 'timer-closure-leak', '--leak', 'bounded-cache'])
+  const exited = once(child, 'exit')
+  const { url } = JSON.parse(await firstLine(child.stdout!)) as { url: string }
+  const json = async (path: string, init: { method?: Dispatcher.HttpMethod; body?: string; token?: string } = {}) => {
+    const headers = init.token ? { authorization: `Bearer ${init.token}` } : {}
+    const res = await request(url + path, { method: init.method ?? 'GET', body: init.body, headers })
+    return (await res.body.json()) as any // eslint-disable-line @typescript-eslint/no-explicit-any
+  }
+  const { token } = await json('/login', { method: 'POST', body: '{"name":"kid"}' })
+  for (const path of ['/me', '/items', '/me']) await json(path, { token })
+  await json('/me')
+  t.deepEqual((await json('/stats')).leaks, { listeners: 3, mapEntries: 3, timers: 3, cacheEntries: 3 })
+  child.kill('SIGTERM')
+  t.deepEqual(await withTimeout(exited), [0, null])
 })
 
 // ---------------------------------------------------------------- isolation: planted bugs and the clean fixture

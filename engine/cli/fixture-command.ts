@@ -2,7 +2,7 @@
 // its URLs (and the inspector's, bound to 127.0.0.1 only), then serves until SIGINT/SIGTERM.
 import type { Command } from 'commander'
 import { ConfigError, PortInUseError } from '../errors.js'
-import { FIXTURE_BUGS, serveFixture, validateFixtureOptions, type FixtureBug, type FixtureMode, type FixtureOptions } from '../../fixtures/index.js'
+import { FIXTURE_BUGS, FIXTURE_LEAKS, serveFixture, validateFixtureOptions, type FixtureBug, type FixtureLeak, type FixtureMode, type FixtureOptions } from '../../fixtures/index.js'
 import { collect, decimal, wholeNumber } from './parse.js'
 
 interface FixtureFlags {
@@ -10,6 +10,7 @@ interface FixtureFlags {
   host?: string
   mode?: string
   bug?: string[]
+  leak?: string[]
   latencyMs?: string
   errorRate?: string
   eventsPerSecond?: string
@@ -24,6 +25,7 @@ export function registerFixtureCommand (program: Command): void {
     .option('--host <host>', 'loopback address to bind', '127.0.0.1')
     .option('--mode <mode>', 'request handling: context (AsyncLocalStorage) or legacy (module-level state)')
     .option('--bug <name>', `plant a bug (repeatable): ${FIXTURE_BUGS.join(', ')}`, collect)
+    .option('--leak <name>', `plant a memory leak (repeatable): ${FIXTURE_LEAKS.join(', ')} (bounded-cache fills, then stops: not a leak)`, collect)
     .option('--latency-ms <ms>', 'fixed delay before every response')
     .option('--error-rate <fraction>', 'share of requests answered 500')
     .option('--events-per-second <n>', 'events per second on each /events WebSocket')
@@ -37,6 +39,7 @@ export function registerFixtureCommand (program: Command): void {
       if (flags.host !== undefined) options.host = flags.host
       if (flags.mode !== undefined) options.mode = flags.mode as FixtureMode
       if (flags.bug !== undefined) options.bugs = flags.bug as FixtureBug[]
+      if (flags.leak !== undefined) options.leaks = flags.leak as FixtureLeak[]
       const latency = decimal('--latency-ms', flags.latencyMs, problems)
       if (latency !== undefined) options.latencyMs = latency
       const errorRate = decimal('--error-rate', flags.errorRate, problems)

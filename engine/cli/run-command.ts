@@ -4,7 +4,7 @@ import { ConfigError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../erro
 import { formatSummary, JSON_REPORT_FILE } from '../report/index.js'
 import { DEFAULTS, run, type RunOptions, type FixtureProcess } from '../runner/index.js'
 import { join, resolve } from 'node:path'
-import type { FixtureBug, FixtureMode } from '../../fixtures/index.js'
+import type { FixtureBug, FixtureLeak, FixtureMode } from '../../fixtures/index.js'
 import { createProgressPrinter } from './progress.js'
 import { collect, decimal, wholeNumber } from './parse.js'
 
@@ -26,6 +26,13 @@ interface RunFlags {
   fixtureEventsPerSecond?: string
   fixtureEventRate?: string
   fixtureProcess?: string
+  fixtureLeak?: string[]
+  leaks?: boolean
+  leakEvery?: string
+  heapBackend?: string
+  inspectTarget?: string
+  cpuProfile?: boolean
+  heapSnapshots?: boolean
 }
 
 export function registerRunCommand (program: Command): void {
@@ -48,7 +55,14 @@ export function registerRunCommand (program: Command): void {
     .option('--fixture-error-rate <fraction>', 'embedded fixture: share of requests answered 500')
     .option('--fixture-events-per-second <n>', 'embedded fixture: events per second per WebSocket')
     .option('--fixture-event-rate <n>', 'embedded fixture: events per second over all WebSockets (overrides the per-socket rate)')
-    .option('--fixture-process <where>', 'embedded fixture: in-process or child', 'in-process')
+    .option('--fixture-process <where>', 'embedded fixture: in-process or child (default: in-process; child with --leaks or --cpu-profile)')
+    .option('--fixture-leak <name>', 'embedded fixture: plant a memory leak (repeatable): listener-leak, map-leak, timer-closure-leak, bounded-cache', collect)
+    .option('--leaks', 'read the target\'s heap between GC cycles and give a leak verdict')
+    .option('--leak-every <ops>', 'a heap reading every this many completed operations (default 1000)')
+    .option('--heap-backend <kind>', 'remote (inspector on 127.0.0.1), in-process, or memwatch (optional, main thread)')
+    .option('--inspect-target <host:port>', 'the inspector of a --target started with node --inspect=127.0.0.1:PORT')
+    .option('--heap-snapshots', 'save a heap snapshot of a flagged leak in the report directory')
+    .option('--cpu-profile', 'save the target\'s CPU profile of the run as target.cpuprofile in the report directory')
     .action(async (scenario: string | undefined, flags: RunFlags) => {
       process.exitCode = await runCommand(scenario, flags)
     })
@@ -69,9 +83,21 @@ function toRunOptions (scenario: string | undefined, f: RunFlags): RunOptions {
   if (workers !== undefined) o.workers = workers
   if (f.requestTimeout !== undefined) o.requestTimeout = f.requestTimeout
   if (f.setupTimeout !== undefined) o.setupTimeout = f.setupTimeout
-  const fixtureFlags = [f.fixtureMode, f.fixtureBug, f.fixtureLatencyMs, f.fixtureErrorRate, f.fixtureEventsPerSecond, f.fixtureEventRate].some(v => v !== undefined)
+  if (f.leaks === true || f.leakEvery !== undefined || f.heapBackend !== undefined || f.heapSnapshots === true) {
+    const everyOps = wholeNumber('--leak-every', f.leakEvery, problems)
+    o.leaks = {
+      ...(everyOps !== undefined && { everyOps }),
+      ...(f.heapBackend !== undefined && { backend: f.heapBackend as 'remote' }),
+      ...(f.heapSnapshots === true && { snapshots: true })
+    }
+  }
+  if (f.inspectTarget !== undefined) o.inspectTarget = f.inspectTarget
+  if (f.cpuProfile === true) o.cpuProfile = true
+  const fixtureFlags = [f.fixtureMode, f.fixtureBug, f.fixtureLatencyMs, f.fixtureErrorRate, f.fixtureEventsPerSecond, f.fixtureEventRate, f.fixtureLeak, f.fixtureProcess].some(v => v !== undefined)
   if (f.target === undefined) {
-    const fixture: NonNullable<RunOptions['fixture']> = { process: f.fixtureProcess as FixtureProcess }
+    const fixture: NonNullable<RunOptions['fixture']> = {}
+    if (f.fixtureProcess !== undefined) fixture.process = f.fixtureProcess as FixtureProcess
+    if (f.fixtureLeak !== undefined) fixture.leaks = f.fixtureLeak as FixtureLeak[]
     if (f.fixtureMode !== undefined) fixture.mode = f.fixtureMode as FixtureMode
     if (f.fixtureBug !== undefined) fixture.bugs = f.fixtureBug as FixtureBug[]
     const latency = decimal('--fixture-latency-ms', f.fixtureLatencyMs, problems)

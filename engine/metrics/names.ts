@@ -26,7 +26,9 @@ export const METRICS = {
   wsCloses: 'ws.closes',
   isolationViolations: 'isolation.violations',
   isolationProbes: 'isolation.probes',
-  barrierTimeouts: 'barrier.timeouts'
+  barrierTimeouts: 'barrier.timeouts',
+  targetHeapUsed: 'target.heap.used',
+  targetHeapSlope: 'target.heap.slope'
 } as const
 
 export type MetricName = typeof METRICS[keyof typeof METRICS]
@@ -55,7 +57,9 @@ export const METRIC_KINDS: Record<MetricName, MetricKind> = {
   'ws.closes': 'counter',
   'isolation.violations': 'counter',
   'isolation.probes': 'counter',
-  'barrier.timeouts': 'counter'
+  'barrier.timeouts': 'counter',
+  'target.heap.used': 'gauge',
+  'target.heap.slope': 'gauge'
 }
 
 /** `http.req.duration` + { name: 'get item' } -> `http.req.duration{name:get item}` */

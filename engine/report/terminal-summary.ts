@@ -60,6 +60,19 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push('')
     out.push(`  events: received ${num(ev.received)}${rate} of ${num(ev.sent)} sent · lost ${num(ev.lost)} · duplicated ${num(ev.duplicated)} · reordered ${num(ev.reordered)}${ev.unreconciled > 0 ? ` · ${num(ev.unreconciled)} streams unreconciled` : ''}${latency}`)
   }
+  const lk = r.leaks
+  if (lk !== undefined) {
+    const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`
+    const first = lk.samples[0]
+    const last = lk.samples.at(-1)
+    out.push('')
+    out.push(`  leaks: ${lk.verdict.toUpperCase()} · ${Math.round(lk.bytesPerOp)} B/op (95% CI ${Math.round(lk.ciLow)}..${Math.round(lk.ciHigh)}) · ${lk.mbPerMillionOps.toFixed(1)} MB per million ops · ${lk.samples.length} readings (${lk.backend})${first !== undefined && last !== undefined ? ` · heap ${mb(first.usedBytes)} -> ${mb(last.usedBytes)}` : ''}`)
+    out.push(`    ${lk.reason}`)
+    if (lk.note !== undefined) out.push(`    note: ${lk.note}`)
+    for (const s of lk.suspects.slice(0, 3)) out.push(`    suspect: ${s.name}${s.site !== undefined ? ` (${s.site})` : ''} +${mb(s.bytesDelta)} · ${s.bytesPerOp} B/op`)
+    for (const f of lk.snapshots ?? []) out.push(`    heap snapshot: ${f}`)
+  }
+  if (r.cpuProfile !== undefined) out.push(`  cpu profile: ${r.cpuProfile}`)
   const iso = r.isolation
   out.push('')
   if (iso.violations === 0) {

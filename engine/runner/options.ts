@@ -1,6 +1,7 @@
 // run() options: the typed input, and the one place where defaults are filled in and every
 // problem is collected (all at once, as one ConfigError).
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import { ConfigError, InvalidDurationError } from '../errors.js'
 import { validateConstantUsers, type ConstantUsersConfig } from '../load/index.js'
 import { parseDuration } from './duration.js'
@@ -51,6 +52,23 @@ export interface RunOptions {
   requestTimeout?: string | number
   /** bound on the load phase of iteration-count runs (default 10m) */
   maxDuration?: string | number
+  /** heap readings between GC cycles and a leak verdict (off by default) */
+  leaks?: boolean | {
+    /** a reading every this many completed operations (requests + WebSocket messages sent); default 1000 */
+    everyOps?: number
+    /** 'remote' (inspector on 127.0.0.1), 'in-process' (this thread), 'memwatch' (main thread, optional) */
+    backend?: 'remote' | 'in-process' | 'memwatch'
+    /** name suspects when a leak is flagged (default true) */
+    suspects?: boolean
+    /** save a heap snapshot of a flagged leak in the report directory (default false) */
+    snapshots?: boolean
+    /** growth below this is never a leak, bytes per operation (default 32) */
+    floorBytesPerOp?: number
+  }
+  /** host:port of the target's inspector (a server started with node --inspect=127.0.0.1:PORT), for leaks and CPU profiles of a --target */
+  inspectTarget?: string
+  /** record the target's CPU profile during the load phase (a .cpuprofile in the report directory, or this path) */
+  cpuProfile?: boolean | string
   /** after the load phase, how long WebSockets get to end and reconcile their event streams (default 2s) */
   drainTimeout?: string | number
   isolation?: {
@@ -80,6 +98,9 @@ export interface ResolvedRunOptions {
   requestTimeoutMs: number
   tickMs: number
   isolation: { scan: boolean, barrierTimeoutMs: number }
+  leaks: { everyOps: number, backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
+  cpuProfile: string | null
+  inspectTarget: string | undefined
   signal: AbortSignal | undefined
   onProgress: ((p: RunProgress) => void) | undefined
   cwd: string
@@ -95,6 +116,9 @@ export const DEFAULTS = {
   maxDuration: '10m',
   barrierTimeout: '10s',
   drainTimeout: '2s',
+  leakEveryOps: 1000,
+  leakTickMs: 250,
+  leakFloorBytesPerOp: 32,
   tickMs: 1000
 } as const
 
@@ -102,7 +126,7 @@ export function defaultWorkers (): number {
   return Math.max(2, availableParallelism() - 1)
 }
 
-const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'drainTimeout', 'isolation', 'signal', 'onProgress', 'cwd'])
+const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'drainTimeout', 'isolation', 'leaks', 'cpuProfile', 'inspectTarget', 'signal', 'onProgress', 'cwd'])
 
 export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   const problems: string[] = []
@@ -125,7 +149,10 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push(`workers must be an integer from 1 to 64 (got ${input.workers})`)
   if (input.cohortSize !== undefined && (!Number.isInteger(input.cohortSize) || input.cohortSize < 1)) problems.push(`cohortSize must be a positive integer (got ${input.cohortSize})`)
   if (input.target !== undefined && input.fixture !== undefined) problems.push('give either a target or fixture options, not both')
-  const fixtureProcess = input.fixture?.process ?? 'in-process'
+  const inspecting = (input.leaks !== undefined && input.leaks !== false) || (input.cpuProfile !== undefined && input.cpuProfile !== false)
+  const wantsInProcess = typeof input.leaks === 'object' && (input.leaks.backend === 'in-process' || input.leaks.backend === 'memwatch')
+  // inspected, the embedded fixture runs in its own process so its heap is the target's alone
+  const fixtureProcess = input.fixture?.process ?? (inspecting && !wantsInProcess ? 'child' : 'in-process')
   if (fixtureProcess !== 'in-process' && fixtureProcess !== 'child') problems.push(`fixture.process must be 'in-process' or 'child' (got '${String(fixtureProcess)}')`)
 
   const executor: ConstantUsersConfig = {
@@ -138,6 +165,18 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
     drainMs: ms(input.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout')
   }
   problems.push(...validateConstantUsers(executor))
+  const leaks = input.leaks === undefined || input.leaks === false ? null : input.leaks === true ? {} : input.leaks
+  if (leaks !== null) {
+    if (leaks.everyOps !== undefined && (!Number.isInteger(leaks.everyOps) || leaks.everyOps < 1)) problems.push(`leaks.everyOps must be a positive integer (got ${leaks.everyOps})`)
+    if (leaks.backend !== undefined && !['remote', 'in-process', 'memwatch'].includes(leaks.backend)) problems.push(`leaks.backend must be remote, in-process or memwatch (got '${String(leaks.backend)}')`)
+  }
+  if (input.target !== undefined && input.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (input.cpuProfile !== undefined && input.cpuProfile !== false))) {
+    problems.push('leak detection and CPU profiles of a --target need its inspector: start the server with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT')
+  }
+  const out = input.out ?? null
+  const cpuProfile = input.cpuProfile === undefined || input.cpuProfile === false
+    ? null
+    : typeof input.cpuProfile === 'string' ? input.cpuProfile : join(out ?? '.', 'target.cpuprofile')
   const resolved: ResolvedRunOptions = {
     scenario: input.scenario,
     target: input.target,
@@ -145,16 +184,28 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
     executor,
     workers,
     cohortSize: input.cohortSize,
-    out: input.out ?? null,
+    out,
     fixture: { ...input.fixture, process: fixtureProcess },
     setupTimeoutMs: ms(input.setupTimeout, DEFAULTS.setupTimeout, 'setupTimeout'),
     teardownTimeoutMs: ms(input.teardownTimeout, DEFAULTS.teardownTimeout, 'teardownTimeout'),
     requestTimeoutMs: ms(input.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
-    tickMs: DEFAULTS.tickMs,
+    // leak readings are taken every K operations: the op count must be fresh more than once a second
+    tickMs: leaks === null ? DEFAULTS.tickMs : DEFAULTS.leakTickMs,
     isolation: {
       scan: input.isolation?.scan ?? true,
       barrierTimeoutMs: ms(input.isolation?.barrierTimeout, DEFAULTS.barrierTimeout, 'isolation.barrierTimeout')
     },
+    leaks: leaks === null
+      ? null
+      : {
+          everyOps: leaks.everyOps ?? DEFAULTS.leakEveryOps,
+          backend: leaks.backend,
+          suspects: leaks.suspects ?? true,
+          snapshots: leaks.snapshots ?? false,
+          floorBytesPerOp: leaks.floorBytesPerOp ?? DEFAULTS.leakFloorBytesPerOp
+        },
+    cpuProfile,
+    inspectTarget: input.inspectTarget,
     signal: input.signal,
     onProgress: input.onProgress,
     cwd: input.cwd ?? process.cwd()

@@ -2,6 +2,7 @@
 import type { MetricSummary, SeriesPoint } from '../metrics/index.js'
 import type { ErrorGroup } from '../pool/index.js'
 import type { IsolationSummary } from '../isolation/index.js'
+import type { LeakReport } from '../leaks/index.js'
 import type { FixtureStats } from '../../fixtures/index.js'
 
 export const SCHEMA_VERSION = 1
@@ -33,5 +34,9 @@ export interface RunResult {
   events: { sent: number, received: number, lost: number, duplicated: number, reordered: number, unreconciled: number }
   /** other users' data or events seen, probes that got through, reads that lost a write */
   isolation: IsolationSummary
+  /** heap readings between GC cycles and the verdict, when leak detection was on */
+  leaks?: LeakReport
+  /** the target's CPU profile of the run, when asked for */
+  cpuProfile?: string
   target: { url: string, fixture?: FixtureStats & { process: string } }
 }

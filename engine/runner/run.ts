@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { CohortRunner, planCohorts } from '../pool/index.js'
 import { IsolationAggregator } from '../isolation/index.js'
+import { inProcessBackend, LeakMonitor, memwatchBackend, remoteBackend, type HeapBackend, type LeakReport } from '../leaks/index.js'
+import { writeFileAtomic } from '../report/index.js'
+import { ConfigError } from '../errors.js'
 import { planConstantUsers } from '../load/index.js'
 import { writeJsonReport } from '../report/index.js'
 import { loadScenario } from '../scenario/index.js'
@@ -13,8 +16,10 @@ import { resolveTarget } from './target.js'
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
   const loaded = await loadScenario(o.scenario, o.cwd)
-  const target = await resolveTarget(o)
+  const target = await resolveTarget({ ...o, inspect: o.leaks !== null || o.cpuProfile !== null })
+  let backend: HeapBackend | undefined
   try {
+    backend = await heapBackendFor(o, target)
     const startedAt = new Date()
     const t0 = performance.now()
     const agg = new MetricsAggregator(t0)
@@ -42,6 +47,22 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         eventsPerS: last?.counters[METRICS.wsEventsReceived] ?? 0
       }
     }
+    const l = o.leaks
+    const ops = (): number => agg.counter(METRICS.httpReqs) + agg.counter(METRICS.wsMessagesSent)
+    const monitor = backend !== undefined && l !== null
+      ? new LeakMonitor(backend, {
+        everyOps: l.everyOps,
+        minIntervalMs: 100,
+        suspects: l.suspects,
+        cpuProfilePath: o.cpuProfile,
+        snapshotDir: l.snapshots ? (o.out ?? '.') : null,
+        floorBytesPerOp: l.floorBytesPerOp,
+        onSample: s => agg.setGauge(METRICS.targetHeapUsed, 'target', s.usedBytes, performance.now())
+      }, ops)
+      : undefined
+    if (monitor !== undefined) await monitor.start()
+    else if (backend !== undefined) await backend.startCpuProfile() // a CPU profile without leak detection
+
     const onProgress = o.onProgress
     const progressTimer = onProgress === undefined ? undefined : setInterval(() => onProgress(progress()), 1000)
 
@@ -70,6 +91,17 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       clearInterval(progressTimer)
     }
 
+    let leaks: LeakReport | undefined
+    let cpuProfile: string | undefined
+    if (monitor !== undefined) {
+      leaks = await monitor.stop()
+      cpuProfile = leaks.cpuProfile
+      agg.setGauge(METRICS.targetHeapSlope, 'target', leaks.bytesPerOp, performance.now())
+    } else if (backend !== undefined && o.cpuProfile !== null) {
+      await writeFileAtomic(o.cpuProfile, JSON.stringify(await backend.stopCpuProfile()))
+      cpuProfile = o.cpuProfile
+    }
+
     let fixture: RunResult['target']['fixture']
     if (target.fixture !== undefined) {
       try {
@@ -89,6 +121,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     if (outcome.users.lost > 0) failures.push(`${outcome.users.lost} of ${outcome.users.planned} users lost`)
     if (errorCount > 0) failures.push(`${errorCount} errors`)
     if (checkFails > 0) failures.push(`${checkFails} checks failed`)
+    if (leaks?.verdict === 'leak') failures.push(`memory leak: ${leaks.reason}`)
     const status: RunStatus = outcome.interrupted ? 'interrupted' : failures.length > 0 ? 'failed' : 'passed'
 
     const result: RunResult = {
@@ -113,6 +146,8 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       timeSeries: agg.series(),
       errors: { count: errorCount, groups: outcome.errors },
       isolation: iso,
+      ...(leaks !== undefined && { leaks }),
+      ...(cpuProfile !== undefined && { cpuProfile }),
       events: {
         sent: agg.counter(METRICS.wsEventsSent),
         received: agg.counter(METRICS.wsEventsReceived),
@@ -126,6 +161,21 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     if (o.out !== null) await writeJsonReport(o.out, result)
     return result
   } finally {
+    await backend?.close().catch(() => {})
     await target.close()
   }
+}
+
+/** The inspector side of leak detection and CPU profiles, or undefined when neither is asked for. */
+async function heapBackendFor (o: ReturnType<typeof resolveRunOptions>, target: Awaited<ReturnType<typeof resolveTarget>>): Promise<HeapBackend | undefined> {
+  if (o.leaks === null && o.cpuProfile === null) return undefined
+  const wanted = o.leaks?.backend
+  if (wanted === 'memwatch' || wanted === 'in-process') {
+    if (target.fixture?.process !== 'in-process') throw new ConfigError(`the ${wanted} heap backend reads this process: use it with the in-process fixture or a server started in this process`)
+    return wanted === 'memwatch' ? await memwatchBackend() : inProcessBackend()
+  }
+  if (o.inspectTarget !== undefined) return await remoteBackend(o.inspectTarget)
+  if (target.fixture?.inspectorUrl !== undefined) return await remoteBackend(target.fixture.inspectorUrl)
+  if (target.fixture?.process === 'in-process') return inProcessBackend()
+  throw new ConfigError('no inspector to read the target\'s heap: pass --inspect-target host:port')
 }

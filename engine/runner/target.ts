@@ -56,7 +56,7 @@ export function probeTcp (url: URL, timeoutMs = 3000): Promise<void> {
   })
 }
 
-export async function resolveTarget (opts: { target: string | undefined, allowRemote: boolean, fixture: FixtureOptions & { process: FixtureProcess } }): Promise<ResolvedTarget> {
+export async function resolveTarget (opts: { target: string | undefined, allowRemote: boolean, fixture: FixtureOptions & { process: FixtureProcess }, inspect?: boolean }): Promise<ResolvedTarget> {
   if (opts.target !== undefined) {
     const url = parseTargetUrl(opts.target, opts.allowRemote)
     await probeTcp(url)
@@ -68,7 +68,7 @@ export async function resolveTarget (opts: { target: string | undefined, allowRe
   } catch (err) {
     throw new ConfigError((err as Error).message)
   }
-  return where === 'child' ? startChildFixture(fixtureOptions) : startInProcessFixture(fixtureOptions)
+  return where === 'child' ? startChildFixture({ ...fixtureOptions, inspect: opts.inspect === true }) : startInProcessFixture(fixtureOptions)
 }
 
 async function startInProcessFixture (options: FixtureOptions): Promise<ResolvedTarget> {
@@ -98,6 +98,7 @@ export function fixtureArgs (o: FixtureOptions & { inspect?: boolean }): string[
   if (o.host !== undefined) args.push('--host', o.host)
   if (o.mode !== undefined) args.push('--mode', o.mode)
   for (const b of o.bugs ?? []) args.push('--bug', b)
+  for (const l of o.leaks ?? []) args.push('--leak', l)
   if (o.latencyMs !== undefined) args.push('--latency-ms', String(o.latencyMs))
   if (o.errorRate !== undefined) args.push('--error-rate', String(o.errorRate))
   if (o.eventsPerSecond !== undefined) args.push('--events-per-second', String(o.eventsPerSecond))

@@ -1,0 +1,104 @@
+// Leak detection proves itself on the fixture: each planted leak is flagged with its allocation
+// site among the top suspects, through the remote inspector and in-process; the clean fixture
+// and a cache that fills then stops are never flagged.
+import test from 'ava'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { run, type RunResult, ConfigError } from '../engine/index.js'
+import { memwatchBackend, DevToolsClient } from '../engine/leaks/index.js'
+import type { FixtureLeak } from '../fixtures/index.js'
+import { tempDir } from './support.js'
+
+// The suspect must be the leaking code: an allocation site in the fixture's leak module (or
+// its classes by name), not HTTP handling, JSON, or the engine.
+const IN_LEAK_MODULE = /fixtures\/leaks\.js:\d+|Leaked(ListenerContext|RequestRecord|TimerJob)/
+const LEAKS: Array<{ leak: FixtureLeak, suspect: RegExp }> = [
+  { leak: 'listener-leak', suspect: IN_LEAK_MODULE },
+  { leak: 'map-leak', suspect: IN_LEAK_MODULE },
+  { leak: 'timer-closure-leak', suspect: IN_LEAK_MODULE }
+]
+
+function soak (leaks: FixtureLeak[], process: 'child' | 'in-process'): Promise<RunResult> {
+  return run({
+    scenario: 'soak',
+    users: 50,
+    duration: '8s',
+    workers: 2,
+    fixture: { leaks, process },
+    leaks: { everyOps: 1000, ...(process === 'in-process' && { backend: 'in-process' as const }) }
+  })
+}
+
+function describe (r: RunResult): string {
+  const l = r.leaks
+  return l === undefined ? 'no leak report' : `${l.verdict}: ${l.reason}; suspects: ${l.suspects.slice(0, 3).map(s => `${s.name} (${s.site})`).join(', ')}`
+}
+
+for (const path of ['child', 'in-process'] as const) {
+  for (const { leak, suspect } of LEAKS) {
+    test(`${leak} is flagged ${path === 'child' ? 'over the remote inspector' : 'in-process'}, its site among the top 3 suspects`, async t => {
+      const r = await soak([leak], path)
+      t.is(r.leaks?.verdict, 'leak', describe(r))
+      t.is(r.leaks?.backend, path === 'child' ? 'remote' : 'in-process')
+      t.true((r.leaks?.bytesPerOp ?? 0) > 100, describe(r))
+      const top = r.leaks?.suspects.slice(0, 3) ?? []
+      t.true(top.some(s => suspect.test(`${s.name} ${s.site ?? ''}`)), describe(r))
+      t.is(r.status, 'failed')
+      t.true(r.failures.some(f => f.startsWith('memory leak')))
+      t.like(r.metrics['target.heap.slope'], { type: 'gauge' })
+    })
+  }
+}
+
+test('the clean fixture and a cache that fills then stops are no-leak, run after run', async t => {
+  for (let i = 0; i < 5; i++) {
+    for (const leaks of [[], ['bounded-cache']] as FixtureLeak[][]) {
+      const r = await soak(leaks, i % 2 === 0 ? 'child' : 'in-process')
+      t.not(r.leaks?.verdict, 'leak', `run ${i} ${leaks.join('') || 'clean'}: ${describe(r)}`)
+      t.is(r.leaks?.verdict, 'no-leak', `run ${i} ${leaks.join('') || 'clean'}: ${describe(r)}`)
+      t.true((r.leaks?.samples.length ?? 0) >= 8)
+    }
+  }
+})
+
+test('--cpu-profile writes a profile of the target that DevTools can open', async t => {
+  const out = tempDir(t)
+  const r = await run({ scenario: 'items', users: 20, duration: '1s', workers: 1, out, cpuProfile: true })
+  t.is(r.cpuProfile, join(out, 'target.cpuprofile'))
+  const profile = JSON.parse(readFileSync(join(out, 'target.cpuprofile'), 'utf8')) as { nodes: unknown[], samples: unknown[], startTime: number, endTime: number }
+  t.true(profile.nodes.length > 10 && profile.samples.length > 10 && profile.endTime > profile.startTime)
+})
+
+test('memwatch is refused in a worker thread before it can load, and a missing build degrades with a note', async t => {
+  const url = new URL('../engine/leaks/heap-backend.js', import.meta.url).href
+  const worker = new Worker(`import(${JSON.stringify(url)}).then(m => m.memwatchBackend()).then(() => process.exit(0), e => { require('node:worker_threads').parentPort.postMessage(e.message) })`, { eval: true })
+  const message = await new Promise<string>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('exit', code => reject(new Error(`worker exited ${code} without refusing`)))
+  })
+  t.regex(message, /must never be loaded in a worker thread/)
+  await worker.terminate()
+  const fallback = await memwatchBackend('@airbnb/no-such-native-module')
+  t.is(fallback.kind, 'in-process')
+  t.regex(fallback.note ?? '', /not available.*in-process inspector/)
+  await fallback.close()
+})
+
+test('no module the worker threads load can reach node-memwatch', t => {
+  const seen = new Set<string>()
+  const visit = (file: string): void => {
+    if (seen.has(file)) return
+    seen.add(file)
+    const src = readFileSync(file, 'utf8')
+    for (const m of src.matchAll(/(?:import|export)[^'"]*from\s*['"](\.[^'"]+)['"]/g)) visit(join(file, '..', m[1]!))
+  }
+  visit(new URL('../engine/pool/worker.js', import.meta.url).pathname)
+  t.true(seen.size > 10, `walked ${seen.size} modules`)
+  t.deepEqual([...seen].filter(f => /leaks[/\\]/.test(f) || readFileSync(f, 'utf8').includes('@airbnb/node-memwatch')), [])
+})
+
+test('the inspector client only ever connects to loopback', async t => {
+  await t.throwsAsync(DevToolsClient.connect('203.0.113.7:9229'), { instanceOf: ConfigError })
+  await t.throwsAsync(DevToolsClient.connect('ws://203.0.113.7:9229/abc'), { instanceOf: ConfigError })
+})

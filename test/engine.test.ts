@@ -145,3 +145,17 @@ test('HTTP and WebSocket waits time out with CT_ERR_TIMEOUT instead of hanging',
   t.true(Date.now() - started < 10_000)
   t.like(r2.errors.groups[0], { phase: 'iteration', code: 'CT_ERR_TIMEOUT', count: 10 })
 })
+
+test('self-check: after teardown every user context and socket is collectable, and a scenario that keeps them is caught', async t => {
+  const clean = await run({ scenario: 'default', users: 200, duration: '1s', workers: 2 })
+  t.deepEqual(clean.selfCheck, { checked: 400, retained: 0 }, 'users and their sockets')
+  const dir = tempDir(t)
+  const file = writeScenario(dir, 'hoarder.mjs', `const kept = []
+  export default defineScenario({
+    name: 'hoarder',
+    async setup (user) { if (user.id % 4 === 0) kept.push(user) },
+    async iteration (user) { await user.http.get('/health') }
+  })`)
+  const r = await run({ scenario: file, users: 100, iterations: 1, workers: 2 })
+  t.deepEqual(r.selfCheck, { checked: 100, retained: 25 })
+})

@@ -157,6 +157,11 @@ export class UserContext<S extends object = Record<string, unknown>> {
     return new Promise(resolve => setTimeout(resolve, ms))
   }
 
+  /** @internal the sockets this user opened and has not closed yet (for the engine self-check) */
+  sockets (): UserSocket[] {
+    return [...this.#sockets]
+  }
+
   /** @internal end every open socket's event streams and reconcile them (bounded by `timeoutMs`) */
   async endEventStreams (timeoutMs: number): Promise<void> {
     await Promise.all([...this.#sockets].map(s => s.end(timeoutMs)))

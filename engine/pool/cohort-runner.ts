@@ -36,6 +36,7 @@ export interface CohortOutcome {
   loadStartedAt: number | null
   loadEndedAt: number
   users: { planned: number, completed: number, lost: number, interrupted: number, setupFailed: number }
+  selfCheck: { checked: number, retained: number }
   /** distinct worker threads that ran cohorts */
   threadsUsed: number
   errors: ErrorGroup[]
@@ -66,6 +67,7 @@ export class CohortRunner {
     const states: CohortState[] = []
     const failures: string[] = []
     const users = { planned: 0, completed: 0, lost: 0, interrupted: 0, setupFailed: 0 }
+    const selfCheck = { checked: 0, retained: 0 }
     let interrupted = false
     let loadStartedAt: number | null = null
     const timers: NodeJS.Timeout[] = []
@@ -151,6 +153,8 @@ export class CohortRunner {
         users.completed += res.completed
         users.lost += res.lost
         users.interrupted += res.interrupted
+        selfCheck.checked += res.selfCheck.checked
+        selfCheck.retained += res.selfCheck.retained
       }, (err: Error) => {
         agg.setGauge(METRICS.usersActive, source, 0, performance.now())
         if (interrupted || destroyed) {
@@ -198,6 +202,6 @@ export class CohortRunner {
     signal(view, STOP, DONE) // wakes the workers' pending stop watchers
     if (!destroyed) { destroyed = true; await pool.destroy() }
 
-    return { interrupted, loadStartedAt, loadEndedAt, users, threadsUsed: threads.size, errors: errors.list(), failures }
+    return { interrupted, loadStartedAt, loadEndedAt, users, selfCheck, threadsUsed: threads.size, errors: errors.list(), failures }
   }
 }

@@ -93,4 +93,6 @@ export interface CohortResult {
   lost: number
   /** users cut short by an interrupt or the hard deadline */
   interrupted: number
+  /** engine self-check: user contexts and sockets watched after teardown, and how many a full GC could not collect */
+  selfCheck: { checked: number, retained: number }
 }

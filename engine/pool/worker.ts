@@ -3,6 +3,7 @@
 // modules (node-memwatch) from here.
 import { threadId } from 'node:worker_threads'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { Session } from 'node:inspector/promises'
 import { UserContext } from '../context/index.js'
 import { CohortIsolation, Directory } from '../isolation/index.js'
 import { TimeoutError } from '../errors.js'
@@ -57,6 +58,12 @@ const YIELD_EVERY = 64
 const ABORT_SETTLE_MS = 200
 
 export default async function runCohort (task: CohortTask): Promise<CohortResult> {
+  // the self-check runs after runCohortTask's frame is gone: its locals must not count as leaks
+  const { result, watched } = await runCohortTask(task)
+  return { ...result, selfCheck: { checked: watched.length, retained: await countRetained(watched) } }
+}
+
+async function runCohortTask (task: CohortTask): Promise<{ result: Omit<CohortResult, 'selfCheck'>, watched: Array<WeakRef<object>> }> {
   const { cohort, plan, port } = task
   const barrier = new Int32Array(task.barrier)
   const recorder = new MetricsRecorder()
@@ -110,11 +117,14 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
 
   let lost = 0
   let completed = 0
+  let watched: Array<WeakRef<object>> = []
+  // users whose setup succeeded; emptied at the end like `users`: pending waiters (the stop
+  // watcher's Atomics.waitAsync lives until the run ends) keep closures over this scope alive
+  const live: UserContext<object>[] = []
   try {
     const scenario = await loadOnce(task.scenarioUrl)
 
     // Setup: every user, concurrently; a user whose setup fails sits out the load phase.
-    const live: UserContext<object>[] = []
     await Promise.all(users.map(async (u) => {
       try {
         if (scenario.setup !== undefined) await withTimeout(() => scenario.setup!(u), task.setupTimeoutMs, `setup of ${u.name}`)
@@ -197,18 +207,43 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
     }
   } finally {
     clearInterval(ticker)
+    watched = users.flatMap(u => [u, ...u.sockets()]).map(o => new WeakRef(o))
     await Promise.allSettled(users.map(u => u.close(aborted)))
+    users.length = 0 // the engine's last references: from here on only a leak keeps them alive
+    live.length = 0
     port.removeAllListeners('message')
     port.close()
   }
   return {
-    cohortId: cohort.id,
-    threadId,
-    delta: recorder.flush(),
-    errors: errors.drain(),
-    violations: isolation.drain(),
-    completed,
-    lost,
-    interrupted: cohort.size - completed - lost
+    result: {
+      cohortId: cohort.id,
+      threadId,
+      delta: recorder.flush(),
+      errors: errors.drain(),
+      violations: isolation.drain(),
+      completed,
+      lost,
+      interrupted: cohort.size - completed - lost
+    },
+    watched
   }
+}
+
+/**
+ * Engine self-check: after teardown a full GC (node:inspector works in worker threads, where
+ * --expose-gc does not) must collect every user context and socket, so the engine's own growth
+ * is never mistaken for the target's. Users still referenced (by a scenario's module state, or
+ * an iteration that never ended) are counted.
+ */
+async function countRetained (refs: Array<WeakRef<object>>): Promise<number> {
+  if (refs.length === 0) return 0
+  await yieldToLoop() // WeakRef targets stay alive until the job that made them ends
+  const session = new Session()
+  session.connect()
+  try {
+    await session.post('HeapProfiler.collectGarbage')
+  } finally {
+    session.disconnect()
+  }
+  return refs.filter(r => r.deref() !== undefined).length
 }

@@ -92,6 +92,10 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
       out.push(`    ${num(g.count)}× ${g.phase}: ${g.code !== undefined ? g.code + ': ' : ''}${g.message} (first: ${g.user})`)
     }
   }
+  if (r.selfCheck.retained > 0) {
+    out.push('')
+    out.push(`  self-check: ${num(r.selfCheck.retained)} of ${num(r.selfCheck.checked)} user contexts and sockets were still reachable after teardown (kept by the scenario's module state or an unfinished iteration)`)
+  }
   out.push('')
   const f = r.target.fixture
   out.push(`  target ${r.target.url}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}`)

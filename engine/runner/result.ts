@@ -24,6 +24,8 @@ export interface RunResult {
   executor: { name: 'constant-users', users: number, durationMs: number | null, iterations: number | null }
   users: { planned: number, peakActive: number, completed: number, lost: number, interrupted: number }
   workers: { threads: number, planned: number, cohorts: number }
+  /** after teardown a full GC in each worker must collect every user context and socket */
+  selfCheck: { checked: number, retained: number }
   metrics: Record<string, MetricSummary>
   timeSeries: SeriesPoint[]
   errors: { count: number, groups: ErrorGroup[] }

@@ -142,6 +142,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         interrupted: outcome.users.interrupted
       },
       workers: { threads: outcome.threadsUsed, planned: threads, cohorts: cohorts.length },
+      selfCheck: outcome.selfCheck,
       metrics,
       timeSeries: agg.series(),
       errors: { count: errorCount, groups: outcome.errors },

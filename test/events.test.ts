@@ -1,15 +1,8 @@
 // Event dispatch accounting against the fixture's own counts: exact on the clean fixture, and
 // each planted fault counted as the fixture counted it.
 import test from 'ava'
-import { startFixture, type FixtureHandle, type FixtureOptions } from '../fixtures/index.js'
 import { run, METRICS } from '../engine/index.js'
-import { tempDir, writeScenario } from './support.js'
-
-async function fixture (t: { teardown: (fn: () => Promise<void>) => void }, options: FixtureOptions): Promise<FixtureHandle> {
-  const f = await startFixture(options)
-  t.teardown(() => f.close())
-  return f
-}
+import { fixture, tempDir, writeScenario } from './support.js'
 
 test('1000 live sockets: after the drain, received equals sent exactly, with latency per event', async t => {
   const f = await fixture(t, { eventsPerSecond: 5 })

@@ -1,16 +1,10 @@
 // Isolation checking proves itself on the fixture: every planted bug (and legacy mode) is found
 // with a victim/owner pair the fixture's own log confirms; the clean fixture yields nothing.
 import test from 'ava'
-import { startFixture, type FixtureBug, type FixtureHandle, type FixtureOptions } from '../fixtures/index.js'
+import { startFixture, type FixtureBug, type FixtureOptions } from '../fixtures/index.js'
 import { run, METRICS, type RunOptions } from '../engine/index.js'
 import type { ViolationKind } from '../engine/isolation/index.js'
-import { tempDir, writeScenario } from './support.js'
-
-async function fixture (t: { teardown: (fn: () => Promise<void>) => void }, options: FixtureOptions): Promise<FixtureHandle> {
-  const f = await startFixture(options)
-  t.teardown(() => f.close())
-  return f
-}
+import { fixture, tempDir, writeScenario } from './support.js'
 
 const cases: Array<{ title: string, options: FixtureOptions, kind: ViolationKind }> = [
   { title: 'legacy mode (module-level request state)', options: { mode: 'legacy' }, kind: 'foreign-data' },

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startFixture, type FixtureHandle, type FixtureOptions } from '../fixtures/index.js'
 
 export const CLI = fileURLToPath(new URL('../../bin/crosstalk.js', import.meta.url))
 /** file URL of the compiled public API, for scenarios written outside the package */
@@ -39,4 +40,11 @@ export function writeScenario (dir: string, name: string, body: string): string 
   const path = join(dir, name)
   writeFileSync(path, `import { defineScenario } from ${JSON.stringify(ENGINE_URL)}\n${body}\n`)
   return path
+}
+
+/** The fixture on 127.0.0.1, port 0, closed when the test ends. */
+export async function fixture (t: { teardown: (fn: () => Promise<void>) => void }, options: FixtureOptions): Promise<FixtureHandle> {
+  const f = await startFixture(options)
+  t.teardown(() => f.close())
+  return f
 }

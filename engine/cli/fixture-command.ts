@@ -2,8 +2,9 @@
 // its URLs (and the inspector's, bound to 127.0.0.1 only), then serves until SIGINT/SIGTERM.
 import type { Command } from 'commander'
 import { ConfigError, PortInUseError } from '../errors.js'
-import { FIXTURE_BUGS, FIXTURE_LEAKS, serveFixture, validateFixtureOptions, type FixtureBug, type FixtureLeak, type FixtureMode, type FixtureOptions } from '../../fixtures/index.js'
-import { collect, decimal, wholeNumber } from './parse.js'
+import { FIXTURE_BUGS, FIXTURE_LEAKS, serveFixture, validateFixtureOptions, type FixtureOptions } from '../../fixtures/index.js'
+import { fixtureOptionsFromFlags } from './fixture-flags.js'
+import { collect, wholeNumber } from './parse.js'
 
 interface FixtureFlags {
   port: string
@@ -33,21 +34,10 @@ export function registerFixtureCommand (program: Command): void {
     .option('--inspect', 'listen for the inspector on 127.0.0.1 (random port) and print its URL')
     .action(async (flags: FixtureFlags) => {
       const problems: string[] = []
-      const options: FixtureOptions = {}
+      const options: FixtureOptions = fixtureOptionsFromFlags(flags, '', problems)
       const port = wholeNumber('--port', flags.port, problems)
       if (port !== undefined) options.port = port
       if (flags.host !== undefined) options.host = flags.host
-      if (flags.mode !== undefined) options.mode = flags.mode as FixtureMode
-      if (flags.bug !== undefined) options.bugs = flags.bug as FixtureBug[]
-      if (flags.leak !== undefined) options.leaks = flags.leak as FixtureLeak[]
-      const latency = decimal('--latency-ms', flags.latencyMs, problems)
-      if (latency !== undefined) options.latencyMs = latency
-      const errorRate = decimal('--error-rate', flags.errorRate, problems)
-      if (errorRate !== undefined) options.errorRate = errorRate
-      const eps = decimal('--events-per-second', flags.eventsPerSecond, problems)
-      if (eps !== undefined) options.eventsPerSecond = eps
-      const rate = decimal('--event-rate', flags.eventRate, problems)
-      if (rate !== undefined) options.eventRate = rate
       if (problems.length === 0) {
         try {
           validateFixtureOptions(options)

@@ -4,9 +4,9 @@ import { ConfigError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../erro
 import { formatSummary, JSON_REPORT_FILE } from '../report/index.js'
 import { DEFAULTS, run, type RunOptions, type FixtureProcess } from '../runner/index.js'
 import { join, resolve } from 'node:path'
-import type { FixtureBug, FixtureLeak, FixtureMode } from '../../fixtures/index.js'
 import { createProgressPrinter } from './progress.js'
-import { collect, decimal, wholeNumber } from './parse.js'
+import { collect, wholeNumber } from './parse.js'
+import { fixtureOptionsFromFlags } from './fixture-flags.js'
 
 interface RunFlags {
   target?: string
@@ -95,19 +95,16 @@ function toRunOptions (scenario: string | undefined, f: RunFlags): RunOptions {
   if (f.cpuProfile === true) o.cpuProfile = true
   const fixtureFlags = [f.fixtureMode, f.fixtureBug, f.fixtureLatencyMs, f.fixtureErrorRate, f.fixtureEventsPerSecond, f.fixtureEventRate, f.fixtureLeak, f.fixtureProcess].some(v => v !== undefined)
   if (f.target === undefined) {
-    const fixture: NonNullable<RunOptions['fixture']> = {}
+    const fixture: NonNullable<RunOptions['fixture']> = fixtureOptionsFromFlags({
+      mode: f.fixtureMode,
+      bug: f.fixtureBug,
+      leak: f.fixtureLeak,
+      latencyMs: f.fixtureLatencyMs,
+      errorRate: f.fixtureErrorRate,
+      eventsPerSecond: f.fixtureEventsPerSecond,
+      eventRate: f.fixtureEventRate
+    }, 'fixture-', problems)
     if (f.fixtureProcess !== undefined) fixture.process = f.fixtureProcess as FixtureProcess
-    if (f.fixtureLeak !== undefined) fixture.leaks = f.fixtureLeak as FixtureLeak[]
-    if (f.fixtureMode !== undefined) fixture.mode = f.fixtureMode as FixtureMode
-    if (f.fixtureBug !== undefined) fixture.bugs = f.fixtureBug as FixtureBug[]
-    const latency = decimal('--fixture-latency-ms', f.fixtureLatencyMs, problems)
-    if (latency !== undefined) fixture.latencyMs = latency
-    const errorRate = decimal('--fixture-error-rate', f.fixtureErrorRate, problems)
-    if (errorRate !== undefined) fixture.errorRate = errorRate
-    const eps = decimal('--fixture-events-per-second', f.fixtureEventsPerSecond, problems)
-    if (eps !== undefined) fixture.eventsPerSecond = eps
-    const rate = decimal('--fixture-event-rate', f.fixtureEventRate, problems)
-    if (rate !== undefined) fixture.eventRate = rate
     o.fixture = fixture
   } else if (fixtureFlags) {
     problems.push('--fixture-* flags configure the embedded fixture and cannot be combined with --target')

@@ -137,3 +137,11 @@ test('crosstalk fixture prints one JSON line; --inspect binds the inspector to 1
     t.is(await exited, 0)
   }
 })
+
+test('crosstalk runs under node --inspect (profiling sessions), the inspector on 127.0.0.1', async t => {
+  const out = tempDir(t)
+  const r = await cli(['run', 'items', '--users', '20', '--iterations', '1', '--quiet', '--out', out], { nodeArgs: ['--inspect=127.0.0.1:0'], timeoutMs: 60_000 })
+  t.is(r.code, 0, r.stderr)
+  t.regex(r.stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:\d+\//)
+  t.is((JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult).status, 'passed')
+})

@@ -13,10 +13,10 @@ export const ENGINE_URL = new URL('../engine/index.js', import.meta.url).href
 export interface CliResult { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, ms: number }
 
 /** Runs `crosstalk <args>`; `onStderr` sees stderr as it arrives (to send signals at the right moment). */
-export function cli (args: string[], opts: { timeoutMs?: number, cwd?: string, onStderr?: (all: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+export function cli (args: string[], opts: { timeoutMs?: number, cwd?: string, nodeArgs?: string[], onStderr?: (all: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
   const start = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], { cwd: opts.cwd, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })

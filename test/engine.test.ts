@@ -12,11 +12,14 @@ test('a fixed server delay shows up in http.req.duration within HDR precision', 
   const d = r.metrics[`${METRICS.httpReqDuration}{name:get item}`]
   if (d?.type !== 'trend') return t.fail('no trend')
   t.is(d.count, 50)
-  // No request can beat the delay (HDR keeps 3 significant digits: 0.1%); the fastest one shows
-  // the delay plus loopback overhead. Upper tails depend on machine load, so they are not asserted.
-  t.true(d.min >= delay * 0.999, `min ${d.min}`)
+  // No request can beat the delay beyond HDR's precision (3 significant digits: 0.1%) and the
+  // server's timer granularity (libuv starts a timer from the loop's cached time, up to ~1 ms
+  // stale); the fastest one shows the delay plus loopback overhead. Upper tails depend on
+  // machine load, so they are not asserted.
+  const floor = delay * 0.999 - 1
+  t.true(d.min >= floor, `min ${d.min}`)
   t.true(d.min <= delay * 1.001 + 10, `min ${d.min}`)
-  t.true(d.med >= delay * 0.999 && d.med < delay * 2, `med ${d.med}`)
+  t.true(d.med >= floor && d.med < delay * 2, `med ${d.med}`)
 })
 
 test('failed checks and server errors fail the run, and the ava verdict says why', async t => {

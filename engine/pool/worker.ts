@@ -1,6 +1,6 @@
 // Piscina worker entry: runs one cohort of users from setup through the start barrier, the load
-// phase and teardown, posting metric deltas every tick. Never load native main-thread-only
-// modules (node-memwatch) from here.
+// phase and teardown, posting metric deltas every tick. Native addons that are not
+// context-aware (the memwatch heap backend) must never be loaded from here: see engine/leaks/.
 import { threadId } from 'node:worker_threads'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { Session } from 'node:inspector/promises'

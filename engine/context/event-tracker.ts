@@ -120,8 +120,4 @@ export class EventTracker {
     if (totals.unreconciled > 0) rec.count(METRICS.wsStreamsUnreconciled, totals.unreconciled)
     return totals
   }
-
-  get streams (): number {
-    return this.#streams.size
-  }
 }

@@ -8,11 +8,3 @@ export interface MetricsDelta {
   trends: Record<string, string>
   gauges: Record<string, number>
 }
-
-export function isEmptyDelta (d: MetricsDelta): boolean {
-  for (const _ in d.counters) return false
-  for (const _ in d.rates) return false
-  for (const _ in d.trends) return false
-  for (const _ in d.gauges) return false
-  return true
-}

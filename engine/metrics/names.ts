@@ -66,13 +66,3 @@ export const METRIC_KINDS: Record<MetricName, MetricKind> = {
 export function taggedKey (metric: string, tag: string, value: string): string {
   return `${metric}{${tag}:${value}}`
 }
-
-/** The metric name of a possibly tagged key. */
-export function baseName (key: string): string {
-  const brace = key.indexOf('{')
-  return brace === -1 ? key : key.slice(0, brace)
-}
-
-export function kindOf (key: string): MetricKind | undefined {
-  return (METRIC_KINDS as Record<string, MetricKind>)[baseName(key)]
-}

@@ -24,8 +24,3 @@ export function parseDuration (value: string | number, what = 'duration'): numbe
   return total
 }
 
-export function formatDuration (ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`
-  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`
-}

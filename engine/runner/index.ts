@@ -1,5 +1,5 @@
 export { run } from './run.js'
 export { resolveRunOptions, defaultWorkers, DEFAULTS, type RunOptions, type RunProgress, type ResolvedRunOptions, type FixtureProcess } from './options.js'
 export { SCHEMA_VERSION, type RunResult, type RunStatus } from './result.js'
-export { parseDuration, formatDuration } from './duration.js'
+export { parseDuration } from './duration.js'
 export { resolveTarget, isLoopbackHost, parseTargetUrl, fixtureArgs, type ResolvedTarget } from './target.js'

@@ -35,6 +35,23 @@ export interface HttpClientOptions {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
+interface NamedKeys { reqs: string, duration: string, failed: string }
+/** Tagged metric keys per request name, built once per name instead of three strings per request. */
+const namedKeys = new Map<string, NamedKeys>()
+
+function keysOf (name: string): NamedKeys {
+  let k = namedKeys.get(name)
+  if (k === undefined) {
+    k = {
+      reqs: taggedKey(METRICS.httpReqs, 'name', name),
+      duration: taggedKey(METRICS.httpReqDuration, 'name', name),
+      failed: taggedKey(METRICS.httpReqFailed, 'name', name)
+    }
+    namedKeys.set(name, k)
+  }
+  return k
+}
+
 type Finish = (err: Error | null, res: ResponseCollector) => void
 
 class ResponseCollector implements Dispatcher.DispatchHandler {
@@ -127,10 +144,11 @@ export class UserHttp {
       const collector = new ResponseCollector((err, c) => {
         const rec = this.#opts.recorder
         const ms = c.end - c.start
+        const named = options.name === undefined ? undefined : keysOf(options.name)
         rec.count(METRICS.httpReqs)
-        if (options.name !== undefined) rec.count(taggedKey(METRICS.httpReqs, 'name', options.name))
+        if (named !== undefined) rec.count(named.reqs)
         if (err !== null) {
-          this.#recordOutcome(options.name, false)
+          this.#recordOutcome(named, false)
           const code = (err as { code?: string }).code
           reject(code !== undefined && TIMEOUT_CODES.has(code)
             ? new TimeoutError(`${method} ${path} timed out after ${timeout} ms (${code})`, { cause: err })
@@ -138,9 +156,9 @@ export class UserHttp {
           return
         }
         rec.trend(METRICS.httpReqDuration, ms)
-        if (options.name !== undefined) rec.trend(taggedKey(METRICS.httpReqDuration, 'name', options.name), ms)
+        if (named !== undefined) rec.trend(named.duration, ms)
         const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
-        this.#recordOutcome(options.name, passed)
+        this.#recordOutcome(named, passed)
         if (!anonymous) this.#storeCookies(c.rawHeaders)
         const body = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks)
         if (options.shared !== true) this.#opts.inspect?.(method, path, c.rawHeaders, body)
@@ -157,10 +175,10 @@ export class UserHttp {
     else await this.#client.close()
   }
 
-  #recordOutcome (name: string | undefined, passed: boolean): void {
+  #recordOutcome (named: NamedKeys | undefined, passed: boolean): void {
     const rec = this.#opts.recorder
     rec.rate(METRICS.httpReqFailed, !passed)
-    if (name !== undefined) rec.rate(taggedKey(METRICS.httpReqFailed, 'name', name), !passed)
+    if (named !== undefined) rec.rate(named.failed, !passed)
   }
 
   #storeCookies (raw: Buffer[]): void {

@@ -20,6 +20,8 @@ export interface RunResult {
   durationMs: number
   /** length of the load phase (start barrier to the last cohort's end) */
   loadDurationMs: number
+  /** the load phase in seconds since the run started: the same clock as `timeSeries[].t` */
+  loadWindow: { startS: number, endS: number }
   scenario: { name: string, source: string }
   executor: { name: 'constant-users', users: number, durationMs: number | null, iterations: number | null }
   users: { planned: number, peakActive: number, completed: number, lost: number, interrupted: number }

@@ -132,6 +132,10 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       startedAt: startedAt.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       loadDurationMs: Math.round(loadDurationMs),
+      loadWindow: {
+        startS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadStartedAt - t0) / 1000),
+        endS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadEndedAt - t0) / 1000)
+      },
       scenario: { name: loaded.scenario.name, source: loaded.source },
       executor: { name: 'constant-users', users: o.executor.users, durationMs: o.executor.durationMs, iterations: o.executor.iterations },
       users: {
@@ -166,6 +170,8 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     await target.close()
   }
 }
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000
 
 /** The inspector side of leak detection and CPU profiles, or undefined when neither is asked for. */
 async function heapBackendFor (o: ReturnType<typeof resolveRunOptions>, target: Awaited<ReturnType<typeof resolveTarget>>): Promise<HeapBackend | undefined> {

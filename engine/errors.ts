@@ -36,6 +36,11 @@ export class InvalidDurationError extends CrosstalkError {
   override readonly code = 'CT_ERR_DURATION'
 }
 
+/** A comparison budget that does not parse (`p95=+10%`, `throughput=-5%`, `errorRate=+0.01`). */
+export class BudgetSyntaxError extends CrosstalkError {
+  override readonly code = 'CT_ERR_BUDGET_SYNTAX'
+}
+
 export class ScenarioNotFoundError extends CrosstalkError {
   override readonly code = 'CT_ERR_SCENARIO_NOT_FOUND'
 }
@@ -48,6 +53,16 @@ export class ScenarioLoadError extends CrosstalkError {
 /** The scenario module imports but does not export what a scenario needs. */
 export class ScenarioInvalidError extends CrosstalkError {
   override readonly code = 'CT_ERR_SCENARIO_INVALID'
+}
+
+/** A threshold expression, key or definition that does not parse (`p(95<50`, `x{name}`, `[]`). */
+export class ThresholdSyntaxError extends CrosstalkError {
+  override readonly code = 'CT_ERR_THRESHOLD_SYNTAX'
+}
+
+/** A threshold on an unknown metric, or with an aggregation its metric's kind does not have (`avg` of a rate). */
+export class ThresholdMetricError extends CrosstalkError {
+  override readonly code = 'CT_ERR_THRESHOLD_METRIC'
 }
 
 export class PortInUseError extends CrosstalkError {

@@ -4,4 +4,7 @@ export { run, type RunOptions, type RunProgress, type RunResult, type RunStatus 
 export type { UserContext, UserHttp, UserSocket, WsMessage, HttpResponse, RequestOptions, WsOptions } from './context/index.js'
 export { METRICS, type MetricSummary, type TrendSummary, type SeriesPoint } from './metrics/index.js'
 export { formatSummary, writeJsonReport } from './report/index.js'
+export { compare, compareRounds, formatComparisonTable, formatComparisonMarkdown, type CompareRunOptions, type ComparisonResult, type MetricComparison } from './compare/index.js'
+export { EXECUTORS, type ExecutorName } from './load/index.js'
+export { formatThresholdLines, type ThresholdDefinitions, type ThresholdResult } from './thresholds/index.js'
 export * from './errors.js'

@@ -268,6 +268,18 @@ test('latencyMs delays every response but /health and /stats', async (t) => {
   t.true(performance.now() - start < 150, 'probes are not delayed')
 })
 
+test('concurrency queues requests beyond its slots, in order, so latency grows with the queue', async (t) => {
+  const { call } = await fixture(t, { latencyMs: 100, concurrency: 2 })
+  const start = performance.now()
+  const done: number[] = []
+  // 6 requests on 2 slots of 100 ms: they finish in three waves
+  await Promise.all(Array.from({ length: 6 }, () => call('GET', '/nope').then(() => done.push(performance.now() - start))))
+  done.sort((a, b) => a - b)
+  t.true(done[1]! >= 99 && done[1]! < 190, `first wave ${done.slice(0, 2)}`)
+  t.true(done[3]! >= 199, `second wave ${done.slice(2, 4)}`)
+  t.true(done[5]! >= 299, `third wave ${done.slice(4)}`)
+})
+
 test('errorRate 1 answers every non-login request 500', async (t) => {
   const { f, call, login } = await fixture(t, { errorRate: 1 })
   const { token } = await login('eve')
@@ -327,6 +339,7 @@ test('validateFixtureOptions fills defaults and rejects bad options clearly', as
     mode: 'context',
     bugs: [],
     latencyMs: 0,
+    concurrency: 0,
     errorRate: 0,
     eventsPerSecond: 1,
     eventRate: 0,

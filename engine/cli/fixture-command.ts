@@ -13,6 +13,7 @@ interface FixtureFlags {
   bug?: string[]
   leak?: string[]
   latencyMs?: string
+  concurrency?: string
   errorRate?: string
   eventsPerSecond?: string
   eventRate?: string
@@ -28,6 +29,7 @@ export function registerFixtureCommand (program: Command): void {
     .option('--bug <name>', `plant a bug (repeatable): ${FIXTURE_BUGS.join(', ')}`, collect)
     .option('--leak <name>', `plant a memory leak (repeatable): ${FIXTURE_LEAKS.join(', ')} (bounded-cache fills, then stops: not a leak)`, collect)
     .option('--latency-ms <ms>', 'fixed delay before every response')
+    .option('--concurrency <n>', 'requests handled at once; the rest queue (default unlimited)')
     .option('--error-rate <fraction>', 'share of requests answered 500')
     .option('--events-per-second <n>', 'events per second on each /events WebSocket')
     .option('--event-rate <n>', 'events per second over all /events WebSockets (overrides --events-per-second)')

@@ -8,6 +8,7 @@ export interface FixtureFlagValues {
   bug?: string[] | undefined
   leak?: string[] | undefined
   latencyMs?: string | undefined
+  concurrency?: string | undefined
   errorRate?: string | undefined
   eventsPerSecond?: string | undefined
   eventRate?: string | undefined
@@ -19,7 +20,7 @@ export function fixtureOptionsFromFlags (v: FixtureFlagValues, prefix: string, p
   if (v.mode !== undefined) o.mode = v.mode as FixtureMode
   if (v.bug !== undefined) o.bugs = v.bug as FixtureBug[]
   if (v.leak !== undefined) o.leaks = v.leak as FixtureLeak[]
-  const numbers = [['latencyMs', 'latency-ms'], ['errorRate', 'error-rate'], ['eventsPerSecond', 'events-per-second'], ['eventRate', 'event-rate']] as const
+  const numbers = [['latencyMs', 'latency-ms'], ['concurrency', 'concurrency'], ['errorRate', 'error-rate'], ['eventsPerSecond', 'events-per-second'], ['eventRate', 'event-rate']] as const
   for (const [key, flag] of numbers) {
     const n = decimal(`--${prefix}${flag}`, v[key], problems)
     if (n !== undefined) o[key] = n

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, isCrosstalkError } from '../errors.js'
 import { registerFixtureCommand } from './fixture-command.js'
 import { registerRunCommand } from './run-command.js'
+import { registerCompareCommand } from './compare-command.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -15,6 +16,7 @@ export function createProgram (): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // errors are printed once, in our format, below
   registerRunCommand(program)
+  registerCompareCommand(program)
   registerFixtureCommand(program)
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} })
   return program

@@ -1,6 +1,6 @@
 // One virtual user: its own identity, connection, cookies, sockets and state. Never shared.
 import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
-import { arriveAndWait, leaveBursts, Probes, WriteLedger, type BurstOutcome, type CohortIsolation, type DirectoryEntry } from '../isolation/index.js'
+import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type BurstOutcome, type CohortIsolation, type DirectoryEntry } from '../isolation/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { UserHttp } from './http-client.js'
 import { UserSocket } from './user-socket.js'
@@ -105,8 +105,13 @@ export class UserContext<S extends object = Record<string, unknown>> {
     return outcome
   }
 
-  /** @internal the engine marks the user's load phase (burst barrier parties) */
-  enterLoad (): void {
+  /**
+   * @internal the engine marks the user's load phase (burst barrier parties). Users active at the
+   * start were counted by the main thread; one that joins later (`join`) counts itself.
+   */
+  enterLoad (join = false): void {
+    if (this.#inLoad) return
+    if (join) joinBursts(this.#opts.isolation.control)
     this.#inLoad = true
   }
 

@@ -46,6 +46,11 @@ export async function arriveAndWait (view: Int32Array, name: string, timeoutMs: 
   return 'released'
 }
 
+/** A user enters the load phase after the start: burst barriers now wait for it too. */
+export function joinBursts (view: Int32Array): void {
+  Atomics.add(view, PARTIES, 1)
+}
+
 /** A user leaves the load phase: it is no longer awaited by any burst barrier. */
 export function leaveBursts (view: Int32Array): void {
   const parties = Atomics.sub(view, PARTIES, 1) - 1

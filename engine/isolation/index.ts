@@ -4,6 +4,6 @@ export { CohortIsolation, type CohortIsolationOptions } from './cohort-isolation
 export { Directory, encodeDirectory, type DirectoryEntry } from './directory.js'
 export { Probes, kindFromTemplate, type ProbeOptions, type ForeignProbeOptions, type ProbeResult } from './probes.js'
 export { WriteLedger } from './write-ledger.js'
-export { arriveAndWait, leaveBursts, burstSlot, type BurstOutcome } from './burst-barrier.js'
+export { arriveAndWait, joinBursts, leaveBursts, burstSlot, type BurstOutcome } from './burst-barrier.js'
 export { redact, excerptAround } from './redact.js'
 export { ViolationLog, IsolationAggregator, VIOLATION_KINDS, SAMPLES_PER_KIND, type Violation, type ViolationKind, type ViolationDelta, type IsolationSummary } from './violations.js'

@@ -1,1 +1,4 @@
-export { validateConstantUsers, planConstantUsers, MAX_USERS, type ConstantUsersConfig } from './constant-users.js'
+export { EXECUTORS, EXECUTOR_DEFAULTS, MAX_USERS, type ExecutorName, type ExecutorInput, type ExecutionPlan, type PlanOutcome } from './plan.js'
+export { planExecution } from './plan-execution.js'
+export { parseStages, valueAt, levelWindow, profileEnd, type ProfilePoint, type Stage } from './profile.js'
+export { ArrivalSchedule } from './arrival-schedule.js'

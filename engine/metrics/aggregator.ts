@@ -13,6 +13,7 @@ export interface SeriesPoint {
   counters: Record<string, number>
   rates: Record<string, { passes: number, fails: number }>
   trends: Record<string, { count: number, med: number, p95: number, p99: number, max: number }>
+  /** the last value set during the second */
   gauges: Record<string, number>
 }
 
@@ -22,6 +23,17 @@ interface Bucket {
   rates: Map<string, { passes: number, fails: number }>
   trends: Map<string, Histogram>
   gauges: Map<string, number>
+}
+
+/** One second of metrics, read by key (undefined: nothing recorded under that key). */
+export interface MetricView {
+  /** seconds since the run started */
+  t: number
+  trend: (key: string) => TrendSummary | undefined
+  percentile: (key: string, p: number) => number | undefined
+  counter: (key: string) => number | undefined
+  rate: (key: string) => { passes: number, fails: number } | undefined
+  gauge: (key: string) => { value: number, min: number, max: number } | undefined
 }
 
 interface GaugeState { latestBySource: Map<string, number>, value: number, min: number, max: number }
@@ -80,8 +92,9 @@ export class MetricsAggregator {
     g.latestBySource.set(source, value)
     if (g.value < g.min) g.min = g.value
     if (g.value > g.max) g.max = g.value
-    const bucket = this.#bucket(now)
-    bucket.gauges.set(key, Math.max(bucket.gauges.get(key) ?? -Infinity, g.value))
+    // a second's value is the last one set in it: sources report together on tick boundaries,
+    // and the sum is only whole once the last of them has (a max would keep half-updated sums)
+    this.#bucket(now).gauges.set(key, g.value)
   }
 
   counter (key: string): number {
@@ -100,6 +113,31 @@ export class MetricsAggregator {
   trend (key: string): TrendSummary | undefined {
     const h = this.#trends.get(key)
     return h === undefined ? undefined : summarizeHistogram(h)
+  }
+
+  /** Percentile `p` (0 < p <= 100) of a trend's run-total histogram, in milliseconds (3 decimals); undefined if no such trend. */
+  percentile (key: string, p: number): number | undefined {
+    const h = this.#trends.get(key)
+    if (h === undefined) return undefined
+    return h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / 1000
+  }
+
+  /**
+   * The last complete second as a metric view (trend summaries and percentiles from that second's
+   * histograms), for checks on current load rather than run totals; undefined early in the run.
+   */
+  lastSecondView (now: number): MetricView | undefined {
+    const t = Math.floor((now - this.#origin) / 1000) - 1
+    const b = this.#open.get(t)
+    if (b === undefined) return undefined
+    return {
+      t,
+      trend: (key) => { const h = b.trends.get(key); return h === undefined ? undefined : summarizeHistogram(h) },
+      percentile: (key, p) => { const h = b.trends.get(key); return h === undefined ? undefined : h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / 1000 },
+      counter: key => b.counters.get(key),
+      rate: key => b.rates.get(key),
+      gauge: (key) => { const v = b.gauges.get(key); return v === undefined ? undefined : { value: v, min: v, max: v } }
+    }
   }
 
   /** The last complete second (for progress lines), or undefined early in the run. */

@@ -15,6 +15,8 @@ export const BURST_SLOTS = 64
 export const BARRIER_BYTES = Int32Array.BYTES_PER_ELEMENT * (BURST_BASE + BURST_SLOTS)
 
 export const STOP_NONE = 0
+/** stop gracefully (abortOnFail threshold, breakpoint found): no new iterations, in-flight ones get the graceful stop */
+export const STOP_GRACEFUL = 1
 /** abort now (interrupt or hard deadline): in-flight work is cut */
 export const STOP_ABORT = 2
 

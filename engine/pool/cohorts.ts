@@ -1,5 +1,8 @@
 // Users -> cohorts (Piscina tasks). Cohorts are big enough that per-task overhead vanishes and
 // small enough that the pool can balance them; there are at least as many cohorts as threads.
+// Each cohort also learns its part of the executor's plan: when it is first needed (a ramp
+// submits cohorts as it rises), and in the open model its share of the arrival rate.
+import { levelWindow, type ExecutionPlan } from '../load/index.js'
 import type { CohortSpec } from './messages.js'
 
 export const MIN_COHORT = 50
@@ -14,7 +17,30 @@ export function planCohorts (users: number, threads: number, cohortSize?: number
   const size = Math.max(1, cohortSize ?? auto)
   const cohorts: CohortSpec[] = []
   for (let first = 0, id = 0; first < users; first += size, id++) {
-    cohorts.push({ id, firstUser: first, size: Math.min(size, users - first) })
+    const n = Math.min(size, users - first)
+    cohorts.push({ id, firstUser: first, size: n, initialUsers: n, startAtMs: 0, rateShare: 0, phase: 0 })
+  }
+  return cohorts
+}
+
+export function planCohortsFor (plan: ExecutionPlan, threads: number, cohortSize?: number): CohortSpec[] {
+  const cohorts = planCohorts(plan.maxUsers, threads, cohortSize)
+  if (plan.model === 'closed') {
+    for (const c of cohorts) c.startAtMs = levelWindow(plan.profile, c.firstUser + 1)?.fromMs ?? 0
+    return cohorts
+  }
+  // open: pre-allocated users and the rate split in proportion to cohort size (largest remainder)
+  const exact = cohorts.map(c => plan.preAllocatedUsers * c.size / plan.maxUsers)
+  for (const [i, c] of cohorts.entries()) c.initialUsers = Math.floor(exact[i]!)
+  let left = plan.preAllocatedUsers - cohorts.reduce((n, c) => n + c.initialUsers, 0)
+  for (const i of exact.map((_v, i) => i).sort((a, b) => (exact[b]! % 1) - (exact[a]! % 1))) {
+    if (left <= 0) break
+    cohorts[i]!.initialUsers++
+    left--
+  }
+  for (const [i, c] of cohorts.entries()) {
+    c.rateShare = c.size / plan.maxUsers
+    c.phase = (i + 0.5) / cohorts.length
   }
   return cohorts
 }

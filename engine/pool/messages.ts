@@ -2,15 +2,28 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { MetricsDelta } from '../metrics/index.js'
 import type { DirectoryEntry, ViolationDelta } from '../isolation/index.js'
+import type { ProfilePoint } from '../load/index.js'
 
 export interface CohortSpec {
   id: number
   /** global index of the cohort's first user */
   firstUser: number
+  /** the most users this cohort runs */
   size: number
+  /** users set up as soon as the task starts (open model: the pre-allocated share; closed: all) */
+  initialUsers: number
+  /** ms after the start barrier when the cohort is first needed (later ones are submitted then) */
+  startAtMs: number
+  /** open model: this cohort's share of the arrival rate, and the phase of its first arrival in [0, 1) */
+  rateShare: number
+  phase: number
 }
 
 export interface CohortPlan {
+  /** closed: users loop over iterations following the profile; open: iterations arrive at the profile's rate */
+  model: 'closed' | 'open'
+  /** closed: users over time; open: iterations per second over time (ms since the start barrier) */
+  profile: ProfilePoint[]
   /** stop starting iterations this long after the start barrier (null: no time limit) */
   durationMs: number | null
   /** iterations per user (null: as many as fit in durationMs) */
@@ -33,7 +46,11 @@ export interface CohortTask {
   teardownTimeoutMs: number
   requestTimeoutMs: number
   tickMs: number
+  /** performance.timeOrigin + now at the run's start: ticks fall on whole tick intervals of this clock */
+  originEpochMs: number
   barrier: SharedArrayBuffer
+  /** submitted after the start barrier opened (a ramp adding users): its users join the load phase one by one */
+  late: boolean
   port: MessagePort
   /** HMAC key of this run's canaries; never leaves memory */
   secret: string
@@ -61,6 +78,8 @@ export interface TickMessage {
   active: number
   errors: ErrorGroup[]
   violations: ViolationDelta
+  /** a regular tick covers the tick interval ending at this epoch ms (undefined: an extra tick, counted when it arrives) */
+  coversUntilEpochMs: number | undefined
 }
 
 export interface ReadyMessage {
@@ -69,16 +88,20 @@ export interface ReadyMessage {
   threadId: number
   /** users whose setup failed; they do not take part in the load phase */
   setupFailed: number
+  /** set-up users that are active the moment the load phase starts (burst barrier parties) */
+  activeAtStart: number
   /** resources and credentials of the cohort's set-up users, for other users' probes */
   directory: DirectoryEntry[]
 }
 
 export type WorkerMessage = TickMessage | ReadyMessage
 
-/** main -> cohort, before the start barrier opens: the run-wide directory (JSON in shared memory) */
+/** main -> cohort, once set up: the run-wide directory (JSON in shared memory) and the load phase's start */
 export interface DirectoryMessage {
   type: 'directory'
   buffer: SharedArrayBuffer
+  /** performance.timeOrigin + now of the start barrier's release: the one clock of every cohort's plan */
+  loadStartEpochMs: number
 }
 
 export interface CohortResult {
@@ -87,6 +110,8 @@ export interface CohortResult {
   delta: MetricsDelta
   errors: ErrorGroup[]
   violations: ViolationDelta
+  /** users this cohort created (open model: pre-allocated plus those added on demand) */
+  allocated: number
   /** users that ran their plan to the end (iterations may have failed) */
   completed: number
   /** users that could not run (setup failed) */

@@ -9,7 +9,10 @@ import { CohortIsolation, Directory } from '../isolation/index.js'
 import { TimeoutError } from '../errors.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import { importScenario, type Scenario } from '../scenario/index.js'
-import { GO, READY, STOP, STOP_ABORT, STOP_NONE, waitUntilChanged } from './barrier.js'
+import { GO, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, waitUntilChanged } from './barrier.js'
+import { runClosedLoad, wantedUsers } from './closed-load.js'
+import { runOpenLoad } from './open-load.js'
+import type { LoadPhase } from './load-phase.js'
 import { ErrorGroups } from './error-groups.js'
 import type { CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
 
@@ -52,8 +55,6 @@ async function withTimeout<T> (step: () => T | Promise<T>, ms: number, what: str
   }
 }
 
-/** Let timers and I/O run at least this often even if a scenario never awaits real I/O. */
-const YIELD_EVERY = 64
 /** After an abort, how long in-flight iterations get to notice their closed connections. */
 const ABORT_SETTLE_MS = 200
 
@@ -77,24 +78,40 @@ async function runCohortTask (task: CohortTask): Promise<{ result: Omit<CohortRe
     control: barrier,
     barrierTimeoutMs: task.isolation.barrierTimeoutMs
   })
-  let active = 0
+  const active = { value: 0 }
   let aborted = false
+  let loadStartEpochMs: number | undefined
   const directoryArrived = new Promise<void>((resolve) => {
     port.on('message', (m: DirectoryMessage) => {
-      if (m.type === 'directory') { isolation.directory = directoryOf(m.buffer); resolve() }
+      if (m.type === 'directory') {
+        isolation.directory = directoryOf(m.buffer)
+        loadStartEpochMs = m.loadStartEpochMs
+        resolve()
+      }
     })
   })
 
-  const tick = (): void => {
-    const msg: TickMessage = { type: 'tick', cohortId: cohort.id, threadId, delta: recorder.flush(), active, errors: errors.drain(), violations: isolation.drain() }
+  const tick = (coversUntilEpochMs?: number): void => {
+    const msg: TickMessage = { type: 'tick', cohortId: cohort.id, threadId, delta: recorder.flush(), active: active.value, errors: errors.drain(), violations: isolation.drain(), coversUntilEpochMs }
     port.postMessage(msg)
   }
-  const ticker = setInterval(tick, task.tickMs)
+  // Ticks fall on the run clock's tick boundaries in every cohort, and each says which interval it
+  // covers, so per-second series count each second's work in that second, whatever the thread.
+  let ticker: NodeJS.Timeout | undefined
+  let lastBoundary = -Infinity
+  const scheduleTick = (): void => {
+    const now = performance.timeOrigin + performance.now()
+    // the next boundary after the last one (a timer may fire a hair before its boundary)
+    const boundary = Math.max(lastBoundary + task.tickMs, task.originEpochMs + Math.floor((now - task.originEpochMs) / task.tickMs + 1) * task.tickMs)
+    lastBoundary = boundary
+    ticker = setTimeout(() => { tick(boundary); scheduleTick() }, boundary - now)
+  }
+  scheduleTick()
 
   const users: UserContext<object>[] = []
-  for (let i = 0; i < cohort.size; i++) {
-    users.push(new UserContext({
-      id: cohort.firstUser + i,
+  const newUser = (): UserContext<object> => {
+    const u = new UserContext<object>({
+      id: cohort.firstUser + users.length,
       runId: task.runId,
       origin: task.origin,
       timeoutMs: task.requestTimeoutMs,
@@ -102,8 +119,11 @@ async function runCohortTask (task: CohortTask): Promise<{ result: Omit<CohortRe
       threadId,
       cohortId: cohort.id,
       isolation
-    }))
+    })
+    users.push(u)
+    return u
   }
+  for (let i = 0; i < cohort.initialUsers; i++) newUser()
   let onAborted!: () => void
   const abortedSignal = new Promise<void>(resolve => { onAborted = resolve })
   const abortAll = (): void => {
@@ -112,74 +132,85 @@ async function runCohortTask (task: CohortTask): Promise<{ result: Omit<CohortRe
     for (const u of users) void u.close(true)
     onAborted()
   }
-  // An interrupt or the hard deadline aborts in-flight work at once.
-  void waitUntilChanged(barrier, STOP, STOP_NONE).then(v => { if (v === STOP_ABORT) abortAll() })
+  let onStopping!: () => void
+  const stopped = new Promise<void>(resolve => { onStopping = resolve })
+  let cutoff: NodeJS.Timeout | undefined
+  // An interrupt or the hard deadline aborts in-flight work at once; a graceful stop (a failed
+  // abortOnFail threshold, a breakpoint found) starts no new iterations and gives in-flight ones
+  // the graceful stop.
+  void waitUntilChanged(barrier, STOP, STOP_NONE).then((v) => {
+    onStopping()
+    if (v === STOP_ABORT) abortAll()
+    else if (v === STOP_GRACEFUL) { clearTimeout(cutoff); cutoff = setTimeout(abortAll, plan.gracefulStopMs) }
+  })
 
   let lost = 0
   let completed = 0
+  let allocated = 0
   let watched: Array<WeakRef<object>> = []
   // users whose setup succeeded; emptied at the end like `users`: pending waiters (the stop
   // watcher's Atomics.waitAsync lives until the run ends) keep closures over this scope alive
   const live: UserContext<object>[] = []
   try {
     const scenario = await loadOnce(task.scenarioUrl)
-
-    // Setup: every user, concurrently; a user whose setup fails sits out the load phase.
-    await Promise.all(users.map(async (u) => {
+    const setUp = async (u: UserContext<object>): Promise<boolean> => {
       try {
         if (scenario.setup !== undefined) await withTimeout(() => scenario.setup!(u), task.setupTimeoutMs, `setup of ${u.name}`)
         live.push(u)
+        return true
       } catch (err) {
         lost++
         errors.add('setup', u.name, err)
+        return false
       }
-    }))
-    Atomics.add(barrier, READY, cohort.size)
+    }
+
+    // Setup: every initial user, concurrently; a user whose setup fails sits out the load phase.
+    const setupOk = await Promise.all(users.map(setUp))
+    Atomics.add(barrier, READY, users.length)
     Atomics.notify(barrier, READY)
-    const ready: ReadyMessage = { type: 'ready', cohortId: cohort.id, threadId, setupFailed: lost, directory: live.map(u => u.directoryEntry()) }
+    const activeAtStart = plan.model === 'open' ? live.length : setupOk.slice(0, wantedUsers({ plan, cohort }, 0)).filter(Boolean).length
+    const ready: ReadyMessage = { type: 'ready', cohortId: cohort.id, threadId, setupFailed: lost, activeAtStart, directory: live.map(u => u.directoryEntry()) }
     port.postMessage(ready)
 
-    // Start barrier: all users of all cohorts start together.
+    // Start barrier: all users of all initial cohorts start together; a late cohort finds it open.
     await waitUntilChanged(barrier, GO, 0)
     if (Atomics.load(barrier, STOP) === STOP_NONE) {
-      // sent just before the release, but messages may trail the Atomics store
+      // sent with or just before the release, but messages may trail the Atomics store
       await Promise.race([directoryArrived, new Promise(resolve => setTimeout(resolve, DIRECTORY_WAIT_MS))])
     }
 
-    const start = performance.now()
-    const deadline = plan.durationMs === null ? start + plan.maxDurationMs : start + Math.min(plan.durationMs, plan.maxDurationMs)
+    const start = loadStartEpochMs === undefined ? performance.now() : loadStartEpochMs - performance.timeOrigin
+    const deadline = start + (plan.durationMs === null ? plan.maxDurationMs : Math.min(plan.durationMs, plan.maxDurationMs))
     // In-flight iterations get the graceful stop after the deadline; then they are cut.
-    const cutoff = setTimeout(abortAll, deadline - start + plan.gracefulStopMs)
-
-    const runUser = async (u: UserContext<object>): Promise<void> => {
-      active++
-      u.enterLoad()
-      try {
-        while (!aborted && Atomics.load(barrier, STOP) === STOP_NONE &&
-          (plan.iterations === null || u.iterations < plan.iterations) &&
-          performance.now() < deadline) {
-          const t0 = performance.now()
-          try {
-            await scenario.iteration(u)
-            recorder.trend(METRICS.iterationDuration, performance.now() - t0)
-          } catch (err) {
-            if (aborted) break // cut by an abort: neither a result nor an error
-            errors.add('iteration', u.name, err)
-            recorder.count(METRICS.errors)
-          }
-          u.iterations++
-          recorder.count(METRICS.iterations)
-          if (u.iterations % YIELD_EVERY === 0) await yieldToLoop()
-        }
-        if (!aborted) completed++
-      } finally {
-        active--
-        u.leaveLoad()
-      }
+    cutoff = setTimeout(abortAll, Math.max(0, deadline - performance.now()) + plan.gracefulStopMs)
+    const lp: LoadPhase = {
+      scenario,
+      plan,
+      cohort,
+      recorder,
+      errors,
+      start,
+      deadline,
+      stopping: () => aborted || Atomics.load(barrier, STOP) !== STOP_NONE,
+      aborted: () => aborted,
+      stopped,
+      active,
+      countedAtStart: !task.late
     }
-    if (Atomics.load(barrier, STOP) === STOP_NONE) {
-      const running = Promise.all(live.map(runUser)) // each user counts itself active synchronously
-      tick() // so this first tick reports the whole cohort active as the load phase starts
+
+    if (!lp.stopping()) {
+      const running = plan.model === 'closed'
+        ? runClosedLoad(lp, users.map((u, i) => setupOk[i] === true ? u : undefined)).then((n) => { completed = n })
+        : runOpenLoad(lp, {
+          live: [...live],
+          room: () => users.length < cohort.size,
+          grow: async () => {
+            const u = newUser()
+            return await setUp(u) ? u : undefined
+          }
+        }).then(() => { if (!aborted) completed = live.length })
+      tick() // users count themselves active synchronously: this first tick reports them as the load phase starts
       // An abort closes every connection, so in-flight requests fail at once; an iteration stuck on
       // something else cannot be cancelled, so the cohort stops waiting for it shortly after.
       await Promise.race([
@@ -206,9 +237,11 @@ async function runCohortTask (task: CohortTask): Promise<{ result: Omit<CohortRe
       }))
     }
   } finally {
-    clearInterval(ticker)
+    clearTimeout(ticker)
+    clearTimeout(cutoff)
     watched = users.flatMap(u => [u, ...u.sockets()]).map(o => new WeakRef(o))
     await Promise.allSettled(users.map(u => u.close(aborted)))
+    allocated = users.length
     users.length = 0 // the engine's last references: from here on only a leak keeps them alive
     live.length = 0
     port.removeAllListeners('message')
@@ -221,9 +254,10 @@ async function runCohortTask (task: CohortTask): Promise<{ result: Omit<CohortRe
       delta: recorder.flush(),
       errors: errors.drain(),
       violations: isolation.drain(),
+      allocated,
       completed,
       lost,
-      interrupted: cohort.size - completed - lost
+      interrupted: Math.max(0, allocated - completed - lost)
     },
     watched
   }

@@ -1,6 +1,7 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
 import type { MetricSummary } from '../metrics/index.js'
 import type { RunResult } from '../runner/result.js'
+import { formatThresholdLines } from '../thresholds/index.js'
 
 const WIDTH = 34
 
@@ -41,16 +42,37 @@ function metricValue (key: string, m: MetricSummary): string {
   }
 }
 
+function executorLine (r: RunResult): string {
+  const e = r.executor
+  const params = Object.entries(e)
+    .filter(([k, v]) => k !== 'name' && k !== 'model' && k !== 'profile' && v !== null && v !== undefined)
+    .map(([k, v]) => `${k} ${k.endsWith('Ms') && typeof v === 'number' ? `${v / 1000}s` : String(v)}`)
+  return `${e.name} (${e.model} model)${params.length > 0 ? ': ' + params.join(', ').replace(/Ms /g, ' ') : ''}`
+}
+
 export function formatSummary (r: RunResult, reportPath?: string): string {
   const out: string[] = []
   const load = (r.loadDurationMs / 1000).toFixed(1)
-  out.push(`crosstalk · scenario ${r.scenario.name} · ${num(r.users.planned)} users · ${r.workers.threads} worker thread${r.workers.threads === 1 ? '' : 's'} · ${load}s load`)
+  out.push(`crosstalk · scenario ${r.scenario.name} · ${num(r.users.peakActive)} users · ${r.workers.threads} worker thread${r.workers.threads === 1 ? '' : 's'} · ${load}s load`)
   out.push(`  status ${r.status.toUpperCase()}${r.failures.length > 0 ? ': ' + r.failures.join('; ') : ''}`)
+  out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push('')
   for (const key of Object.keys(r.metrics)) {
     const tagged = key.includes('{')
     out.push(line(tagged ? `  ${key.slice(key.indexOf('{'))}` : key, metricValue(key, r.metrics[key]!)))
+  }
+  if (r.thresholds.length > 0) {
+    out.push('')
+    out.push(`  thresholds (${r.thresholds.filter(t => t.passed).length} of ${r.thresholds.length} passed)`)
+    out.push(...formatThresholdLines(r.thresholds).map(l => `  ${l}`))
+  }
+  const bp = r.breakpoint
+  if (bp !== undefined) {
+    out.push('')
+    out.push(bp.broke
+      ? `  breakpoint: broke after ${bp.atS}s of load at ${num(bp.targetRate ?? 0)} iterations/s planned (${num(bp.achievedRate ?? 0)} achieved, ${num(bp.activeUsers ?? 0)} users busy): ${bp.reason}`
+      : '  breakpoint: not reached: every threshold held up to the top of the ramp')
   }
   const ev = r.events
   if (ev.received > 0 || ev.sent > 0) {

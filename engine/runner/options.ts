@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, InvalidDurationError } from '../errors.js'
-import { validateConstantUsers, type ConstantUsersConfig } from '../load/index.js'
+import { EXECUTOR_DEFAULTS, EXECUTORS, parseStages, planExecution, type ExecutionPlan, type ExecutorName } from '../load/index.js'
+import { compileThresholds, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
 import { parseDuration } from './duration.js'
 import type { FixtureOptions } from '../../fixtures/index.js'
 
@@ -32,11 +33,29 @@ export interface RunOptions {
   target?: string
   /** permit a non-loopback target (off: load goes to 127.0.0.0/8 and ::1 only) */
   allowRemote?: boolean
-  /** simultaneous virtual users (default 1000) */
+  /**
+   * how load is applied (k6's executors; default constant-users): constant-users, ramping-users,
+   * spike (closed model: users loop over iterations) or constant-arrival-rate,
+   * ramping-arrival-rate, breakpoint (open model: iterations arrive at a rate)
+   */
+  executor?: ExecutorName
+  /** constant-users: simultaneous users (default 1000); spike: the baseline; arrival-rate executors: users set up before the start (default 100) */
   users?: number
+  /** arrival-rate executors: the most users that may be set up (default 1000) */
+  maxUsers?: number
+  /** spike: users at the peak (default 1000) */
+  peakUsers?: number
+  /** ramping-users: users at the start (default 0) */
+  startUsers?: number
+  /** constant-arrival-rate: iterations per second; breakpoint: the rate the ramp rises to */
+  rate?: number
+  /** ramping-arrival-rate, breakpoint: iterations per second at the start */
+  startRate?: number
+  /** ramping executors: `'10s:100,20s:1000'` or [{ duration: '10s', target: 100 }, ...] (users, or iterations/s) */
+  stages?: string | Array<{ duration: string | number, target: number }>
   /** load phase length ('30s', '2m' or ms); default 10s unless `iterations` is given */
   duration?: string | number
-  /** iterations per user */
+  /** constant-users: iterations per user */
   iterations?: number
   /** worker threads (default: cores - 1, at least 2) */
   workers?: number
@@ -77,6 +96,12 @@ export interface RunOptions {
     /** how long `user.barrier()` waits for missing users (default 10s) */
     barrierTimeout?: string | number
   }
+  /**
+   * k6-style thresholds per metric (optionally per request name):
+   * `{ 'http.req.duration{name:get item}': ['p(95)<50', { threshold: 'p(99)<200', abortOnFail: true }] }`.
+   * A failed threshold fails the run (exit 1); abortOnFail stops it early.
+   */
+  thresholds?: ThresholdDefinitions
   signal?: AbortSignal
   /** called once a second with live figures */
   onProgress?: (p: RunProgress) => void
@@ -88,7 +113,12 @@ export interface ResolvedRunOptions {
   scenario: string | URL | undefined
   target: string | undefined
   allowRemote: boolean
-  executor: ConstantUsersConfig
+  plan: ExecutionPlan
+  gracefulStopMs: number
+  /** bound on the load phase of iteration-count runs */
+  maxDurationMs: number
+  /** event stream drain after the load phase */
+  drainMs: number
   workers: number
   cohortSize: number | undefined
   out: string | null
@@ -101,13 +131,14 @@ export interface ResolvedRunOptions {
   leaks: { everyOps: number, backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
   cpuProfile: string | null
   inspectTarget: string | undefined
+  thresholds: Threshold[]
   signal: AbortSignal | undefined
   onProgress: ((p: RunProgress) => void) | undefined
   cwd: string
 }
 
 export const DEFAULTS = {
-  users: 1000,
+  users: EXECUTOR_DEFAULTS.users,
   duration: '10s',
   setupTimeout: '30s',
   teardownTimeout: '10s',
@@ -117,7 +148,7 @@ export const DEFAULTS = {
   barrierTimeout: '10s',
   drainTimeout: '2s',
   leakEveryOps: 1000,
-  leakTickMs: 250,
+  fastTickMs: 250,
   leakFloorBytesPerOp: 32,
   tickMs: 1000
 } as const
@@ -126,7 +157,7 @@ export function defaultWorkers (): number {
   return Math.max(2, availableParallelism() - 1)
 }
 
-const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'users', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'drainTimeout', 'isolation', 'leaks', 'cpuProfile', 'inspectTarget', 'signal', 'onProgress', 'cwd'])
+const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'executor', 'users', 'maxUsers', 'peakUsers', 'startUsers', 'rate', 'startRate', 'stages', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'drainTimeout', 'isolation', 'leaks', 'cpuProfile', 'inspectTarget', 'thresholds', 'signal', 'onProgress', 'cwd'])
 
 export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   const problems: string[] = []
@@ -141,9 +172,7 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
       return 1
     }
   }
-  const durationMs = input.duration !== undefined
-    ? ms(input.duration, DEFAULTS.duration, 'duration')
-    : input.iterations !== undefined ? null : ms(DEFAULTS.duration, DEFAULTS.duration, 'duration')
+  const durationMs = input.duration === undefined ? null : ms(input.duration, DEFAULTS.duration, 'duration')
 
   const workers = input.workers ?? defaultWorkers()
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push(`workers must be an integer from 1 to 64 (got ${input.workers})`)
@@ -155,16 +184,26 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   const fixtureProcess = input.fixture?.process ?? (inspecting && !wantsInProcess ? 'child' : 'in-process')
   if (fixtureProcess !== 'in-process' && fixtureProcess !== 'child') problems.push(`fixture.process must be 'in-process' or 'child' (got '${String(fixtureProcess)}')`)
 
-  const executor: ConstantUsersConfig = {
-    executor: 'constant-users',
-    users: input.users ?? DEFAULTS.users,
-    durationMs,
-    iterations: input.iterations ?? null,
-    gracefulStopMs: ms(input.gracefulStop, DEFAULTS.gracefulStop, 'gracefulStop'),
-    maxDurationMs: ms(input.maxDuration, DEFAULTS.maxDuration, 'maxDuration'),
-    drainMs: ms(input.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout')
+  const executor = input.executor ?? 'constant-users'
+  let plan: ExecutionPlan | null = null
+  if (!EXECUTORS.includes(executor)) {
+    problems.push(`unknown executor '${String(executor)}' (use ${EXECUTORS.join(', ')})`)
+  } else {
+    const planned = planExecution({
+      executor,
+      users: input.users ?? null,
+      maxUsers: input.maxUsers ?? null,
+      peakUsers: input.peakUsers ?? null,
+      startUsers: input.startUsers ?? null,
+      rate: input.rate ?? null,
+      startRate: input.startRate ?? null,
+      stages: input.stages === undefined ? null : parseStages(input.stages, problems),
+      durationMs,
+      iterations: input.iterations ?? null
+    })
+    problems.push(...planned.problems)
+    plan = planned.plan
   }
-  problems.push(...validateConstantUsers(executor))
   const leaks = input.leaks === undefined || input.leaks === false ? null : input.leaks === true ? {} : input.leaks
   if (leaks !== null) {
     if (leaks.everyOps !== undefined && (!Number.isInteger(leaks.everyOps) || leaks.everyOps < 1)) problems.push(`leaks.everyOps must be a positive integer (got ${leaks.everyOps})`)
@@ -181,7 +220,10 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
     scenario: input.scenario,
     target: input.target,
     allowRemote: input.allowRemote === true,
-    executor,
+    plan: plan!,
+    gracefulStopMs: ms(input.gracefulStop, DEFAULTS.gracefulStop, 'gracefulStop'),
+    maxDurationMs: ms(input.maxDuration, DEFAULTS.maxDuration, 'maxDuration'),
+    drainMs: ms(input.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout'),
     workers,
     cohortSize: input.cohortSize,
     out,
@@ -189,8 +231,9 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
     setupTimeoutMs: ms(input.setupTimeout, DEFAULTS.setupTimeout, 'setupTimeout'),
     teardownTimeoutMs: ms(input.teardownTimeout, DEFAULTS.teardownTimeout, 'teardownTimeout'),
     requestTimeoutMs: ms(input.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
-    // leak readings are taken every K operations: the op count must be fresh more than once a second
-    tickMs: leaks === null ? DEFAULTS.tickMs : DEFAULTS.leakTickMs,
+    // leak readings are taken every K operations: the op count must be fresh more than once a
+    // second; a changing load shows its users.active each second as it ends, not up to 1 s stale
+    tickMs: leaks === null && (plan === null || plan.executor === 'constant-users') ? DEFAULTS.tickMs : DEFAULTS.fastTickMs,
     isolation: {
       scan: input.isolation?.scan ?? true,
       barrierTimeoutMs: ms(input.isolation?.barrierTimeout, DEFAULTS.barrierTimeout, 'isolation.barrierTimeout')
@@ -206,6 +249,8 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
         },
     cpuProfile,
     inspectTarget: input.inspectTarget,
+    // a bad expression or unknown metric is its own coded error (CT_ERR_THRESHOLD_*), with the offending text
+    thresholds: compileThresholds(input.thresholds),
     signal: input.signal,
     onProgress: input.onProgress,
     cwd: input.cwd ?? process.cwd()

@@ -4,6 +4,9 @@ import type { ErrorGroup } from '../pool/index.js'
 import type { IsolationSummary } from '../isolation/index.js'
 import type { LeakReport } from '../leaks/index.js'
 import type { FixtureStats } from '../../fixtures/index.js'
+import type { ExecutorName, ProfilePoint } from '../load/index.js'
+import type { ThresholdResult } from '../thresholds/index.js'
+import type { BreakpointReport } from './load-watch.js'
 
 export const SCHEMA_VERSION = 1
 
@@ -23,8 +26,14 @@ export interface RunResult {
   /** the load phase in seconds since the run started: the same clock as `timeSeries[].t` */
   loadWindow: { startS: number, endS: number }
   scenario: { name: string, source: string }
-  executor: { name: 'constant-users', users: number, durationMs: number | null, iterations: number | null }
-  users: { planned: number, peakActive: number, completed: number, lost: number, interrupted: number }
+  /** the executor, its parameters and the planned profile (users, or iterations/s, over ms of load) */
+  executor: { name: ExecutorName, model: 'closed' | 'open', profile: ProfilePoint[] } & Record<string, unknown>
+  /** breakpoint executor: where the target broke */
+  breakpoint?: BreakpointReport
+  /** every threshold at the end of the run */
+  thresholds: ThresholdResult[]
+  /** planned: the most users the plan can use; allocated: those created (open model adds them on demand) */
+  users: { planned: number, allocated: number, peakActive: number, completed: number, lost: number, interrupted: number }
   workers: { threads: number, planned: number, cohorts: number }
   /** after teardown a full GC in each worker must collect every user context and socket */
   selfCheck: { checked: number, retained: number }

@@ -1,21 +1,30 @@
 // run(): validate -> load scenario -> resolve target -> cohorts on the pool -> RunResult (+ report.json).
 import { randomBytes } from 'node:crypto'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
-import { CohortRunner, planCohorts } from '../pool/index.js'
+import { CohortRunner, planCohortsFor, type CohortPlan } from '../pool/index.js'
 import { IsolationAggregator } from '../isolation/index.js'
 import { inProcessBackend, LeakMonitor, memwatchBackend, remoteBackend, type HeapBackend, type LeakReport } from '../leaks/index.js'
 import { writeFileAtomic } from '../report/index.js'
 import { ConfigError } from '../errors.js'
-import { planConstantUsers } from '../load/index.js'
+import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
+import { LoadWatch } from './load-watch.js'
 import { writeJsonReport } from '../report/index.js'
-import { loadScenario } from '../scenario/index.js'
-import { resolveRunOptions, type RunOptions, type RunProgress } from './options.js'
+import { loadScenario, type LoadedScenario } from '../scenario/index.js'
+import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunProgress } from './options.js'
 import { SCHEMA_VERSION, type RunResult, type RunStatus } from './result.js'
 import { resolveTarget } from './target.js'
 
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
   const loaded = await loadScenario(o.scenario, o.cwd)
+  try {
+    return await runLoaded(o, loaded)
+  } finally {
+    loaded.dispose()
+  }
+}
+
+async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario): Promise<RunResult> {
   const target = await resolveTarget({ ...o, inspect: o.leaks !== null || o.cpuProfile !== null })
   let backend: HeapBackend | undefined
   try {
@@ -26,9 +35,17 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const runId = randomBytes(6).toString('hex')
     const secret = randomBytes(32).toString('hex') // canary HMAC key: never reported
     const isolation = new IsolationAggregator()
-    const cohorts = planCohorts(o.executor.users, o.workers, o.cohortSize)
+    const cohorts = planCohortsFor(o.plan, o.workers, o.cohortSize)
     const threads = Math.min(o.workers, cohorts.length)
-    const plan = planConstantUsers(o.executor)
+    const plan: CohortPlan = {
+      model: o.plan.model,
+      profile: o.plan.profile,
+      durationMs: o.plan.durationMs,
+      iterations: o.plan.iterations,
+      gracefulStopMs: o.gracefulStopMs,
+      drainMs: o.drainMs,
+      maxDurationMs: o.plan.durationMs === null ? o.maxDurationMs : Math.min(o.plan.durationMs, o.maxDurationMs)
+    }
     let loadStart: number | null = null
 
     const progress = (): RunProgress => {
@@ -39,7 +56,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         elapsedS: loadStart === null ? 0 : Math.round((now - loadStart) / 100) / 10,
         phase: loadStart === null ? 'setup' : o.signal?.aborted === true ? 'stopping' : 'load',
         activeUsers: agg.gauge(METRICS.usersActive)?.value ?? 0,
-        plannedUsers: o.executor.users,
+        plannedUsers: o.plan.maxUsers,
         reqPerS: last?.counters[METRICS.httpReqs] ?? 0,
         p95Ms: last?.trends[METRICS.httpReqDuration]?.p95 ?? null,
         errors: agg.counter(METRICS.errors) + failed,
@@ -67,8 +84,10 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const progressTimer = onProgress === undefined ? undefined : setInterval(() => onProgress(progress()), 1000)
 
     let outcome
+    let runner: CohortRunner | undefined
+    const watch = new LoadWatch(agg, t0, o.plan, o.thresholds, () => runner?.stop())
     try {
-      outcome = await new CohortRunner({
+      runner = new CohortRunner({
         runId,
         scenarioUrl: loaded.url,
         origin: target.origin,
@@ -79,16 +98,19 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         teardownTimeoutMs: o.teardownTimeoutMs,
         requestTimeoutMs: o.requestTimeoutMs,
         tickMs: o.tickMs,
+        runStartedAt: t0,
         aggregator: agg,
         isolation,
         secret,
         scan: o.isolation.scan,
         barrierTimeoutMs: o.isolation.barrierTimeoutMs,
         signal: o.signal,
-        onLoadStart: (at) => { loadStart = at }
-      }).run()
+        onLoadStart: (at) => { loadStart = at; watch.start(at) }
+      })
+      outcome = await runner.run()
     } finally {
       clearInterval(progressTimer)
+      watch.close()
     }
 
     let leaks: LeakReport | undefined
@@ -117,6 +139,13 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const checkFails = agg.rate(METRICS.checks).fails
     const iso = isolation.summary()
     const failures = [...outcome.failures]
+    const thresholds = evaluateThresholds(o.thresholds, thresholdInputFrom(agg, loadDurationMs / 1000))
+    const breakpoint = watch.breakpoint
+    if (watch.abortedBy !== undefined) failures.push(`threshold ${watch.abortedBy.metric}: ${watch.abortedBy.expression} failed (${watch.abortedBy.value}) with abortOnFail: the run stopped early`)
+    // a breakpoint run is meant to break: its thresholds mark where, they do not fail the run
+    if (breakpoint === undefined) {
+      for (const r of thresholds) if (!r.passed) failures.push(`threshold ${r.metric}: ${r.expression} failed (${r.value === null ? 'no data' : r.value})`)
+    }
     if (iso.violations > 0) failures.push(`${iso.violations} isolation violations`)
     if (outcome.users.lost > 0) failures.push(`${outcome.users.lost} of ${outcome.users.planned} users lost`)
     if (errorCount > 0) failures.push(`${errorCount} errors`)
@@ -137,9 +166,12 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
         endS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadEndedAt - t0) / 1000)
       },
       scenario: { name: loaded.scenario.name, source: loaded.source },
-      executor: { name: 'constant-users', users: o.executor.users, durationMs: o.executor.durationMs, iterations: o.executor.iterations },
+      executor: { name: o.plan.executor, model: o.plan.model, ...o.plan.params, profile: o.plan.profile },
+      ...(breakpoint !== undefined && { breakpoint }),
+      thresholds,
       users: {
         planned: outcome.users.planned,
+        allocated: outcome.users.allocated,
         peakActive: agg.gauge(METRICS.usersActive)?.max ?? 0,
         completed: outcome.users.completed,
         lost: outcome.users.lost,
@@ -174,7 +206,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
 
 /** The inspector side of leak detection and CPU profiles, or undefined when neither is asked for. */
-async function heapBackendFor (o: ReturnType<typeof resolveRunOptions>, target: Awaited<ReturnType<typeof resolveTarget>>): Promise<HeapBackend | undefined> {
+async function heapBackendFor (o: ResolvedRunOptions, target: Awaited<ReturnType<typeof resolveTarget>>): Promise<HeapBackend | undefined> {
   if (o.leaks === null && o.cpuProfile === null) return undefined
   const wanted = o.leaks?.backend
   if (wanted === 'memwatch' || wanted === 'in-process') {

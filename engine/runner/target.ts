@@ -100,6 +100,7 @@ export function fixtureArgs (o: FixtureOptions & { inspect?: boolean }): string[
   for (const b of o.bugs ?? []) args.push('--bug', b)
   for (const l of o.leaks ?? []) args.push('--leak', l)
   if (o.latencyMs !== undefined) args.push('--latency-ms', String(o.latencyMs))
+  if (o.concurrency !== undefined) args.push('--concurrency', String(o.concurrency))
   if (o.errorRate !== undefined) args.push('--error-rate', String(o.errorRate))
   if (o.eventsPerSecond !== undefined) args.push('--events-per-second', String(o.eventsPerSecond))
   if (o.eventRate !== undefined) args.push('--event-rate', String(o.eventRate))

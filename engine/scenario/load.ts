@@ -5,6 +5,7 @@ import { basename, extname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ScenarioInvalidError, ScenarioLoadError, ScenarioNotFoundError } from '../errors.js'
 import type { Scenario } from './define.js'
+import { importableModule } from './import-module.js'
 
 export const DEFAULT_SCENARIO = 'default'
 
@@ -17,6 +18,8 @@ export interface LoadedScenario {
   /** what the user asked for */
   source: string
   scenario: Scenario<object>
+  /** removes a compiled TypeScript copy (workers import `url` until the run ends) */
+  dispose: () => void
 }
 
 export function builtInScenarios (): string[] {
@@ -51,17 +54,14 @@ export function resolveScenario (spec: string | URL | undefined, cwd = process.c
   return pathToFileURL(path).href
 }
 
-/** Imports a resolved scenario URL and validates its exports. */
-export async function importScenario (url: string, source = url): Promise<Scenario<object>> {
+/** Imports a resolved scenario URL (JavaScript) and validates its exports; `named` is the file a fallback name comes from. */
+export async function importScenario (url: string, source = url, named = url): Promise<Scenario<object>> {
   let mod: Record<string, unknown>
   try {
     mod = await import(url) as Record<string, unknown>
   } catch (err) {
-    const e = err as { code?: string, message?: string }
-    const hint = e.code === 'ERR_UNKNOWN_FILE_EXTENSION'
-      ? ' (compile TypeScript scenarios to .js first, or start crosstalk with a TypeScript loader such as `node --import tsx`)'
-      : ''
-    throw new ScenarioLoadError(`cannot load scenario ${source}: ${e.message ?? String(err)}${hint}`, { cause: err })
+    const e = err as { message?: string }
+    throw new ScenarioLoadError(`cannot load scenario ${source}: ${e.message ?? String(err)}`, { cause: err })
   }
   const candidate = (mod.default ?? mod) as Partial<Scenario<object>> | undefined
   if (candidate === null || typeof candidate !== 'object' || typeof candidate.iteration !== 'function') {
@@ -72,12 +72,24 @@ export async function importScenario (url: string, source = url): Promise<Scenar
       throw new ScenarioInvalidError(`scenario ${source}: '${step}' must be a function`)
     }
   }
-  const fallbackName = basename(fileURLToPath(url), extname(url))
+  const fallbackName = basename(fileURLToPath(named), extname(named))
   return { ...candidate, name: typeof candidate.name === 'string' && candidate.name !== '' ? candidate.name : fallbackName } as Scenario<object>
 }
 
+/** Resolves, compiles (TypeScript) and imports a scenario; `dispose()` once the run is over. */
 export async function loadScenario (spec: string | URL | undefined, cwd?: string): Promise<LoadedScenario> {
-  const url = resolveScenario(spec, cwd)
+  const resolved = resolveScenario(spec, cwd)
   const source = spec === undefined ? DEFAULT_SCENARIO : String(spec)
-  return { url, source, scenario: await importScenario(url, source) }
+  let m
+  try {
+    m = await importableModule(resolved)
+  } catch (err) {
+    throw new ScenarioLoadError(`cannot compile scenario ${source}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`, { cause: err })
+  }
+  try {
+    return { url: m.url, source, scenario: await importScenario(m.url, source, resolved), dispose: m.dispose }
+  } catch (err) {
+    m.dispose()
+    throw err
+  }
 }

@@ -1,0 +1,59 @@
+// The text of one metric row, shared by the terminal table and the Markdown report.
+import type { ComparisonResult, MetricComparison } from './compare-rounds.js'
+import { formatChange, formatConfidence, formatInterval, formatRelative, formatValue } from './format.js'
+import type { MetricVerdict, OverallVerdict } from './verdict.js'
+
+export interface MetricCells {
+  metric: string
+  baseline: string
+  candidate: string
+  /** absolute change (relative change); '*' when the interval excludes 0 */
+  change: string
+  /** the interval in the budget's terms: relative for a % budget, absolute otherwise */
+  interval: string
+  budget: string
+  verdict: string
+}
+
+export const VERDICT_MARKS: Readonly<Record<MetricVerdict, string>> = {
+  within: '✓ within',
+  regressed: '✗ regressed',
+  inconclusive: '? inconclusive'
+}
+
+export const OVERALL_MARKS: Readonly<Record<OverallVerdict, string>> = {
+  pass: '✓ PASS',
+  fail: '✗ FAIL',
+  inconclusive: '? INCONCLUSIVE'
+}
+
+/** A relative budget as written ('+10%'); an absolute one in the unit of the change ('+1.00pp', '+32 B/op'). */
+export function budgetCell (m: Pick<MetricComparison, 'budget' | 'budgetKind' | 'unit'>): string {
+  const amount = Number(m.budget)
+  return m.budgetKind === 'relative' || !Number.isFinite(amount) ? m.budget : formatChange(m.unit, amount)
+}
+
+export function metricCells (m: MetricComparison): MetricCells {
+  const abs = formatChange(m.unit, m.diff)
+  const change = m.diff === null ? 'n/a' : m.relative === null ? abs : `${abs} (${formatRelative(m.relative)})`
+  const relative = m.budgetKind === 'relative' && m.relativeCI !== null
+  return {
+    metric: m.metric,
+    baseline: formatValue(m.unit, m.baseline),
+    candidate: formatValue(m.unit, m.candidate),
+    change: m.significant ? `${change} *` : change,
+    interval: relative ? formatInterval(m.relativeCI, formatRelative) : formatInterval(m.diffCI, v => formatChange(m.unit, v)),
+    budget: budgetCell(m),
+    verdict: VERDICT_MARKS[m.verdict]
+  }
+}
+
+/** One sentence on how the numbers were obtained. */
+export function methodLine (r: ComparisonResult): string {
+  const m = r.method
+  const rounds = `${m.rounds} interleaved round${m.rounds === 1 ? '' : 's'} (a baseline run and a candidate run adjacent in time)`
+  const windows = `${r.windows.baseline} baseline and ${r.windows.candidate} candidate per-second windows of the load phase after a ${m.warmupS}s warm-up`
+  const statistic = 'statistic: median of the windows (mean for the error rate; heap slope: mean of one slope per run)'
+  const bootstrap = `hierarchical bootstrap paired by round (rounds, then windows within a round), ${m.resamples} resamples, ${formatConfidence(m.confidence)} percentile intervals, seed ${m.seed}`
+  return `${rounds}; ${windows}; ${statistic}; ${bootstrap}; latency from ${m.latencyMetric}.`
+}

@@ -1,0 +1,53 @@
+// The comparison as a Markdown report.
+import type { ComparisonResult } from './compare-rounds.js'
+import { formatConfidence } from './format.js'
+import { metricCells, methodLine, OVERALL_MARKS } from './metric-cells.js'
+
+/** Text safe inside a Markdown paragraph or table cell. */
+function md (s: string): string {
+  return s.replace(/[\\`*_[\]<>|#]/g, '\\$&')
+}
+
+export function formatComparisonMarkdown (r: ComparisonResult): string {
+  const conf = formatConfidence(r.method.confidence)
+  const b = md(r.labels.baseline)
+  const c = md(r.labels.candidate)
+  const out: string[] = []
+  out.push(`# crosstalk compare: ${b} vs ${c}`)
+  out.push('')
+  out.push(`**Verdict: ${OVERALL_MARKS[r.verdict]}**`)
+  out.push('')
+  for (const reason of r.reasons) out.push(`- ${md(reason)}`)
+  out.push('')
+  out.push(`| metric | baseline (${b}) | candidate (${c}) | change | ${conf} CI | budget | verdict |`)
+  out.push('|---|--:|--:|--:|--:|--:|---|')
+  for (const m of r.metrics) {
+    const x = metricCells(m)
+    out.push(`| ${x.metric} | ${x.baseline} | ${x.candidate} | ${md(x.change)} | ${x.interval} | ${x.budget} | ${x.verdict} |`)
+  }
+  out.push('')
+  out.push(`\\* the ${conf} interval of the change excludes 0. Intervals are relative for % budgets, absolute otherwise.`)
+  out.push('')
+  out.push('## Isolation')
+  out.push('')
+  out.push(`| violations | baseline (${b}) | candidate (${c}) |`)
+  out.push('|---|--:|--:|')
+  out.push(`| **total** | ${r.isolation.baseline.violations} | ${r.isolation.candidate.violations} |`)
+  for (const k of r.isolation.byKind) out.push(`| ${k.kind} | ${k.baseline} | ${k.candidate} |`)
+  out.push('')
+  out.push(r.isolation.regressed
+    ? `The candidate shows ${r.isolation.candidate.violations} isolation violation${r.isolation.candidate.violations === 1 ? '' : 's'}: a regression whatever the baseline shows.`
+    : 'No isolation violations in the candidate.')
+  out.push('')
+  out.push('## Rounds')
+  out.push('')
+  out.push(`| round | baseline status | baseline windows | candidate status | candidate windows |`)
+  out.push('|--:|---|--:|---|--:|')
+  for (const x of r.rounds) out.push(`| ${x.round} | ${x.baseline.status} | ${x.baseline.windows} | ${x.candidate.status} | ${x.candidate.windows} |`)
+  out.push('')
+  out.push('## Method')
+  out.push('')
+  out.push(md(methodLine(r)))
+  out.push('')
+  return out.join('\n')
+}

@@ -1,0 +1,128 @@
+// `compare()`: the same scenario against a baseline and a candidate, interleaved in rounds
+// (B C, C B, B C, ...) so machine drift falls on both sides alike, or two earlier reports; then
+// statistics on per-second windows (compare-rounds.ts) and compare.json + compare.md.
+import { join } from 'node:path'
+import { ConfigError } from '../errors.js'
+import { writeFileAtomic } from '../report/index.js'
+import { resolveRunOptions, run, type RunOptions, type RunResult } from '../runner/index.js'
+import { compareRounds, type ComparisonResult, type ComparisonRound } from './compare-rounds.js'
+import { parseBudgets } from './budget.js'
+import { parseCompareTarget, readReport, startCompareTarget, type LiveTarget } from './targets.js'
+import { formatComparisonMarkdown } from './render-markdown.js'
+
+export type CompareSide = 'baseline' | 'candidate'
+
+export interface CompareRunOptions {
+  /** URL, `fixture:legacy` / `fixture:context[?latencyMs=12&bugs=a,b]`, `cmd:<starts a server on $PORT>`, or a report.json */
+  baseline: string
+  candidate: string
+  /** built-in scenario name or file (default: `default`) */
+  scenario?: string
+  /** baseline/candidate pairs (default 3; ignored when comparing two reports) */
+  rounds?: number
+  /** options of every run (users, duration, executor, workers, thresholds ...) */
+  run?: Omit<RunOptions, 'scenario' | 'target' | 'fixture' | 'out' | 'signal' | 'onProgress' | 'leaks' | 'inspectTarget' | 'cwd'>
+  /** also compare heap growth per operation (fixture targets: their inspector is used) */
+  leaks?: boolean
+  /** e.g. `'p95=+10%'`, `['p99=+20%', 'throughput=-5%']` (unlisted metrics keep their defaults) */
+  budgets?: string | string[]
+  confidence?: number
+  resamples?: number
+  seed?: number
+  /** seconds at the start of each run's load phase left out (default 1) */
+  warmupS?: number
+  /** directory for compare.json, compare.md and each run's report (null: write nothing) */
+  out?: string | null
+  allowRemote?: boolean
+  signal?: AbortSignal
+  /** called after each run */
+  onRun?: (info: { round: number, rounds: number, side: CompareSide, spec: string, result: RunResult }) => void
+  cwd?: string
+}
+
+export const COMPARE_DEFAULTS = { rounds: 3, commandStartTimeoutMs: 30_000 } as const
+
+export async function compare (o: CompareRunOptions): Promise<ComparisonResult> {
+  const cwd = o.cwd ?? process.cwd()
+  const rounds = o.rounds ?? COMPARE_DEFAULTS.rounds
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new ConfigError(`rounds must be an integer from 1 to 50 (got ${rounds})`)
+  if (o.budgets !== undefined) parseBudgets(o.budgets) // a bad budget fails now, not after the rounds
+  const sides = { baseline: parseCompareTarget(o.baseline, cwd), candidate: parseCompareTarget(o.candidate, cwd) }
+  const reports = [sides.baseline.kind === 'report', sides.candidate.kind === 'report']
+  const options = { labels: { baseline: o.baseline, candidate: o.candidate }, ...pick(o) }
+
+  if (reports[0] === true && reports[1] === true) {
+    const baseline = readReport((sides.baseline as { path: string }).path)
+    const candidate = readReport((sides.candidate as { path: string }).path)
+    return await write(o.out ?? null, compareRounds([{ baseline, candidate }], options), [])
+  }
+  if (reports[0] !== reports[1]) throw new ConfigError('compare two reports, or two servers: not one of each')
+
+  // bad run options fail now, before any server starts
+  resolveRunOptions({ ...o.run, scenario: o.scenario, target: 'http://127.0.0.1:9/', ...(o.leaks === true && { leaks: true, inspectTarget: '127.0.0.1:9' }), cwd })
+
+  const aborted = (): boolean => o.signal?.aborted === true
+  const live: Partial<Record<CompareSide, LiveTarget>> = {}
+  const results: ComparisonRound[] = []
+  const written: string[] = []
+  try {
+    const started = await Promise.allSettled((['baseline', 'candidate'] as const).map(async (side) => {
+      live[side] = await startCompareTarget(sides[side], { allowRemote: o.allowRemote === true, inspect: o.leaks === true, startTimeoutMs: COMPARE_DEFAULTS.commandStartTimeoutMs })
+    }))
+    const failed = started.find(s => s.status === 'rejected')
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
+    if (o.leaks === true) {
+      for (const side of ['baseline', 'candidate'] as const) {
+        if (live[side]!.inspector === undefined) throw new ConfigError(`heap slopes need the server's inspector: ${side} '${sides[side].spec}' is not a fixture started here`)
+      }
+    }
+    for (let r = 0; r < rounds && !aborted(); r++) {
+      // alternate which side goes first, so a trend over the session lands on both
+      const order: CompareSide[] = r % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline']
+      const pair: Partial<Record<CompareSide, RunResult>> = {}
+      for (const side of order) {
+        if (aborted()) break
+        const target = live[side]!
+        const dir = o.out == null ? null : join(o.out, 'runs', `round-${r + 1}-${side}`)
+        const result = await run({
+          ...o.run,
+          ...(o.scenario !== undefined && { scenario: o.scenario }),
+          target: target.url,
+          allowRemote: o.allowRemote === true,
+          ...(o.leaks === true && { leaks: true, inspectTarget: target.inspector! }),
+          out: dir,
+          cwd,
+          ...(o.signal !== undefined && { signal: o.signal })
+        })
+        if (dir !== null) written.push(join(dir, 'report.json'))
+        pair[side] = result
+        o.onRun?.({ round: r + 1, rounds, side, spec: sides[side].spec, result })
+      }
+      if (pair.baseline !== undefined && pair.candidate !== undefined && !aborted()) results.push({ baseline: pair.baseline, candidate: pair.candidate })
+    }
+  } finally {
+    await Promise.allSettled(Object.values(live).map(t => t.close()))
+  }
+  if (results.length === 0) throw new ConfigError('no round completed: nothing to compare')
+  return await write(o.out ?? null, compareRounds(results, options), written)
+}
+
+function pick (o: CompareRunOptions): { budgets?: string | string[], confidence?: number, resamples?: number, seed?: number, warmupS?: number } {
+  return {
+    ...(o.budgets !== undefined && { budgets: o.budgets }),
+    ...(o.confidence !== undefined && { confidence: o.confidence }),
+    ...(o.resamples !== undefined && { resamples: o.resamples }),
+    ...(o.seed !== undefined && { seed: o.seed }),
+    ...(o.warmupS !== undefined && { warmupS: o.warmupS })
+  }
+}
+
+export const COMPARE_JSON_FILE = 'compare.json'
+export const COMPARE_MARKDOWN_FILE = 'compare.md'
+
+async function write (out: string | null, result: ComparisonResult, runReports: string[]): Promise<ComparisonResult> {
+  if (out === null) return result
+  await writeFileAtomic(join(out, COMPARE_JSON_FILE), JSON.stringify({ ...result, runReports }, null, 2) + '\n')
+  await writeFileAtomic(join(out, COMPARE_MARKDOWN_FILE), formatComparisonMarkdown(result))
+  return result
+}

@@ -1,0 +1,134 @@
+// What `--baseline` / `--candidate` name: a URL, the fixture in a configuration
+// (`fixture:legacy`, `fixture:context?latencyMs=12`), a command that starts a server
+// (`cmd:node server.js`, given a free PORT), or a report.json from an earlier run.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ConfigError, TargetUnreachableError } from '../errors.js'
+import { FIXTURE_MODES, type FixtureOptions } from '../../fixtures/index.js'
+import { parseTargetUrl, probeTcp, resolveTarget, type RunResult } from '../runner/index.js'
+
+export type CompareTarget =
+  | { kind: 'url', spec: string, url: string }
+  | { kind: 'fixture', spec: string, options: FixtureOptions }
+  | { kind: 'command', spec: string, command: string }
+  | { kind: 'report', spec: string, path: string }
+
+/** A target being served for the comparison's rounds. */
+export interface LiveTarget {
+  url: string
+  /** the server's inspector (fixtures started here), for heap slopes */
+  inspector?: string
+  close: () => Promise<void>
+}
+
+const NUMERIC = new Set(['latencyMs', 'concurrency', 'errorRate', 'eventsPerSecond', 'eventRate', 'topicEventsPerSecond', 'eventPayloadBytes'])
+const LISTS = new Set(['bugs', 'leaks'])
+
+export function parseCompareTarget (spec: string, cwd: string): CompareTarget {
+  const s = spec.trim()
+  if (s.startsWith('fixture:')) {
+    const [mode, query = ''] = s.slice('fixture:'.length).split('?', 2) as [string, string?]
+    if (!(FIXTURE_MODES as readonly string[]).includes(mode)) throw new ConfigError(`'${spec}': the fixture's mode must be ${FIXTURE_MODES.join(' or ')} (e.g. fixture:context?latencyMs=12)`)
+    const options: FixtureOptions = { mode: mode as FixtureOptions['mode'] }
+    for (const [key, value] of new URLSearchParams(query)) {
+      if (NUMERIC.has(key)) {
+        const n = Number(value)
+        if (value.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`'${spec}': ${key} must be a number (got '${value}')`)
+        ;(options as Record<string, unknown>)[key] = n
+      } else if (LISTS.has(key)) {
+        (options as Record<string, unknown>)[key] = value.split(',').map(v => v.trim()).filter(Boolean)
+      } else {
+        throw new ConfigError(`'${spec}': unknown fixture option '${key}' (use ${[...NUMERIC, ...LISTS].join(', ')})`)
+      }
+    }
+    return { kind: 'fixture', spec, options }
+  }
+  if (s.startsWith('cmd:')) {
+    const command = s.slice(4).trim()
+    if (command === '') throw new ConfigError(`'${spec}': give the command that starts the server, e.g. cmd:node server.js (it gets a free port in PORT)`)
+    return { kind: 'command', spec, command }
+  }
+  if (/^https?:\/\//.test(s)) return { kind: 'url', spec, url: s }
+  if (s.endsWith('.json')) {
+    const path = resolve(cwd, s)
+    if (!existsSync(path)) throw new ConfigError(`report not found: ${path}`)
+    return { kind: 'report', spec, path }
+  }
+  throw new ConfigError(`'${spec}' is not a target: use a URL (http://127.0.0.1:3000), fixture:legacy / fixture:context[?latencyMs=12], cmd:<command starting a server on $PORT>, or a report.json`)
+}
+
+export function readReport (path: string): RunResult {
+  let r: RunResult
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as RunResult
+  } catch (err) {
+    throw new ConfigError(`cannot read report ${path}: ${(err as Error).message}`)
+  }
+  if (r === null || typeof r !== 'object' || !Array.isArray(r.timeSeries) || r.loadWindow === undefined) {
+    throw new ConfigError(`${path} is not a crosstalk report.json with a time series (schemaVersion ${String((r as { schemaVersion?: unknown })?.schemaVersion)})`)
+  }
+  return r
+}
+
+/** Starts (or checks) a live target; the fixture runs in its own process, inspectable for heap slopes. */
+export async function startCompareTarget (t: CompareTarget, o: { allowRemote: boolean, inspect: boolean, startTimeoutMs: number }): Promise<LiveTarget> {
+  switch (t.kind) {
+    case 'url': {
+      const url = parseTargetUrl(t.url, o.allowRemote)
+      await probeTcp(url)
+      return { url: url.href, close: async () => {} }
+    }
+    case 'fixture': {
+      const target = await resolveTarget({ target: undefined, allowRemote: false, fixture: { ...t.options, process: 'child' }, inspect: o.inspect })
+      return { url: target.url, ...(target.fixture?.inspectorUrl !== undefined && { inspector: target.fixture.inspectorUrl }), close: () => target.close() }
+    }
+    case 'command':
+      return await startCommand(t, o.startTimeoutMs)
+    case 'report':
+      throw new ConfigError(`${t.spec} is a report, not a server to run against`)
+  }
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+async function startCommand (t: Extract<CompareTarget, { kind: 'command' }>, timeoutMs: number): Promise<LiveTarget> {
+  const port = await freePort()
+  const child: ChildProcess = spawn(t.command, { shell: true, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } })
+  let stderr = ''
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-2000) })
+  const exited = new Promise<void>(resolveExit => child.once('exit', () => resolveExit()))
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    try { process.kill(-child.pid!, 'SIGTERM') } catch { return } // the whole process group: the shell and the server
+    const force = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ } }, 3000)
+    await exited
+    clearTimeout(force)
+  }
+  const url = new URL(`http://127.0.0.1:${port}/`)
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    if (child.exitCode !== null) throw new TargetUnreachableError(`'${t.command}' exited (${child.exitCode}) before listening on PORT=${port}: ${stderr.trim().split('\n').at(-1) ?? ''}`)
+    try {
+      await probeTcp(url, 500)
+      return { url: url.href, close: stop }
+    } catch {
+      if (performance.now() > deadline) {
+        await stop()
+        throw new TargetUnreachableError(`'${t.command}' did not listen on 127.0.0.1:${port} (its PORT) within ${timeoutMs} ms`)
+      }
+      await sleep(100)
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// What the closed- and open-model load loops of a cohort share: the users, the clock, the stop
+// signals and how one iteration is run and recorded.
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import type { UserContext } from '../context/index.js'
+import { METRICS, type MetricsRecorder } from '../metrics/index.js'
+import type { Scenario } from '../scenario/index.js'
+import type { ErrorGroups } from './error-groups.js'
+import type { CohortPlan, CohortSpec } from './messages.js'
+
+export type User = UserContext<object>
+
+export interface LoadPhase {
+  scenario: Scenario<object>
+  plan: CohortPlan
+  cohort: CohortSpec
+  recorder: MetricsRecorder
+  errors: ErrorGroups
+  /** performance.now() of the start barrier's release, on this thread's clock */
+  start: number
+  /** no iteration starts after this (performance.now()) */
+  deadline: number
+  /** the run asked to stop (gracefully or not) */
+  stopping: () => boolean
+  aborted: () => boolean
+  /** resolves once stopping() turns true */
+  stopped: Promise<void>
+  /** users of this cohort in the load phase (the tick reports it) */
+  active: { value: number }
+  /** whether the main thread counted the cohort's users active at the start as burst parties */
+  countedAtStart: boolean
+}
+
+/** Let timers and I/O run at least this often even if a scenario never awaits real I/O. */
+const YIELD_EVERY = 64
+
+/**
+ * One iteration of one user; false when an abort cut it (neither a result nor an error).
+ * Open-model iterations pass their intended start: `iteration.duration` is then measured from it
+ * (coordinated omission corrected) and `iteration.duration.uncorrected` from the actual start.
+ */
+export async function runIteration (lp: LoadPhase, u: User, intendedAt?: number): Promise<boolean> {
+  const t0 = performance.now()
+  try {
+    await lp.scenario.iteration(u)
+    const t1 = performance.now()
+    lp.recorder.trend(METRICS.iterationDuration, t1 - (intendedAt ?? t0))
+    if (intendedAt !== undefined) lp.recorder.trend(METRICS.iterationDurationUncorrected, t1 - t0)
+  } catch (err) {
+    if (lp.aborted()) return false
+    lp.errors.add('iteration', u.name, err)
+    lp.recorder.count(METRICS.errors)
+  }
+  u.iterations++
+  lp.recorder.count(METRICS.iterations)
+  if (u.iterations % YIELD_EVERY === 0) await yieldToLoop()
+  return true
+}

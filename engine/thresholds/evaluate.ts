@@ -1,0 +1,109 @@
+// Thresholds against metric totals. The input is an interface so the runner can feed it from
+// its MetricsAggregator (thresholdInputFrom) and tests or reports from anything else.
+import type { MetricsAggregator } from '../metrics/index.js'
+import type { Threshold } from './compile.js'
+import { compare } from './expression.js'
+
+/** What thresholds read. Every method returns undefined for a key never recorded. */
+export interface ThresholdInput {
+  /** values in milliseconds */
+  trend(key: string): { count: number, avg: number, min: number, med: number, max: number } | undefined
+  /** percentile p (0 < p <= 100) in milliseconds */
+  percentile(key: string, p: number): number | undefined
+  counter(key: string): number | undefined
+  rate(key: string): { passes: number, fails: number } | undefined
+  gauge(key: string): { value: number, min: number, max: number } | undefined
+  /** seconds of load so far (for counter rate) */
+  loadSeconds: number
+}
+
+export interface ThresholdResult {
+  /** the full metric key */
+  metric: string
+  expression: string
+  /** null when the metric has no data (the threshold then fails) */
+  value: number | null
+  passed: boolean
+  abortOnFail: boolean
+}
+
+/** Reads a MetricsAggregator. Presence comes from agg.keys() (its counter/rate answer 0 when absent). */
+export function thresholdInputFrom (agg: MetricsAggregator, loadSeconds: number): ThresholdInput {
+  let present: Set<string> | undefined
+  const has = (key: string): boolean => (present ??= new Set(agg.keys())).has(key)
+  return {
+    trend: key => agg.trend(key),
+    percentile: (key, p) => agg.percentile(key, p),
+    counter: key => (has(key) ? agg.counter(key) : undefined),
+    rate: key => (has(key) ? agg.rate(key) : undefined),
+    gauge: key => agg.gauge(key),
+    loadSeconds
+  }
+}
+
+const round = (v: number, digits: number): number => {
+  const f = 10 ** digits
+  return Math.round(v * f) / f
+}
+
+/**
+ * The value a threshold compares, or null without data. An absent counter counts 0 and an absent
+ * rate is 0 (no samples); an absent trend or gauge is null, so a threshold on a misspelled
+ * request name fails instead of passing silently.
+ */
+export function thresholdValue (t: Threshold, input: ThresholdInput): number | null {
+  switch (t.kind) {
+    case 'trend': {
+      const s = input.trend(t.key)
+      if (s === undefined || s.count === 0) return null
+      switch (t.aggregation) {
+        case 'avg': return round(s.avg, 3)
+        case 'min': return round(s.min, 3)
+        case 'med': return round(s.med, 3)
+        case 'max': return round(s.max, 3)
+        case 'p': {
+          const v = input.percentile(t.key, t.percentile ?? 100)
+          return v === undefined ? null : round(v, 3)
+        }
+        default: return null
+      }
+    }
+    case 'rate': {
+      const r = input.rate(t.key)
+      const total = r === undefined ? 0 : r.passes + r.fails
+      return total === 0 ? 0 : round(r!.passes / total, 6)
+    }
+    case 'counter': {
+      const count = input.counter(t.key) ?? 0
+      if (t.aggregation === 'count') return count
+      const per = input.loadSeconds > 0 ? input.loadSeconds : 1
+      return round(count / per, 6)
+    }
+    case 'gauge': {
+      const g = input.gauge(t.key)
+      if (g === undefined) return null
+      switch (t.aggregation) {
+        case 'value': return g.value
+        case 'min': return g.min
+        case 'max': return g.max
+        default: return null
+      }
+    }
+  }
+}
+
+export function evaluateThreshold (t: Threshold, input: ThresholdInput): ThresholdResult {
+  const value = thresholdValue(t, input)
+  return {
+    metric: t.key,
+    expression: t.expression,
+    value,
+    passed: value !== null && compare(value, t.op, t.target),
+    abortOnFail: t.abortOnFail
+  }
+}
+
+/** One result per threshold, in order. */
+export function evaluateThresholds (thresholds: readonly Threshold[], input: ThresholdInput): ThresholdResult[] {
+  return thresholds.map(t => evaluateThreshold(t, input))
+}

@@ -9,21 +9,22 @@ export const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
 
 export const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url))
 
-export interface Fixture { url: string, stop: () => void }
+export interface Fixture { url: string, pid: number, stop: () => void }
 
 export function startFixture (args: string[] = []): Promise<Fixture> {
   const child = spawn(process.execPath, [here('../fixtures/child.js'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => {
-      resolve({ url: (JSON.parse(line) as { url: string }).url, stop: () => child.kill('SIGTERM') })
+      const { url, pid } = JSON.parse(line) as { url: string, pid: number }
+      resolve({ url, pid, stop: () => child.kill('SIGTERM') })
     })
     child.once('exit', code => reject(new Error(`fixture exited ${code}`)))
   })
 }
 
-/** Runs a client script in its own process; its last stdout line is its JSON result. */
-export function runClient<T> (script: string, args: string[]): T {
-  const out = execFileSync(process.execPath, [here(script), ...args], { encoding: 'utf8', timeout: (SECONDS + 120) * 1000, maxBuffer: 64 * 2 ** 20 })
+/** Runs a client script in its own process (with `nodeArgs` before it); its last stdout line is its JSON result. */
+export function runClient<T> (script: string, args: string[], nodeArgs: string[] = []): T {
+  const out = execFileSync(process.execPath, [...nodeArgs, here(script), ...args], { encoding: 'utf8', timeout: (SECONDS + 120) * 1000, maxBuffer: 64 * 2 ** 20 })
   return JSON.parse(out.trim().split('\n').at(-1)!) as T
 }
 

@@ -65,6 +65,20 @@ crosstalk's figure covers its whole process (worker pool start, scenario import,
 per-second delta shipping, main-thread merge) besides the requests; autocannon's covers its run
 call (module load excluded).
 
+What keeps crosstalk above the goal (measured 2026-11-24, 6 s runs, \`/usr/bin/time\`): the kernel
+side is the same (system CPU ~6.7 µs/request for crosstalk, ~7.1 for autocannon: the loopback
+write delivers into the server inside the syscall); the difference is user CPU, ~13.3 µs vs ~8.1
+µs per request. A CPU profile of the worker thread shows a third of its samples in the socket
+write and the rest spread thin (no JavaScript function above ~1.2%: undici's request object and
+llhttp-in-WebAssembly callbacks per header, the per-iteration promise chain of scenario +
+iteration loop + dispatch, timestamps, HDR recording); the main thread is ~95% idle. Tried:
+metric cells held by each user's HTTP client instead of three map lookups per request, and no
+header-object copies when a request adds none (kept; below the noise of ±8% between runs);
+\`--single-threaded-gc\` (no change) and \`--max-semi-space-size=32\` (within noise). autocannon
+parses with Node's native HTTP parser and writes one pre-built buffer per request; matching it
+would mean leaving undici's per-request \`Request\` and WebAssembly parser, which this engine
+keeps for per-user connections, cookies and timeouts.
+
 ## Isolation scanning: cost per request (crosstalk, ${CONNECTIONS} users, \`GET /me\`, every response carrying the user's canary)
 
 | crosstalk | CPU per request (µs) | requests/s | p50 (ms) | p99 (ms) |

@@ -3,7 +3,7 @@
 // these handler methods natively (new-style handlers are wrapped), so this is its leanest path.
 import { Client, type Dispatcher } from 'undici'
 import { HttpRequestError, TimeoutError } from '../errors.js'
-import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell } from '../metrics/index.js'
 import { HttpResponse } from './http-response.js'
 import type { CookieJar } from './cookie-jar.js'
 
@@ -97,9 +97,16 @@ export class UserHttp {
   readonly headers: Record<string, string> = {}
   readonly #client: Client
   readonly #opts: HttpClientOptions
+  /** the unnamed metrics every request records, held so the hot path skips the lookups */
+  readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell }
 
   constructor (opts: HttpClientOptions) {
     this.#opts = opts
+    this.#cells = {
+      reqs: opts.recorder.counter(METRICS.httpReqs),
+      duration: opts.recorder.histogram(METRICS.httpReqDuration),
+      failed: opts.recorder.rateCell(METRICS.httpReqFailed)
+    }
     this.#client = new Client(opts.origin, {
       pipelining: 1,
       connect: { timeout: opts.timeoutMs },
@@ -129,7 +136,10 @@ export class UserHttp {
       return Promise.reject(new HttpRequestError(`request path must start with '/': '${path}'`))
     }
     const anonymous = options.anonymous === true
-    const headers: Record<string, string> = anonymous ? { ...options.headers } : { ...this.headers, ...options.headers }
+    // the common case (no extra headers) builds no merged copies
+    const headers: Record<string, string> = anonymous
+      ? { ...options.headers }
+      : options.headers === undefined && this.#noHeaders() ? {} : { ...this.headers, ...options.headers }
     const cookie = anonymous ? undefined : this.#opts.jar.header
     if (cookie !== undefined) headers.cookie = cookie
     let body: string | Buffer | null = null
@@ -145,7 +155,7 @@ export class UserHttp {
         const rec = this.#opts.recorder
         const ms = c.end - c.start
         const named = options.name === undefined ? undefined : keysOf(options.name)
-        rec.count(METRICS.httpReqs)
+        this.#cells.reqs.value++
         if (named !== undefined) rec.count(named.reqs)
         if (err !== null) {
           this.#recordOutcome(named, false)
@@ -155,7 +165,7 @@ export class UserHttp {
             : new HttpRequestError(`${method} ${path} failed: ${err.message}`, { cause: err }))
           return
         }
-        rec.trend(METRICS.httpReqDuration, ms)
+        this.#cells.duration.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000)) // µs, as MetricsRecorder.trend
         if (named !== undefined) rec.trend(named.duration, ms)
         const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
         this.#recordOutcome(named, passed)
@@ -176,9 +186,15 @@ export class UserHttp {
   }
 
   #recordOutcome (named: NamedKeys | undefined, passed: boolean): void {
-    const rec = this.#opts.recorder
-    rec.rate(METRICS.httpReqFailed, !passed)
-    if (named !== undefined) rec.rate(named.failed, !passed)
+    // http.req.failed: a "pass" is a failed request (k6's share of true values)
+    if (passed) this.#cells.failed.fails++
+    else this.#cells.failed.passes++
+    if (named !== undefined) this.#opts.recorder.rate(named.failed, !passed)
+  }
+
+  #noHeaders (): boolean {
+    for (const _k in this.headers) return false
+    return true
   }
 
   #storeCookies (raw: Buffer[]): void {

@@ -3,7 +3,7 @@
 import { createHistogram, encodeHistogram, type Histogram } from './histogram.js'
 import type { MetricsDelta } from './delta.js'
 
-interface RateCell { passes: number, fails: number }
+export interface RateCell { passes: number, fails: number }
 export interface CounterCell { value: number }
 
 export class MetricsRecorder {
@@ -37,13 +37,19 @@ export class MetricsRecorder {
   }
 
   rate (key: string, passed: boolean): void {
+    const cell = this.rateCell(key)
+    if (passed) cell.passes++
+    else cell.fails++
+  }
+
+  /** The cell behind a rate: `cell.passes++` / `cell.fails++` record without a lookup. */
+  rateCell (key: string): RateCell {
     let cell = this.#rates.get(key)
     if (cell === undefined) {
       cell = { passes: 0, fails: 0 }
       this.#rates.set(key, cell)
     }
-    if (passed) cell.passes++
-    else cell.fails++
+    return cell
   }
 
   /** Records a duration given in milliseconds (stored as whole microseconds). */

@@ -3,21 +3,10 @@
 import test from 'ava'
 import { analyzeHeapTrend, mannKendall, theilSen, type HeapSample, type TrendResult } from '../engine/leaks/trend.js'
 import { erfc, normalQuantile } from '../engine/leaks/mann-kendall.js'
+import { mulberry32 as prng } from '../engine/compare/prng.js'
 
 const KB = 1024
 const MB = 1024 * 1024
-
-/** mulberry32: tiny seeded PRNG so every series is reproducible. Returns floats in [0, 1). */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** `count` samples every `step` ops; heap = 50 MB + shape(ops) + uniform noise of ±noise bytes. */
 function series (shape: (ops: number) => number, opts: { seed: number, noise: number, count?: number, step?: number }): HeapSample[] {

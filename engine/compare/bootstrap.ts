@@ -145,18 +145,7 @@ export function bootstrapRounds (rounds: readonly RoundSamples[], options: Boots
     diffs[k] = sc - sb
     relatives[k] = relativeChange(sc - sb, sb)
   }
-  diffs.sort()
-  relatives.sort()
-  return {
-    baseline,
-    candidate,
-    diff,
-    diffCI: interval(diffs, o.confidence),
-    relative: relativeChange(diff, baseline),
-    relativeCI: interval(relatives, o.confidence),
-    rounds: n,
-    resamples: o.resamples
-  }
+  return result(baseline, candidate, diff, diffs, relatives, n, o)
 }
 
 /** One value per run and side, paired by round (e.g. a heap slope). */
@@ -191,6 +180,11 @@ export function bootstrapPairedMean (pairs: readonly PairedValue[], options: Boo
     diffs[k] = sumD / n
     relatives[k] = relativeChange(sumD / n, sumB / n)
   }
+  return result(baseline, candidate, diff, diffs, relatives, n, o)
+}
+
+/** The point estimates and the percentile intervals of the resampled differences. */
+function result (baseline: number, candidate: number, diff: number, diffs: Float64Array, relatives: Float64Array, rounds: number, o: Required<BootstrapOptions>): BootstrapResult {
   diffs.sort()
   relatives.sort()
   return {
@@ -200,7 +194,7 @@ export function bootstrapPairedMean (pairs: readonly PairedValue[], options: Boo
     diffCI: interval(diffs, o.confidence),
     relative: relativeChange(diff, baseline),
     relativeCI: interval(relatives, o.confidence),
-    rounds: n,
+    rounds,
     resamples: o.resamples
   }
 }

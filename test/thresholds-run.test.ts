@@ -84,8 +84,9 @@ test('breakpoint ramps until a threshold fails on a saturating server and report
   })
   const bp = r.breakpoint
   t.true(bp?.broke, JSON.stringify(bp))
-  // capacity is 200/s; latency passes 100 ms once the queue holds ~20 requests
-  t.true(bp!.targetRate! > 150 && bp!.targetRate! < 600, JSON.stringify(bp))
+  // capacity is 200/s; latency passes 100 ms once the queue holds ~20 requests (a wide band:
+  // a busy machine shifts the exact second, not the order of magnitude)
+  t.true(bp!.targetRate! > 100 && bp!.targetRate! < 600, JSON.stringify(bp))
   t.regex(bp!.reason!, /http\.req\.duration p\(95\)<100 failed/)
   t.true(r.loadDurationMs < 14_000, `stopped after ${r.loadDurationMs} ms`)
   // a breakpoint run is meant to break: that is its result, not a failure

@@ -7,4 +7,3 @@ export { COMPARED_METRICS, METRIC_DEFINITIONS, type ComparedMetric, type MetricD
 export { formatComparisonTable } from './render-terminal.js'
 export { formatComparisonMarkdown } from './render-markdown.js'
 export { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, COMPARE_MARKDOWN_FILE, type CompareRunOptions, type CompareSide } from './run-compare.js'
-export { parseCompareTarget, type CompareTarget } from './targets.js'

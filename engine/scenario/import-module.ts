@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
-export function isTypeScript (url: string): boolean {
+function isTypeScript (url: string): boolean {
   return TYPESCRIPT.has(extname(fileURLToPath(url)))
 }
 

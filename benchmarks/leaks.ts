@@ -2,7 +2,8 @@
 // flag a ~100 bytes/operation leak (the first reading at which the verdict becomes 'leak').
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { analyzeHeapTrend, type HeapSample } from '../engine/leaks/index.js'
+import { analyzeHeapTrend } from '../engine/leaks/index.js'
+import type { HeapSample } from '../engine/result/index.js'
 import { fmt, here, log, runClient, show, stat } from './lib.js'
 
 const CLEAN_RUNS = Number(process.env.BENCH_LEAK_RUNS ?? 20)

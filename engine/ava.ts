@@ -4,7 +4,9 @@
 //   test('items hold under 1000 users', loadTest, { scenario: 'items', users: 1000, duration: '5s' })
 import type { ExecutionContext } from 'ava'
 import { formatSummary } from './report/index.js'
-import { run, type RunOptions, type RunResult } from './runner/index.js'
+import type { RunOptions } from './options/index.js'
+import type { RunResult } from './result/index.js'
+import { run } from './runner/index.js'
 
 export interface LoadTestOptions extends RunOptions {
   /** further assertions on the result, after the built-in ones */

@@ -7,8 +7,7 @@ import {
   DEFAULT_BUDGETS, type ComparableRun, type ComparisonRound, type ComparisonResult, type MetricComparison, type ComparedMetric
 } from '../engine/compare/index.js'
 import { BudgetSyntaxError, EXIT_USAGE } from '../engine/errors.js'
-import type { SeriesPoint } from '../engine/metrics/index.js'
-import type { ViolationKind } from '../engine/isolation/index.js'
+import type { SeriesPoint, ViolationKind } from '../engine/result/index.js'
 
 /** sfc32: a seeded generator for the test data (independent of the engine's PRNG). */
 function generator (seed: number): () => number {

@@ -1,6 +1,8 @@
 // Canaries, scanner, redaction and the probe directory, without a server.
 import test from 'ava'
-import { CanaryScanner, Directory, mintCanary, parseCanaryAt, redact, excerptAround, kindFromTemplate, type DirectoryEntry } from '../engine/isolation/index.js'
+import { CanaryScanner, Directory, mintCanary, parseCanaryAt, type DirectoryEntry } from '../engine/isolation/index.js'
+import { kindFromTemplate } from '../engine/probes/index.js'
+import { redact, excerptAround } from '../engine/shared/index.js'
 
 const SECRET = 'a'.repeat(64)
 const RUN = 'abc123def456'

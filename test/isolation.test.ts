@@ -3,7 +3,7 @@
 import test from 'ava'
 import { startFixture, type FixtureBug, type FixtureOptions } from '../fixtures/index.js'
 import { run, METRICS, type RunOptions } from '../engine/index.js'
-import type { ViolationKind } from '../engine/isolation/index.js'
+import type { ViolationKind } from '../engine/result/index.js'
 import { fixture, tempDir, writeScenario } from './support.js'
 
 const cases: Array<{ title: string, options: FixtureOptions, kind: ViolationKind }> = [

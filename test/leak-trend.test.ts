@@ -1,7 +1,8 @@
 // Leak statistics on deterministic synthetic heap series: verdicts, false-positive rate, and the
 // Mann-Kendall / Theil-Sen arithmetic against values computed independently (mpmath, 40 digits).
 import test from 'ava'
-import { analyzeHeapTrend, mannKendall, theilSen, type HeapSample, type TrendResult } from '../engine/leaks/trend.js'
+import { analyzeHeapTrend, mannKendall, theilSen } from '../engine/leaks/trend.js'
+import type { HeapSample, TrendResult } from '../engine/result/index.js'
 import { erfc, normalQuantile } from '../engine/leaks/mann-kendall.js'
 import { mulberry32 as prng } from '../engine/compare/prng.js'
 

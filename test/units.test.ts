@@ -2,7 +2,7 @@
 import test from 'ava'
 import { MetricsAggregator, MetricsRecorder, METRICS } from '../engine/metrics/index.js'
 import { planCohorts, ErrorGroups } from '../engine/pool/index.js'
-import { parseDuration, isLoopbackHost } from '../engine/runner/index.js'
+import { parseDuration, isLoopbackHost } from '../engine/shared/index.js'
 import { InvalidDurationError } from '../engine/errors.js'
 
 test('parseDuration reads units, compounds and bare seconds', t => {

@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads'
 import { UserContext } from '../../engine/context/index.js'
 import { CohortIsolation } from '../../engine/isolation/index.js'
 import { MetricsRecorder } from '../../engine/metrics/index.js'
-import { createBarrier } from '../../engine/pool/barrier.js'
+import { createControlBlock } from '../../engine/shared/index.js'
 
 const [origin = 'http://127.0.0.1:9', countArg = '50000'] = process.argv.slice(2)
 const count = Number(countArg)
@@ -22,7 +22,7 @@ const isolation = new CohortIsolation({
   scan: true,
   threadId,
   recorder,
-  control: createBarrier().view,
+  control: createControlBlock().view,
   barrierTimeoutMs: 10_000
 })
 

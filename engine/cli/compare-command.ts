@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
 import { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonTable } from '../compare/index.js'
 import { ConfigError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../errors.js'
-import { EXECUTORS, type ExecutorName } from '../load/index.js'
+import { EXECUTORS, type ExecutorName } from '../result/index.js'
 import { METRICS } from '../metrics/index.js'
 import { collect, decimal, wholeNumber } from './parse.js'
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.js'
-import type { RunOptions } from '../runner/index.js'
+import type { RunOptions } from '../options/index.js'
 import { importModule } from '../scenario/index.js'
 
 export const CONFIG_FILES = ['crosstalk.config.json', 'crosstalk.config.ts', 'crosstalk.config.mts', 'crosstalk.config.js', 'crosstalk.config.mjs']

@@ -2,7 +2,7 @@
 // its URLs (and the inspector's, bound to 127.0.0.1 only), then serves until SIGINT/SIGTERM.
 import type { Command } from 'commander'
 import { ConfigError, PortInUseError } from '../errors.js'
-import { FIXTURE_BUGS, FIXTURE_LEAKS, serveFixture, validateFixtureOptions, type FixtureOptions } from '../../fixtures/index.js'
+import { FIXTURE_BUGS, FIXTURE_LEAKS, serveEmbeddedFixture, validateFixtureOptions, type FixtureOptions } from '../target/index.js'
 import { fixtureOptionsFromFlags } from './fixture-flags.js'
 import { collect, wholeNumber } from './parse.js'
 
@@ -49,7 +49,7 @@ export function registerFixtureCommand (program: Command): void {
       }
       if (problems.length > 0) throw new ConfigError(problems)
       try {
-        await serveFixture(options, { inspect: flags.inspect === true })
+        await serveEmbeddedFixture(options, { inspect: flags.inspect === true })
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(`port ${options.port} is in use`)
         throw err

@@ -1,6 +1,6 @@
 // The fixture's options as command-line flags: `crosstalk fixture --latency-ms 5` and
 // `crosstalk run --fixture-latency-ms 5` read them the same way.
-import type { FixtureBug, FixtureLeak, FixtureMode, FixtureOptions } from '../../fixtures/index.js'
+import type { FixtureBug, FixtureLeak, FixtureMode, FixtureOptions } from '../target/index.js'
 import { decimal } from './parse.js'
 
 export interface FixtureFlagValues {

@@ -1,5 +1,5 @@
 // Live progress: one rewritten line on a TTY, a plain line every few seconds elsewhere (CI logs).
-import type { RunProgress } from '../runner/index.js'
+import type { RunProgress } from '../options/index.js'
 
 const PLAIN_EVERY_S = 5
 

@@ -1,9 +1,7 @@
 // Baseline vs candidate over interleaved rounds: per-metric bootstrap intervals, verdicts against
 // budgets, isolation side by side, and the overall verdict. The result is compare.json.
 import { ConfigError } from '../errors.js'
-import { VIOLATION_KINDS, type IsolationSummary, type ViolationKind } from '../isolation/index.js'
-import type { LeakReport } from '../leaks/index.js'
-import type { RunResult, RunStatus } from '../runner/index.js'
+import { VIOLATION_KINDS, type IsolationSummary, type LeakReport, type RunResult, type RunStatus, type ViolationKind } from '../result/index.js'
 import { bootstrapOptionProblems, bootstrapPairedMean, bootstrapRounds, relativeChange, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, type BootstrapResult } from './bootstrap.js'
 import { resolveBudgets, type Budget, type BudgetSet } from './budget.js'
 import { METRIC_DEFINITIONS, WINDOW_METRICS, worseSign, type ComparedMetric, type MetricUnit, type Statistic } from './compared-metrics.js'

@@ -3,8 +3,10 @@
 // statistics on per-second windows (compare-rounds.ts) and compare.json + compare.md.
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
-import { writeFileAtomic } from '../report/index.js'
-import { resolveRunOptions, run, type RunOptions, type RunResult } from '../runner/index.js'
+import type { RunResult } from '../result/index.js'
+import { writeFileAtomic } from '../shared/index.js'
+import { resolveRunOptions, type RunOptions } from '../options/index.js'
+import { run } from '../runner/index.js'
 import { compareRounds, type ComparisonResult, type ComparisonRound } from './compare-rounds.js'
 import { parseBudgets } from './budget.js'
 import { parseCompareTarget, readReport, startCompareTarget, type LiveTarget } from './targets.js'

@@ -7,8 +7,8 @@ import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, TargetUnreachableError } from '../errors.js'
-import { FIXTURE_MODES, type FixtureOptions } from '../../fixtures/index.js'
-import { parseTargetUrl, probeTcp, resolveTarget, type RunResult } from '../runner/index.js'
+import type { RunResult } from '../result/index.js'
+import { FIXTURE_MODES, parseTargetUrl, probeTcp, resolveTarget, type FixtureOptions } from '../target/index.js'
 
 export type CompareTarget =
   | { kind: 'url', spec: string, url: string }

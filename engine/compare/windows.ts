@@ -1,7 +1,7 @@
 // Per-second windows of a run's load phase: the unit every comparison statistic is computed on.
 import { ConfigError } from '../errors.js'
 import { METRICS } from '../metrics/index.js'
-import type { RunResult } from '../runner/index.js'
+import type { RunResult } from '../result/index.js'
 
 export interface LoadWindow {
   /** seconds since the run started (the time series' clock) */

@@ -1,6 +1,7 @@
 // One virtual user: its own identity, connection, cookies, sockets and state. Never shared.
 import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
-import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type BurstOutcome, type CohortIsolation, type DirectoryEntry } from '../isolation/index.js'
+import type { CohortIsolation, DirectoryEntry } from '../isolation/index.js'
+import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type BurstOutcome } from '../probes/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { UserHttp } from './http-client.js'
 import { UserSocket } from './user-socket.js'

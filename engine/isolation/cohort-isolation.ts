@@ -3,9 +3,10 @@
 import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
 import { mintCanary } from './canary.js'
 import type { Directory } from './directory.js'
-import { excerptAround } from './redact.js'
+import { excerptAround } from '../shared/index.js'
 import { CanaryScanner, type ForeignCanary } from './scanner.js'
-import { ViolationLog, type Violation, type ViolationDelta } from './violations.js'
+import type { Violation } from '../result/index.js'
+import { ViolationLog, type ViolationDelta } from './violations.js'
 
 export interface CohortIsolationOptions {
   secret: string

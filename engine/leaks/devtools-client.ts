@@ -4,7 +4,7 @@
 import WebSocket from 'ws'
 import { request } from 'undici'
 import { ConfigError, TargetUnreachableError, TimeoutError } from '../errors.js'
-import { isLoopbackHost } from '../runner/target.js'
+import { isLoopbackHost } from '../shared/index.js'
 
 interface Pending { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout, method: string }
 

@@ -7,8 +7,9 @@ import { mkdir } from 'node:fs/promises'
 import { freemem } from 'node:os'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
-import { writeFileAtomic } from '../report/index.js'
-import { analyzeHeapTrend, type HeapSample, type TrendResult } from './trend.js'
+import type { HeapSample, LeakReport, LeakSuspect } from '../result/index.js'
+import { writeFileAtomic } from '../shared/index.js'
+import { analyzeHeapTrend } from './trend.js'
 import type { AllocationSites, HeapBackend } from './heap-backend.js'
 
 export interface LeakMonitorOptions {
@@ -25,25 +26,6 @@ export interface LeakMonitorOptions {
   onSample?: (sample: HeapSample) => void
 }
 
-export interface LeakSuspect {
-  /** allocating function or constructor */
-  name: string
-  site?: string
-  /** live bytes added over the steady window */
-  bytesDelta: number
-  bytesPerOp: number
-  countDelta?: number
-}
-
-export interface LeakReport extends Omit<TrendResult, 'window'> {
-  backend: string
-  note?: string
-  everyOps: number
-  samples: HeapSample[]
-  suspects: LeakSuspect[]
-  cpuProfile?: string
-  snapshots?: string[]
-}
 
 const POLL_MS = 50
 

@@ -1,22 +1,13 @@
 // Leak verdict from heap readings taken after forced full GCs: a robust slope of bytes against
 // completed operations (Theil-Sen), a rank test that the heap really trends upward (Mann-Kendall),
 // and a check that the growth is not a cache that filled and stopped.
+import type { HeapSample, LeakVerdict, TrendResult } from '../result/index.js'
 import { assertFiniteSeries, mannKendall } from './mann-kendall.js'
 import { theilSen } from './theil-sen.js'
 
 export { mannKendall, type MannKendallResult } from './mann-kendall.js'
 export { theilSen, type TheilSenResult } from './theil-sen.js'
 
-export interface HeapSample {
-  /** completed operations (requests) when the sample was taken */
-  ops: number
-  /** bytes used on the heap after a full GC (plus external and array buffers) */
-  usedBytes: number
-  /** ms since the run started */
-  at: number
-}
-
-export type LeakVerdict = 'leak' | 'no-leak' | 'inconclusive'
 
 export interface TrendOptions {
   /** share of samples at the start treated as warm-up and ignored (default 0.5: the steady window is the second half) */
@@ -29,24 +20,6 @@ export interface TrendOptions {
   alpha?: number
 }
 
-export interface TrendResult {
-  verdict: LeakVerdict
-  /** why, in one human sentence (e.g. 'slope 215 B/op (95% CI 180..250), Mann-Kendall p=3e-5 in the steady window') */
-  reason: string
-  /** Theil-Sen slope over the steady window, bytes per operation */
-  bytesPerOp: number
-  /** two-sided 95% confidence bounds of that slope (Sen 1968 / Kendall-based ranks) */
-  ciLow: number
-  ciHigh: number
-  /** one-sided Mann-Kendall p-value for an increasing trend (normal approximation with tie correction; exact enough for n >= 8) */
-  pValue: number
-  /** bytesPerOp * 1e6 / 2^20 */
-  mbPerMillionOps: number
-  /** index range [from, to) of the samples that formed the steady window */
-  window: { from: number, to: number }
-  /** true when the growth in the second half of the window is much lower than in the first half (a cache that filled and stopped) */
-  flattening: boolean
-}
 
 /** Above this p-value there is no evidence of growth at all (looser than alpha on purpose: between the two is 'inconclusive'). */
 const NO_TREND_P = 0.05

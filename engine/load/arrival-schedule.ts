@@ -1,7 +1,7 @@
 // Open model: the intended start times of iterations for a piecewise-linear rate profile.
 // Arrival n is due when the cumulative count ∫rate reaches n + phase; the phase spreads the
 // cohorts that share a rate so their arrivals interleave instead of coinciding.
-import type { ProfilePoint } from './profile.js'
+import type { ProfilePoint } from '../result/index.js'
 
 export class ArrivalSchedule {
   readonly #p: ProfilePoint[]

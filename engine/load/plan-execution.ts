@@ -5,7 +5,8 @@ import { planConstantUsers } from './constant-users.js'
 import { planRampingArrivalRate } from './ramping-arrival-rate.js'
 import { planRampingUsers } from './ramping-users.js'
 import { planSpike } from './spike.js'
-import { EXECUTORS, type ExecutorInput, type ExecutorName, type PlanOutcome } from './plan.js'
+import { EXECUTORS, type ExecutorName } from '../result/index.js'
+import type { ExecutorInput, PlanOutcome } from './plan.js'
 
 const PLANNERS: Record<ExecutorName, (input: ExecutorInput) => PlanOutcome> = {
   'constant-users': planConstantUsers,

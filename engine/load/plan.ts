@@ -1,8 +1,7 @@
 // What every executor produces: a validated plan of users or arrivals over the load phase.
-import type { ProfilePoint, Stage } from './profile.js'
+import type { ExecutorName, ProfilePoint } from '../result/index.js'
+import type { Stage } from './profile.js'
 
-export const EXECUTORS = ['constant-users', 'ramping-users', 'constant-arrival-rate', 'ramping-arrival-rate', 'spike', 'breakpoint'] as const
-export type ExecutorName = typeof EXECUTORS[number]
 
 /** The executor part of run() options after durations are parsed (null: not given). */
 export interface ExecutorInput {

@@ -1,12 +1,8 @@
 // A load profile: users (closed model) or iterations per second (open model) over the load
 // phase, piecewise linear between points, as k6's stages describe it.
-import { parseDuration } from '../runner/duration.js'
+import type { ProfilePoint } from '../result/index.js'
+import { parseDuration } from '../shared/index.js'
 
-export interface ProfilePoint {
-  /** ms since the start barrier opened */
-  atMs: number
-  value: number
-}
 
 export interface Stage {
   durationMs: number

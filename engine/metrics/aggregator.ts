@@ -1,21 +1,8 @@
 // Main-thread merge of worker deltas into run totals and a per-second time series.
-import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram, type TrendSummary } from './histogram.js'
+import type { GaugeSummary, MetricSummary, SeriesPoint, TrendSummary } from '../result/index.js'
+import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram } from './histogram.js'
 import type { MetricsDelta } from './delta.js'
 
-export interface CounterSummary { type: 'counter', count: number, /** per second over the load phase */ rate: number }
-export interface RateSummary { type: 'rate', rate: number, passes: number, fails: number }
-export interface GaugeSummary { type: 'gauge', value: number, min: number, max: number }
-export type MetricSummary = CounterSummary | RateSummary | GaugeSummary | TrendSummary
-
-export interface SeriesPoint {
-  /** seconds since the run started */
-  t: number
-  counters: Record<string, number>
-  rates: Record<string, { passes: number, fails: number }>
-  trends: Record<string, { count: number, med: number, p95: number, p99: number, max: number }>
-  /** the last value set during the second */
-  gauges: Record<string, number>
-}
 
 interface Bucket {
   t: number

@@ -2,6 +2,7 @@
 // 3 significant digits, mergeable across threads (autocannon's approach).
 import * as hdr from 'hdr-histogram-js'
 import type { Histogram } from 'hdr-histogram-js'
+import type { TrendSummary } from '../result/index.js'
 
 export type { Histogram }
 
@@ -23,18 +24,6 @@ export function decodeHistogram (encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false)
 }
 
-export interface TrendSummary {
-  type: 'trend'
-  count: number
-  /** all values in milliseconds */
-  avg: number
-  min: number
-  med: number
-  max: number
-  p90: number
-  p95: number
-  p99: number
-}
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
 

@@ -1,5 +1,5 @@
 export { METRICS, METRIC_KINDS, taggedKey, type MetricKind, type MetricName } from './names.js'
 export { MetricsRecorder, type CounterCell, type RateCell } from './recorder.js'
-export { MetricsAggregator, type MetricSummary, type CounterSummary, type RateSummary, type GaugeSummary, type SeriesPoint, type MetricView } from './aggregator.js'
-export { summarizeHistogram, type TrendSummary, type Histogram } from './histogram.js'
+export { MetricsAggregator, type MetricView } from './aggregator.js'
+export { summarizeHistogram, type Histogram } from './histogram.js'
 export type { MetricsDelta } from './delta.js'

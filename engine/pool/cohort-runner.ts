@@ -5,9 +5,10 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { METRICS, type MetricsAggregator } from '../metrics/index.js'
 import { encodeDirectory, type DirectoryEntry, type IsolationAggregator } from '../isolation/index.js'
-import { createBarrier, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE } from './barrier.js'
+import { createControlBlock, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, STOP_NONE } from '../shared/index.js'
+import type { ErrorGroup } from '../result/index.js'
 import { ErrorGroups } from './error-groups.js'
-import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage, ErrorGroup, WorkerMessage } from './messages.js'
+import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage, WorkerMessage } from './messages.js'
 
 export interface CohortRunnerOptions {
   runId: string
@@ -48,7 +49,6 @@ export interface CohortOutcome {
 
 /** After an abort, tasks get this long to return before the pool is destroyed. */
 const ABORT_GRACE_MS = 1500
-const DONE = 3
 /** a later cohort is submitted this long before it is first needed, so its users are set up in time */
 const SUBMIT_LEAD_MS = 1000
 
@@ -73,7 +73,7 @@ export class CohortRunner {
   async run (): Promise<CohortOutcome> {
     const o = this.#o
     const agg = o.aggregator
-    const { buffer, view } = createBarrier()
+    const { buffer, view } = createControlBlock()
     this.#view = view
     const errors = new ErrorGroups()
     const threads = new Set<number>()
@@ -250,7 +250,7 @@ export class CohortRunner {
     const loadEndedAt = performance.now()
     for (const t of timers) clearTimeout(t)
     o.signal?.removeEventListener('abort', onSignal)
-    signal(view, STOP, DONE) // wakes the workers' pending stop watchers
+    signal(view, STOP, STOP_DONE) // wakes the workers' pending stop watchers
     if (!destroyed) { destroyed = true; await pool.destroy() }
 
     return { interrupted, loadStartedAt, loadEndedAt, users, selfCheck, threadsUsed: threads.size, errors: errors.list(), failures }

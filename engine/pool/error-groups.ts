@@ -1,5 +1,5 @@
 // Groups errors by phase + code + message so a storm of identical failures costs one entry.
-import type { ErrorGroup, Phase } from './messages.js'
+import type { ErrorGroup, Phase } from '../result/index.js'
 
 export const MAX_ERROR_GROUPS = 50
 const OTHER = '(other errors)'

@@ -1,5 +1,4 @@
 export { planCohorts, planCohortsFor, MIN_COHORT, MAX_COHORT } from './cohorts.js'
-export { createBarrier, signal, waitUntilChanged, READY, GO, STOP, STOP_NONE, STOP_ABORT } from './barrier.js'
 export { ErrorGroups } from './error-groups.js'
 export { CohortRunner, type CohortRunnerOptions, type CohortOutcome } from './cohort-runner.js'
-export type { CohortSpec, CohortPlan, CohortTask, CohortResult, ErrorGroup, Phase, WorkerMessage } from './messages.js'
+export type { CohortSpec, CohortPlan, CohortTask, CohortResult, WorkerMessage } from './messages.js'

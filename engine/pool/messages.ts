@@ -2,7 +2,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { MetricsDelta } from '../metrics/index.js'
 import type { DirectoryEntry, ViolationDelta } from '../isolation/index.js'
-import type { ProfilePoint } from '../load/index.js'
+import type { ErrorGroup, ProfilePoint } from '../result/index.js'
 
 export interface CohortSpec {
   id: number
@@ -57,17 +57,6 @@ export interface CohortTask {
   isolation: { scan: boolean, barrierTimeoutMs: number }
 }
 
-export type Phase = 'setup' | 'iteration' | 'teardown'
-
-/** Errors are grouped by phase and message in the worker; counts travel, not every occurrence. */
-export interface ErrorGroup {
-  phase: Phase
-  message: string
-  code?: string
-  /** first user that hit it */
-  user: string
-  count: number
-}
 
 export interface TickMessage {
   type: 'tick'

@@ -1,3 +1,2 @@
-export { writeFileAtomic } from './atomic-write.js'
 export { writeJsonReport, JSON_REPORT_FILE } from './json-report.js'
 export { formatSummary } from './terminal-summary.js'

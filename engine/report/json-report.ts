@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
-import type { RunResult } from '../runner/result.js'
-import { writeFileAtomic } from './atomic-write.js'
+import type { RunResult } from '../result/index.js'
+import { writeFileAtomic } from '../shared/index.js'
 
 export const JSON_REPORT_FILE = 'report.json'
 

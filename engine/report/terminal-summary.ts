@@ -1,6 +1,5 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
-import type { MetricSummary } from '../metrics/index.js'
-import type { RunResult } from '../runner/result.js'
+import type { MetricSummary, RunResult } from '../result/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
 
 const WIDTH = 34

@@ -1,5 +1,1 @@
 export { run } from './run.js'
-export { resolveRunOptions, defaultWorkers, DEFAULTS, type RunOptions, type RunProgress, type ResolvedRunOptions, type FixtureProcess } from './options.js'
-export { SCHEMA_VERSION, type RunResult, type RunStatus } from './result.js'
-export { parseDuration } from './duration.js'
-export { resolveTarget, isLoopbackHost, parseTargetUrl, probeTcp, fixtureArgs, type ResolvedTarget } from './target.js'

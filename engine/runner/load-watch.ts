@@ -3,18 +3,9 @@
 // total would lag behind a rising load).
 import { METRICS, type MetricsAggregator } from '../metrics/index.js'
 import { valueAt, type ExecutionPlan } from '../load/index.js'
-import { evaluateThresholds, thresholdInputFrom, ThresholdWatch, type Threshold, type ThresholdResult } from '../thresholds/index.js'
+import type { BreakpointReport, ThresholdResult } from '../result/index.js'
+import { evaluateThresholds, thresholdInputFrom, ThresholdWatch, type Threshold } from '../thresholds/index.js'
 
-export interface BreakpointReport {
-  broke: boolean
-  /** seconds of load when it broke (the end of the failing second) */
-  atS: number | null
-  /** the plan's arrival rate then, and what was achieved in that second (iterations/s) */
-  targetRate: number | null
-  achievedRate: number | null
-  activeUsers: number | null
-  reason: string | null
-}
 
 /** dropped arrivals above this share of a second's arrivals mean no free user is left: broken */
 const DROPPED_SHARE = 0.01

@@ -2,7 +2,7 @@
 // once and compiled to a flat list: one Threshold per expression, in the order written.
 import { ThresholdMetricError, ThresholdSyntaxError } from '../errors.js'
 import type { MetricKind, MetricName } from '../metrics/index.js'
-import { parseDuration } from '../runner/duration.js'
+import { parseDuration } from '../shared/index.js'
 import { aggregationLabel, parseThresholdExpression, type ThresholdAggregation, type ThresholdOp } from './expression.js'
 import { parseThresholdKey } from './key.js'
 

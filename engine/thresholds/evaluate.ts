@@ -1,6 +1,7 @@
 // Thresholds against metric totals. The input is an interface so the runner can feed it from
 // its MetricsAggregator (thresholdInputFrom) and tests or reports from anything else.
 import type { MetricsAggregator } from '../metrics/index.js'
+import type { ThresholdResult } from '../result/index.js'
 import type { Threshold } from './compile.js'
 import { compare } from './expression.js'
 
@@ -17,15 +18,6 @@ export interface ThresholdInput {
   loadSeconds: number
 }
 
-export interface ThresholdResult {
-  /** the full metric key */
-  metric: string
-  expression: string
-  /** null when the metric has no data (the threshold then fails) */
-  value: number | null
-  passed: boolean
-  abortOnFail: boolean
-}
 
 /** Reads a MetricsAggregator. Presence comes from agg.keys() (its counter/rate answer 0 when absent). */
 export function thresholdInputFrom (agg: MetricsAggregator, loadSeconds: number): ThresholdInput {

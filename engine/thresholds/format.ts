@@ -1,5 +1,5 @@
 // Threshold lines for the terminal summary, plain like report/terminal-summary.ts.
-import type { ThresholdResult } from './evaluate.js'
+import type { ThresholdResult } from '../result/index.js'
 
 function num (v: number): string {
   return v.toLocaleString('en-US', { maximumFractionDigits: 6 })

@@ -4,6 +4,6 @@ export {
   compileThresholds, parseThresholdFlag, mergeThresholdFlags, assertThresholdDefinitions, THRESHOLD_AGGREGATIONS,
   type Threshold, type ThresholdDefinitions, type ThresholdObject, type ThresholdFlag
 } from './compile.js'
-export { evaluateThresholds, evaluateThreshold, thresholdInputFrom, type ThresholdInput, type ThresholdResult } from './evaluate.js'
+export { evaluateThresholds, evaluateThreshold, thresholdInputFrom, type ThresholdInput } from './evaluate.js'
 export { ThresholdWatch } from './watch.js'
 export { formatThresholdLines } from './format.js'

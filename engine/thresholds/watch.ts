@@ -1,6 +1,7 @@
 // Abort-on-fail during the run: evaluated every tick on the thresholds that ask for it.
 import type { Threshold } from './compile.js'
-import { evaluateThresholds, type ThresholdInput, type ThresholdResult } from './evaluate.js'
+import type { ThresholdResult } from '../result/index.js'
+import { evaluateThresholds, type ThresholdInput } from './evaluate.js'
 
 export class ThresholdWatch {
   readonly #watched: readonly Threshold[]

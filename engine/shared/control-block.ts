@@ -1,5 +1,6 @@
-// Shared control block between the main thread and every cohort (SharedArrayBuffer + Atomics):
-// all users finish setup, then one store releases them together across threads.
+// The run's control block, shared by the main thread and every cohort (SharedArrayBuffer +
+// Atomics): all users finish setup, then one store releases them together across threads; one
+// slot carries the stop signal, and named slots hold the burst barriers.
 
 /** users that finished setup (or failed it) */
 export const READY = 0
@@ -7,21 +8,23 @@ export const READY = 0
 export const GO = 1
 /** stop signal: see STOP_* */
 export const STOP = 2
-/** users in the load phase: the parties of every burst barrier (see isolation/burst-barrier.ts) */
+/** users in the load phase: the parties of every burst barrier (see probes/burst-barrier.ts) */
 export const PARTIES = 3
 /** first of the named burst barrier slots */
 export const BURST_BASE = 8
 export const BURST_SLOTS = 64
-export const BARRIER_BYTES = Int32Array.BYTES_PER_ELEMENT * (BURST_BASE + BURST_SLOTS)
+export const CONTROL_BLOCK_BYTES = Int32Array.BYTES_PER_ELEMENT * (BURST_BASE + BURST_SLOTS)
 
 export const STOP_NONE = 0
 /** stop gracefully (abortOnFail threshold, breakpoint found): no new iterations, in-flight ones get the graceful stop */
 export const STOP_GRACEFUL = 1
 /** abort now (interrupt or hard deadline): in-flight work is cut */
 export const STOP_ABORT = 2
+/** the run is over: wakes every pending stop watcher */
+export const STOP_DONE = 3
 
-export function createBarrier (): { buffer: SharedArrayBuffer, view: Int32Array } {
-  const buffer = new SharedArrayBuffer(BARRIER_BYTES)
+export function createControlBlock (): { buffer: SharedArrayBuffer, view: Int32Array } {
+  const buffer = new SharedArrayBuffer(CONTROL_BLOCK_BYTES)
   return { buffer, view: new Int32Array(buffer) }
 }
 

@@ -3,9 +3,8 @@
 // user's credentials. Victims come from the run-wide directory, preferring other worker threads.
 import type { Dispatcher } from 'undici'
 import { METRICS, taggedKey } from '../metrics/index.js'
-import type { UserHttp, HttpResponse } from '../context/index.js'
-import type { CohortIsolation } from './cohort-isolation.js'
-import { excerptAround } from './redact.js'
+import type { CohortIsolation } from '../isolation/index.js'
+import { excerptAround } from '../shared/index.js'
 
 export interface ProbeOptions {
   method?: Dispatcher.HttpMethod
@@ -28,7 +27,13 @@ export type ProbeResult =
 const DENY = [401, 403, 404]
 const PARAM = /:[A-Za-z_][A-Za-z0-9_]*/
 
-interface Prober { id: number, name: string, threadId: number, http: UserHttp }
+/** What a probe needs of a response and of the user's HTTP client (context/'s UserHttp is one). */
+export interface ProbeResponse { status: number, rawHeaders: Buffer[], body: Buffer, text(): string }
+export interface ProbeHttp {
+  request(method: Dispatcher.HttpMethod, path: string, options: { name: string, expect: number[], headers: Record<string, string>, anonymous: boolean, shared: boolean, json?: unknown }): Promise<ProbeResponse>
+}
+
+interface Prober { id: number, name: string, threadId: number, http: ProbeHttp }
 
 export function kindFromTemplate (template: string): string | undefined {
   const segments = template.split('/')
@@ -65,7 +70,7 @@ export class Probes {
     return this.#judge(res, options, 'foreign-credentials', { receiver: `user-${victim.user}`, owner: this.#user.name, path, victim: victim.user })
   }
 
-  #send (path: string, template: string, o: ProbeOptions, headers: Record<string, string>, anonymous = false): Promise<HttpResponse> {
+  #send (path: string, template: string, o: ProbeOptions, headers: Record<string, string>, anonymous = false): Promise<ProbeResponse> {
     this.#iso.recorder.count(METRICS.isolationProbes)
     return this.#user.http.request(o.method ?? 'GET', path, {
       name: o.name ?? `probe ${template}`,
@@ -77,7 +82,7 @@ export class Probes {
     })
   }
 
-  #judge (res: HttpResponse, o: ProbeOptions, kind: 'foreign-access' | 'foreign-credentials', who: { receiver: string, owner: string, path: string, victim: number }): ProbeResult {
+  #judge (res: ProbeResponse, o: ProbeOptions, kind: 'foreign-access' | 'foreign-credentials', who: { receiver: string, owner: string, path: string, victim: number }): ProbeResult {
     const denied = (o.deny ?? DENY).includes(res.status)
     const where = { method: o.method ?? 'GET', path: who.path }
     if (res.status >= 200 && res.status < 300) {

@@ -1,8 +1,8 @@
 // Read-your-writes: `user.writes.record(key, value)` after a write, `user.writes.verify(key, read)`
 // after a later read. A read that differs from the user's own last write is a violation; if it
 // carries another user's canary, that user is named as the owner.
-import type { CohortIsolation } from './cohort-isolation.js'
-import { redact } from './redact.js'
+import type { CohortIsolation } from '../isolation/index.js'
+import { redact } from '../shared/index.js'
 
 export class WriteLedger {
   readonly #last = new Map<string, string>()

@@ -2,7 +2,7 @@
 // arrived, then all continue in the same instant, to make races fire. Each name hashes to one
 // Int32 slot of the run's shared control block holding generation (high bits) and arrivals
 // (low bits), so arriving is a single Atomics.add and releasing a single store + notify.
-import { BURST_BASE, BURST_SLOTS, PARTIES } from '../pool/barrier.js'
+import { BURST_BASE, BURST_SLOTS, PARTIES } from '../shared/index.js'
 
 const COUNT_BITS = 20
 const COUNT_MASK = (1 << COUNT_BITS) - 1

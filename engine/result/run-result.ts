@@ -1,12 +1,12 @@
 // The typed outcome of a run; report.json is this object (schemaVersion tracks its shape).
-import type { MetricSummary, SeriesPoint } from '../metrics/index.js'
-import type { ErrorGroup } from '../pool/index.js'
-import type { IsolationSummary } from '../isolation/index.js'
-import type { LeakReport } from '../leaks/index.js'
+// The fixture's own counters are typed by the fixture; this type-only import loads nothing.
 import type { FixtureStats } from '../../fixtures/index.js'
-import type { ExecutorName, ProfilePoint } from '../load/index.js'
-import type { ThresholdResult } from '../thresholds/index.js'
-import type { BreakpointReport } from './load-watch.js'
+import type { ErrorGroup } from './error-group.js'
+import type { BreakpointReport, ExecutorName, ProfilePoint } from './executor-report.js'
+import type { IsolationSummary } from './isolation-summary.js'
+import type { LeakReport } from './leak-report.js'
+import type { MetricSummary, SeriesPoint } from './metric-summary.js'
+import type { ThresholdResult } from './threshold-result.js'
 
 export const SCHEMA_VERSION = 1
 

@@ -3,12 +3,11 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, InvalidDurationError } from '../errors.js'
-import { EXECUTOR_DEFAULTS, EXECUTORS, parseStages, planExecution, type ExecutionPlan, type ExecutorName } from '../load/index.js'
+import { EXECUTORS, type ExecutorName } from '../result/index.js'
+import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
 import { compileThresholds, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
-import { parseDuration } from './duration.js'
-import type { FixtureOptions } from '../../fixtures/index.js'
-
-export type FixtureProcess = 'in-process' | 'child'
+import { parseDuration } from '../shared/index.js'
+import type { FixtureOptions, FixtureProcess } from '../target/index.js'
 
 export interface RunProgress {
   /** seconds since the start barrier opened (negative-free; 0 during setup) */

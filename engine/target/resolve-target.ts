@@ -1,13 +1,15 @@
 // Where the load goes: a user-given URL (loopback unless explicitly allowed, and reachable), or
 // the embedded fixture server, started in-process or as a child process.
 import { spawn } from 'node:child_process'
-import { connect, isIP } from 'node:net'
+import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { ConfigError, PortInUseError, TargetNotLoopbackError, TargetUnreachableError } from '../errors.js'
-import { startFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from '../../fixtures/index.js'
-import type { FixtureProcess } from './options.js'
+import { isLoopbackHost } from '../shared/index.js'
+import { FIXTURE_CHILD_ENTRY, startEmbeddedFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from './embedded-fixture.js'
+
+/** Where the embedded fixture runs: in this process, or in a child process of its own. */
+export type FixtureProcess = 'in-process' | 'child'
 
 export interface ResolvedTarget {
   url: string
@@ -16,14 +18,6 @@ export interface ResolvedTarget {
   /** set when crosstalk started the fixture */
   fixture?: { process: FixtureProcess, pid: number, inspectorUrl?: string, stats(): Promise<FixtureStats> }
   close(): Promise<void>
-}
-
-export function isLoopbackHost (hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true
-  if (isIP(h) === 4) return h.startsWith('127.')
-  if (h.startsWith('::ffff:')) return h.slice(7).startsWith('127.')
-  return false
 }
 
 export function parseTargetUrl (target: string, allowRemote: boolean): URL {
@@ -74,7 +68,7 @@ export async function resolveTarget (opts: { target: string | undefined, allowRe
 async function startInProcessFixture (options: FixtureOptions): Promise<ResolvedTarget> {
   let handle
   try {
-    handle = await startFixture(options)
+    handle = await startEmbeddedFixture(options)
   } catch (err) {
     throw asStartError(err, options.port)
   }
@@ -110,10 +104,8 @@ export function fixtureArgs (o: FixtureOptions & { inspect?: boolean }): string[
   return args
 }
 
-export const CHILD_ENTRY = fileURLToPath(new URL('../../fixtures/child.js', import.meta.url))
-
 async function startChildFixture (options: FixtureOptions & { inspect?: boolean }): Promise<ResolvedTarget> {
-  const child = spawn(process.execPath, [CHILD_ENTRY, ...fixtureArgs(options)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [FIXTURE_CHILD_ENTRY, ...fixtureArgs(options)], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))

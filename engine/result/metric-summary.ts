@@ -1,0 +1,29 @@
+// What a run reports per metric: totals by kind, and one point per second of the time series.
+
+export interface TrendSummary {
+  type: 'trend'
+  count: number
+  /** all values in milliseconds */
+  avg: number
+  min: number
+  med: number
+  max: number
+  p90: number
+  p95: number
+  p99: number
+}
+
+export interface CounterSummary { type: 'counter', count: number, /** per second over the load phase */ rate: number }
+export interface RateSummary { type: 'rate', rate: number, passes: number, fails: number }
+export interface GaugeSummary { type: 'gauge', value: number, min: number, max: number }
+export type MetricSummary = CounterSummary | RateSummary | GaugeSummary | TrendSummary
+
+export interface SeriesPoint {
+  /** seconds since the run started */
+  t: number
+  counters: Record<string, number>
+  rates: Record<string, { passes: number, fails: number }>
+  trends: Record<string, { count: number, med: number, p95: number, p99: number, max: number }>
+  /** the last value set during the second */
+  gauges: Record<string, number>
+}

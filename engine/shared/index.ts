@@ -1,0 +1,9 @@
+// The ground floor: small pieces every folder may use. Imports nothing from engine/ above it.
+export { parseDuration } from './duration.js'
+export { writeFileAtomic } from './atomic-write.js'
+export { isLoopbackHost } from './loopback.js'
+export { redact, excerptAround, EXCERPT_CHARS } from './redact.js'
+export {
+  createControlBlock, signal, waitUntilChanged,
+  READY, GO, STOP, PARTIES, BURST_BASE, BURST_SLOTS, STOP_NONE, STOP_GRACEFUL, STOP_ABORT, STOP_DONE
+} from './control-block.js'

@@ -1,0 +1,42 @@
+// The layer check (`npm run check:layers`, also run by CI) on this checkout and on copies of the
+// engine with a planted offence of each kind: each is found, and the real tree has none.
+import test from 'ava'
+import { appendFileSync, cpSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { tempDir } from './support.js'
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url))
+const CHECK = new URL('../../.ci/check-layers.mjs', import.meta.url).href
+const { findOffences } = await import(CHECK) as { findOffences: (root?: string) => string[] }
+
+/** A copy of engine/ with `line` appended to `file`. */
+function planted (t: Parameters<typeof tempDir>[0], file: string, line: string): string {
+  const root = tempDir(t)
+  mkdirSync(join(root, 'engine'))
+  cpSync(join(REPO, 'engine'), join(root, 'engine'), { recursive: true })
+  appendFileSync(join(root, 'engine', file), `\n${line}\n`)
+  return root
+}
+
+test('this checkout has no import cycle, nothing that runs up, one door to the fixture', (t) => {
+  t.deepEqual(findOffences(), [])
+})
+
+test('an import that runs up the layers is found, with the cycle it closes', (t) => {
+  const offences = findOffences(planted(t, 'shared/loopback.ts', "import { run } from '../runner/index.js'\nexport const x = run"))
+  t.true(offences.some(o => o.includes('engine/shared/loopback.ts') && o.includes('runs up the layers (shared is below runner)')), offences.join('\n'))
+  t.true(offences.some(o => o.startsWith('import cycle between folders: ')), offences.join('\n'))
+})
+
+test('an import of fixtures/ outside the door, and one past a folder index, are found', (t) => {
+  const offences = findOffences(planted(t, 'pool/messages.ts', "import type { X } from '../../fixtures/server.js'\nimport { Probes } from '../probes/probes.js'"))
+  t.true(offences.some(o => o.includes("'../../fixtures/server.js'") && o.includes('the one door')), offences.join('\n'))
+  t.true(offences.some(o => o.includes("'../probes/probes.js'") && o.includes('go through probes/index.ts')), offences.join('\n'))
+  t.is(offences.length, 2)
+})
+
+test('a type-only import runs up the layers just the same', (t) => {
+  const offences = findOffences(planted(t, 'metrics/names.ts', "import type { RunOptions } from '../options/index.js'"))
+  t.is(offences.filter(o => o.includes('runs up the layers (metrics is below options)')).length, 1, offences.join('\n'))
+})

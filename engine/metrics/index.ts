@@ -1,4 +1,4 @@
-export { METRICS, METRIC_KINDS, taggedKey, type MetricKind, type MetricName } from './names.js'
+export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, taggedKey, type MetricKind, type MetricName, type MetricUnit } from './names.js'
 export { MetricsRecorder, type CounterCell, type RateCell } from './recorder.js'
 export { MetricsAggregator, type MetricView } from './aggregator.js'
 export { summarizeHistogram, type Histogram } from './histogram.js'

@@ -1,69 +1,77 @@
-// Metric names and kinds, defined once (as k6 does). Tagged series use `name{tag:value}`.
+// Every metric crosstalk records, defined once (as k6 does): name, kind, unit and description.
+// METRICS, the kind and unit lookups and README's Metrics table all follow this one table
+// (test/metrics-table.test.ts checks the README). Tagged series use `name{tag:value}`.
 
-export type MetricKind = 'counter' | 'gauge' | 'rate' | 'trend'
+export const METRIC_KIND_LIST = ['counter', 'gauge', 'rate', 'trend'] as const
+export type MetricKind = typeof METRIC_KIND_LIST[number]
 
-export const METRICS = {
-  httpReqs: 'http.reqs',
-  httpReqDuration: 'http.req.duration',
-  httpReqFailed: 'http.req.failed',
-  iterations: 'iterations',
-  iterationDuration: 'iteration.duration',
-  iterationDurationUncorrected: 'iteration.duration.uncorrected',
-  droppedIterations: 'dropped.iterations',
-  checks: 'checks',
-  errors: 'errors',
-  usersActive: 'users.active',
-  wsSessions: 'ws.sessions',
-  wsConnectDuration: 'ws.connect.duration',
-  wsMessagesReceived: 'ws.messages.received',
-  wsMessagesSent: 'ws.messages.sent',
-  wsErrors: 'ws.errors',
-  wsEventsReceived: 'ws.events.received',
-  wsEventLatency: 'ws.event.latency',
-  wsEventsLost: 'ws.events.lost',
-  wsEventsDuplicated: 'ws.events.duplicated',
-  wsEventsReordered: 'ws.events.reordered',
-  wsEventsSent: 'ws.events.sent',
-  wsStreamsUnreconciled: 'ws.streams.unreconciled',
-  wsCloses: 'ws.closes',
-  isolationViolations: 'isolation.violations',
-  isolationProbes: 'isolation.probes',
-  barrierTimeouts: 'barrier.timeouts',
-  targetHeapUsed: 'target.heap.used',
-  targetHeapSlope: 'target.heap.slope'
-} as const
+/** What one unit of a value is: ms for trends, the thing counted for counters, `share` (0..1) for rates. */
+export type MetricUnit =
+  | 'ms' | 'bytes' | 'bytes/op' | 'share' | 'requests' | 'iterations' | 'errors' | 'users'
+  | 'sessions' | 'messages' | 'events' | 'streams' | 'closes' | 'violations' | 'probes' | 'barriers'
 
-export type MetricName = typeof METRICS[keyof typeof METRICS]
+export interface MetricDefinition {
+  name: string
+  kind: MetricKind
+  unit: MetricUnit
+  /** one line, shown in README's Metrics table */
+  description: string
+}
 
-export const METRIC_KINDS: Record<MetricName, MetricKind> = {
-  'http.reqs': 'counter',
-  'http.req.duration': 'trend',
-  'http.req.failed': 'rate',
-  iterations: 'counter',
-  'iteration.duration': 'trend',
-  'iteration.duration.uncorrected': 'trend',
-  'dropped.iterations': 'counter',
-  checks: 'rate',
-  errors: 'counter',
-  'users.active': 'gauge',
-  'ws.sessions': 'counter',
-  'ws.connect.duration': 'trend',
-  'ws.messages.received': 'counter',
-  'ws.messages.sent': 'counter',
-  'ws.errors': 'counter',
-  'ws.events.received': 'counter',
-  'ws.event.latency': 'trend',
-  'ws.events.lost': 'counter',
-  'ws.events.duplicated': 'counter',
-  'ws.events.reordered': 'counter',
-  'ws.events.sent': 'counter',
-  'ws.streams.unreconciled': 'counter',
-  'ws.closes': 'counter',
-  'isolation.violations': 'counter',
-  'isolation.probes': 'counter',
-  'barrier.timeouts': 'counter',
-  'target.heap.used': 'gauge',
-  'target.heap.slope': 'gauge'
+export const METRIC_TABLE = {
+  httpReqs: { name: 'http.reqs', kind: 'counter', unit: 'requests', description: 'HTTP requests sent; per request name too: `http.reqs{name:get item}`' },
+  httpReqDuration: { name: 'http.req.duration', kind: 'trend', unit: 'ms', description: 'dispatch to last body byte; per name too' },
+  httpReqFailed: { name: 'http.req.failed', kind: 'rate', unit: 'share', description: 'share of failed requests (status >= 400 unless `expect`, or transport error)' },
+  iterations: { name: 'iterations', kind: 'counter', unit: 'iterations', description: 'completed iterations' },
+  iterationDuration: { name: 'iteration.duration', kind: 'trend', unit: 'ms', description: 'successful iterations; open model: from the intended start (coordinated omission corrected)' },
+  iterationDurationUncorrected: { name: 'iteration.duration.uncorrected', kind: 'trend', unit: 'ms', description: 'open model: from the actual start' },
+  droppedIterations: { name: 'dropped.iterations', kind: 'counter', unit: 'iterations', description: 'open model: arrivals that found no free user and no room for one' },
+  checks: { name: 'checks', kind: 'rate', unit: 'share', description: 'share of passing checks; per check: `checks{check:<name>}`' },
+  errors: { name: 'errors', kind: 'counter', unit: 'errors', description: 'iteration, setup and teardown errors' },
+  usersActive: { name: 'users.active', kind: 'gauge', unit: 'users', description: 'users in the load phase (open model: busy in an iteration)' },
+  wsSessions: { name: 'ws.sessions', kind: 'counter', unit: 'sessions', description: 'WebSocket connections opened' },
+  wsConnectDuration: { name: 'ws.connect.duration', kind: 'trend', unit: 'ms', description: 'WebSocket handshake' },
+  wsMessagesReceived: { name: 'ws.messages.received', kind: 'counter', unit: 'messages', description: 'WebSocket messages received' },
+  wsMessagesSent: { name: 'ws.messages.sent', kind: 'counter', unit: 'messages', description: 'WebSocket messages sent' },
+  wsErrors: { name: 'ws.errors', kind: 'counter', unit: 'errors', description: 'WebSocket errors, failed handshakes included' },
+  wsEventsReceived: { name: 'ws.events.received', kind: 'counter', unit: 'events', description: 'event frames (duplicates included)' },
+  wsEventLatency: { name: 'ws.event.latency', kind: 'trend', unit: 'ms', description: "receive time minus the server's send stamp" },
+  wsEventsLost: { name: 'ws.events.lost', kind: 'counter', unit: 'events', description: "events never received: gaps per stream, reconciled at the end with the server's account" },
+  wsEventsDuplicated: { name: 'ws.events.duplicated', kind: 'counter', unit: 'events', description: 'events received again (same stream and seq)' },
+  wsEventsReordered: { name: 'ws.events.reordered', kind: 'counter', unit: 'events', description: 'events that arrived after a later event of their stream' },
+  wsEventsSent: { name: 'ws.events.sent', kind: 'counter', unit: 'events', description: 'events the servers say they assigned to the sockets, in their end replies' },
+  wsStreamsUnreconciled: { name: 'ws.streams.unreconciled', kind: 'counter', unit: 'streams', description: 'streams whose server never declared what it sent' },
+  wsCloses: { name: 'ws.closes', kind: 'counter', unit: 'closes', description: 'WebSocket closes; per close code: `ws.closes{code:1000}`' },
+  isolationViolations: { name: 'isolation.violations', kind: 'counter', unit: 'violations', description: "a user saw another user's data or events; per kind too: `isolation.violations{kind:foreign-event}`" },
+  isolationProbes: { name: 'isolation.probes', kind: 'counter', unit: 'probes', description: 'isolation probes sent; skipped ones: `isolation.probes{result:skipped}`' },
+  barrierTimeouts: { name: 'barrier.timeouts', kind: 'counter', unit: 'barriers', description: 'burst barriers broken by a missing user' },
+  targetHeapUsed: { name: 'target.heap.used', kind: 'gauge', unit: 'bytes', description: "the target's heap after a full GC" },
+  targetHeapSlope: { name: 'target.heap.slope', kind: 'gauge', unit: 'bytes/op', description: "the Theil-Sen slope of the target's heap against operations" }
+} as const satisfies Record<string, MetricDefinition>
+
+type MetricTable = typeof METRIC_TABLE
+
+/** `METRICS.httpReqs` -> `'http.reqs'`, the names code records under. */
+export const METRICS = Object.fromEntries(
+  Object.entries(METRIC_TABLE).map(([key, d]) => [key, d.name])
+) as { readonly [K in keyof MetricTable]: MetricTable[K]['name'] }
+
+export type MetricName = MetricTable[keyof MetricTable]['name']
+
+/** Each metric's definition by its name. */
+export const METRIC_DEFINITIONS: Readonly<Record<MetricName, MetricDefinition>> = Object.fromEntries(
+  Object.values(METRIC_TABLE).map(d => [d.name, d])
+) as Record<MetricName, MetricDefinition>
+
+export function isMetricName (name: string): name is MetricName {
+  return Object.hasOwn(METRIC_DEFINITIONS, name)
+}
+
+/** The definition of a metric name or tagged key (`http.req.duration{name:get item}`), if known. */
+export function metricDefinition (key: string): MetricDefinition | undefined {
+  const open = key.indexOf('{')
+  const name = open === -1 ? key : key.slice(0, open)
+  return isMetricName(name) ? METRIC_DEFINITIONS[name] : undefined
 }
 
 /** `http.req.duration` + { name: 'get item' } -> `http.req.duration{name:get item}` */

@@ -1,4 +1,5 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
+import { metricDefinition, type MetricUnit } from '../metrics/index.js'
 import type { MetricSummary, RunResult } from '../result/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
 
@@ -18,15 +19,25 @@ function pct (v: number): string {
   return `${(v * 100).toFixed(2)}%`
 }
 
+/** A value in its metric's unit (from the metric table): ms as ms or s, anything else with its unit. */
+function inUnit (v: number, unit: MetricUnit | undefined): string {
+  if (unit === 'ms') return ms(v)
+  return unit === undefined ? num(v) : `${num(v)} ${unit}`
+}
+
 function line (label: string, value: string): string {
   const dots = Math.max(2, WIDTH - label.length)
   return `  ${label} ${'.'.repeat(dots)} ${value}`
 }
 
 function metricValue (key: string, m: MetricSummary): string {
+  const unit = metricDefinition(key)?.unit
   switch (m.type) {
-    case 'trend':
-      return `avg=${ms(m.avg)} min=${ms(m.min)} med=${ms(m.med)} p(90)=${ms(m.p90)} p(95)=${ms(m.p95)} p(99)=${ms(m.p99)} max=${ms(m.max)} (${num(m.count)})`
+    case 'trend': {
+      // a trend the table does not know is a duration, as every trend recorded today is
+      const v = (x: number): string => inUnit(x, unit ?? 'ms')
+      return `avg=${v(m.avg)} min=${v(m.min)} med=${v(m.med)} p(90)=${v(m.p90)} p(95)=${v(m.p95)} p(99)=${v(m.p99)} max=${v(m.max)} (${num(m.count)})`
+    }
     case 'counter':
       return `${num(m.count)}  ${num(m.rate)}/s`
     case 'rate': {
@@ -37,7 +48,7 @@ function metricValue (key: string, m: MetricSummary): string {
         : `${pct(m.rate)}  ${num(m.passes)} passed, ${num(m.fails)} failed`
     }
     case 'gauge':
-      return `peak ${num(m.max)}  (min ${num(m.min)}, at the end ${num(m.value)})`
+      return `peak ${inUnit(m.max, unit)}  (min ${num(m.min)}, at the end ${num(m.value)})`
   }
 }
 

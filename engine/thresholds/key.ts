@@ -1,7 +1,7 @@
 // The metric key a threshold applies to: a known metric name with at most one tag,
 // `http.req.duration`, `http.req.duration{name:get item}`, `ws.closes{code:1006}`.
 import { ThresholdMetricError, ThresholdSyntaxError } from '../errors.js'
-import { METRIC_KINDS, taggedKey, type MetricKind, type MetricName } from '../metrics/index.js'
+import { METRIC_DEFINITIONS, isMetricName, taggedKey, type MetricKind, type MetricName } from '../metrics/index.js'
 
 export interface ThresholdKey {
   /** normalized key, as the metrics aggregator stores it (`taggedKey`) */
@@ -51,12 +51,12 @@ export function parseThresholdKey (key: string, threshold: string = key): Thresh
     if (/,\s*[A-Za-z_][\w.-]*\s*:/.test(value)) bad('only one tag is supported', text.slice(open))
     tag = { name, value }
   }
-  if (!Object.hasOwn(METRIC_KINDS, metric)) {
+  if (!isMetricName(metric)) {
     const guess = closestMetric(metric)
     throw new ThresholdMetricError(`unknown metric '${metric}' in threshold '${threshold.trim()}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`)
   }
-  const name = metric as MetricName
-  const kind = METRIC_KINDS[name]
+  const name = metric
+  const kind = METRIC_DEFINITIONS[name].kind
   return tag === undefined
     ? { key: name, metric: name, kind }
     : { key: taggedKey(name, tag.name, tag.value), metric: name, tag, kind }
@@ -69,7 +69,7 @@ export function closestMetric (name: string): MetricName | undefined {
   let best: MetricName | undefined
   let bestDistance = Infinity
   let tie = false
-  for (const known of Object.keys(METRIC_KINDS) as MetricName[]) {
+  for (const known of Object.keys(METRIC_DEFINITIONS) as MetricName[]) {
     const d = Math.min(...candidates.map(c => editDistance(c, known)))
     if (d < bestDistance) { best = known; bestDistance = d; tie = false } else if (d === bestDistance) tie = true
   }

@@ -1,14 +1,15 @@
-// Main-thread side of a run: cohorts as Piscina tasks, ticks merged as they arrive, the start
-// barrier released once every cohort is set up, and bounded shutdown on interrupt, worker
-// failure or a hard deadline. Whatever happens, run() resolves with what was measured.
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
+// Main-thread side of the load: cohorts as Piscina tasks, the start barrier released once every
+// initial cohort is set up, later cohorts submitted as a rising profile reaches them, and a
+// bounded shutdown. It takes its orders (graceful stop, abort) from the run controller and
+// resolves with what was measured, whatever happened.
 import { Piscina } from 'piscina'
-import { METRICS, type MetricsAggregator } from '../metrics/index.js'
-import { encodeDirectory, type DirectoryEntry, type IsolationAggregator } from '../isolation/index.js'
-import { createControlBlock, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, STOP_NONE } from '../shared/index.js'
+import { encodeDirectory, type IsolationAggregator } from '../isolation/index.js'
+import type { MetricsAggregator } from '../metrics/index.js'
 import type { ErrorGroup } from '../result/index.js'
-import { ErrorGroups } from './error-groups.js'
-import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage, WorkerMessage } from './messages.js'
+import { createControlBlock, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, STOP_NONE } from '../shared/index.js'
+import { CohortTotals, type UserCounts } from './cohort-totals.js'
+import { CohortTracker } from './cohort-tracker.js'
+import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage } from './messages.js'
 
 export interface CohortRunnerOptions {
   runId: string
@@ -28,17 +29,15 @@ export interface CohortRunnerOptions {
   secret: string
   scan: boolean
   barrierTimeoutMs: number
-  signal?: AbortSignal | undefined
   /** called when the start barrier opens */
   onLoadStart?: ((at: number) => void) | undefined
 }
 
 export interface CohortOutcome {
-  interrupted: boolean
   /** performance.now() at the start barrier's release, or null if it never opened */
   loadStartedAt: number | null
   loadEndedAt: number
-  users: { planned: number, allocated: number, completed: number, lost: number, interrupted: number, setupFailed: number }
+  users: UserCounts
   selfCheck: { checked: number, retained: number }
   /** distinct worker threads that ran cohorts */
   threadsUsed: number
@@ -51,45 +50,77 @@ export interface CohortOutcome {
 const ABORT_GRACE_MS = 1500
 /** a later cohort is submitted this long before it is first needed, so its users are set up in time */
 const SUBMIT_LEAD_MS = 1000
-
-interface CohortState { spec: CohortSpec, late: boolean, ready: boolean, settled: boolean, port: MessagePort, live: number, activeAtStart: number }
+/** how often the runner looks whether the later cohorts of a ramp have all been submitted */
+const PENDING_POLL_MS = 50
 
 export class CohortRunner {
   readonly #o: CohortRunnerOptions
+  readonly #control = createControlBlock()
+  readonly #totals: CohortTotals
+  readonly #trackers: CohortTracker[] = []
+  readonly #tasks: Array<Promise<void>> = []
+  readonly #timers: NodeJS.Timeout[] = []
+  readonly #initial: CohortSpec[]
+  readonly #later: Set<CohortSpec>
+  #pool: Piscina | undefined
+  #readyCount = 0
+  #onAllReady!: () => void
+  readonly #allReady = new Promise<void>(resolve => { this.#onAllReady = resolve })
+  #loadStartedAt: number | null = null
+  #stopRequested = false
+  #aborted = false
+  #destroyed = false
 
   constructor (options: CohortRunnerOptions) {
     this.#o = options
+    this.#totals = new CohortTotals(options.cohorts.reduce((n, c) => n + c.size, 0), options.aggregator, options.isolation, options.tickMs)
+    // cohorts needed within the lead time are set up before the start; later ones are submitted as the plan reaches them
+    this.#initial = options.cohorts.filter(c => c.startAtMs <= SUBMIT_LEAD_MS)
+    this.#later = new Set(options.cohorts.filter(c => c.startAtMs > SUBMIT_LEAD_MS))
+    if (this.#initial.length === 0) this.#onAllReady()
   }
 
   /** Graceful stop (a failed abortOnFail threshold, a breakpoint found): no new iterations or cohorts. */
-  stop (): void {
+  stopGracefully (): void {
     this.#stopRequested = true
-    if (this.#view !== undefined && Atomics.load(this.#view, STOP) === STOP_NONE) signal(this.#view, STOP, STOP_GRACEFUL)
+    const view = this.#control.view
+    if (this.#loadStartedAt !== null && Atomics.load(view, STOP) === STOP_NONE) signal(view, STOP, STOP_GRACEFUL)
   }
 
-  #stopRequested = false
-  #view: Int32Array | undefined
+  /** Abort now (interrupt, hard deadline, fatal error): in-flight work is cut, the pool destroyed soon after. */
+  abort (): void {
+    if (this.#aborted) return
+    this.#aborted = true
+    const view = this.#control.view
+    signal(view, STOP, STOP_ABORT)
+    signal(view, GO, 1)
+    this.#onAllReady()
+    this.#timers.push(setTimeout(() => this.#destroyPool(), ABORT_GRACE_MS))
+  }
 
   async run (): Promise<CohortOutcome> {
-    const o = this.#o
-    const agg = o.aggregator
-    const { buffer, view } = createControlBlock()
-    this.#view = view
-    const errors = new ErrorGroups()
-    const threads = new Set<number>()
-    const directory: DirectoryEntry[] = []
-    const states: CohortState[] = []
-    const failures: string[] = []
-    const users = { planned: o.cohorts.reduce((n, c) => n + c.size, 0), allocated: 0, completed: 0, lost: 0, interrupted: 0, setupFailed: 0 }
-    const selfCheck = { checked: 0, retained: 0 }
-    let interrupted = false
-    let loadStartedAt: number | null = null
-    const timers: NodeJS.Timeout[] = []
-    // cohorts needed within the lead time are set up before the start; later ones are submitted as the plan reaches them
-    const initial = o.cohorts.filter(c => c.startAtMs <= SUBMIT_LEAD_MS)
-    const later = o.cohorts.filter(c => c.startAtMs > SUBMIT_LEAD_MS)
+    this.#pool = this.#createPool()
+    if (this.#aborted) this.#onAllReady()
+    for (const spec of this.#initial) this.#submit(spec, false)
+    // the start barrier waits for every initial cohort (set up or failed), bounded
+    this.#timers.push(setTimeout(() => this.#onAllReady(), this.#o.plan.deadlines.setupWaitMs))
+    await this.#allReady
+    if (!this.#aborted) {
+      this.#openStartBarrier()
+      this.#scheduleLater()
+    }
+    await this.#settleAll()
+    const loadEndedAt = performance.now()
+    for (const t of this.#timers) clearTimeout(t)
+    signal(this.#control.view, STOP, STOP_DONE) // wakes the workers' pending stop watchers
+    if (!this.#destroyed) { this.#destroyed = true; await this.#pool.destroy() }
+    const t = this.#totals
+    return { loadStartedAt: this.#loadStartedAt, loadEndedAt, users: t.users, selfCheck: t.selfCheck, threadsUsed: t.threads.size, errors: t.errors.list(), failures: t.failures }
+  }
 
-    const pool = new Piscina({
+  #createPool (): Piscina {
+    const o = this.#o
+    return new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: o.threads,
       maxThreads: o.threads,
@@ -98,161 +129,83 @@ export class CohortRunner {
       atomics: 'disabled',
       idleTimeout: 60_000
     })
+  }
 
-    let readyCount = 0
-    let onAllReady!: () => void
-    const allReady = new Promise<void>(resolve => { onAllReady = resolve })
-    if (initial.length === 0) onAllReady()
-    const markReady = (c: CohortState): void => {
-      if (c.ready) return
-      c.ready = true
-      if (!c.late && ++readyCount === initial.length) onAllReady()
-    }
-    const directoryMessage = (): DirectoryMessage => ({
-      type: 'directory',
-      buffer: encodeDirectory(directory),
-      loadStartEpochMs: performance.timeOrigin + (loadStartedAt ?? performance.now())
+  #submit (spec: CohortSpec, late: boolean): void {
+    const o = this.#o
+    const tracker = new CohortTracker(spec, late, this.#totals, {
+      onReady: t => this.#markReady(t),
+      directoryMessage: () => this.#directoryMessage()
     })
+    this.#trackers.push(tracker)
+    const { task, transferList } = tracker.task({
+      runId: o.runId,
+      scenarioUrl: o.scenarioUrl,
+      origin: o.origin,
+      plan: o.plan,
+      setupTimeoutMs: o.setupTimeoutMs,
+      teardownTimeoutMs: o.teardownTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      tickMs: o.tickMs,
+      originEpochMs: performance.timeOrigin + o.runStartedAt,
+      barrier: this.#control.buffer,
+      secret: o.secret,
+      isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs }
+    } satisfies Omit<CohortTask, 'cohort' | 'late' | 'port'>)
+    const run = this.#pool!.run(task, { transferList }) as Promise<CohortResult>
+    this.#tasks.push(run.then(res => tracker.settle(res), (err: Error) => tracker.fail(err, this.#aborted || this.#destroyed)))
+  }
 
-    let destroyed = false
-    const destroyPool = (): void => {
-      if (destroyed) return
-      destroyed = true
-      void pool.destroy()
-    }
-    const abort = (): void => {
-      signal(view, STOP, STOP_ABORT)
-      signal(view, GO, 1)
-      onAllReady()
-      timers.push(setTimeout(destroyPool, ABORT_GRACE_MS))
-    }
-    const onSignal = (): void => { interrupted = true; abort() }
-    if (o.signal?.aborted === true) onSignal()
-    o.signal?.addEventListener('abort', onSignal, { once: true })
+  #markReady (t: CohortTracker): void {
+    if (!t.late && ++this.#readyCount === this.#initial.length) this.#onAllReady()
+  }
 
-    const tasks: Array<Promise<void>> = []
-    const submit = (spec: CohortSpec, late: boolean): void => {
-      const source = `cohort-${spec.id}`
-      const { port1, port2 } = new MessageChannel()
-      const state: CohortState = { spec, late, ready: false, settled: false, port: port1, live: 0, activeAtStart: 0 }
-      states.push(state)
-      port1.on('message', (m: WorkerMessage) => {
-        const now = performance.now()
-        threads.add(m.threadId)
-        if (m.type === 'ready') {
-          users.setupFailed += m.setupFailed
-          state.live = spec.initialUsers - m.setupFailed
-          state.activeAtStart = m.activeAtStart
-          for (const e of m.directory) directory.push(e)
-          markReady(state)
-          // a cohort that joins a running load gets the directory as it stands and the start's clock
-          if (late) port1.postMessage(directoryMessage())
-          return
-        }
-        // counted in the middle of the interval the tick covers, not when it happened to arrive
-        agg.add(m.delta, source, m.coversUntilEpochMs === undefined ? now : m.coversUntilEpochMs - performance.timeOrigin - o.tickMs / 2)
-        agg.setGauge(METRICS.usersActive, source, m.active, now)
-        for (const g of m.errors) errors.merge(g)
-        o.isolation.add(m.violations)
-      })
-      const task: CohortTask = {
-        runId: o.runId,
-        cohort: spec,
-        scenarioUrl: o.scenarioUrl,
-        origin: o.origin,
-        plan: o.plan,
-        setupTimeoutMs: o.setupTimeoutMs,
-        teardownTimeoutMs: o.teardownTimeoutMs,
-        requestTimeoutMs: o.requestTimeoutMs,
-        tickMs: o.tickMs,
-        originEpochMs: performance.timeOrigin + o.runStartedAt,
-        barrier: buffer,
-        late,
-        port: port2,
-        secret: o.secret,
-        isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs }
-      }
-      tasks.push((pool.run(task, { transferList: [port2] }) as Promise<CohortResult>).then((res) => {
-        const now = performance.now()
-        threads.add(res.threadId)
-        agg.add(res.delta, source, now)
-        agg.setGauge(METRICS.usersActive, source, 0, now)
-        for (const g of res.errors) errors.merge(g)
-        o.isolation.add(res.violations)
-        users.allocated += res.allocated
-        users.completed += res.completed
-        users.lost += res.lost
-        users.interrupted += res.interrupted
-        selfCheck.checked += res.selfCheck.checked
-        selfCheck.retained += res.selfCheck.retained
-      }, (err: Error) => {
-        agg.setGauge(METRICS.usersActive, source, 0, performance.now())
-        users.allocated += spec.initialUsers
-        if (interrupted || destroyed) {
-          users.interrupted += spec.initialUsers
-        } else {
-          // A crashed cohort loses its users: reported, never counted as success.
-          users.lost += spec.initialUsers
-          failures.push(`cohort ${spec.id} (users ${spec.firstUser}-${spec.firstUser + spec.size - 1}): ${err.message}`)
-          errors.merge({ phase: state.ready ? 'iteration' : 'setup', message: `worker failed: ${err.message}`, code: 'CT_ERR_WORKER', user: `user-${spec.firstUser}`, count: spec.initialUsers })
-        }
-      }).finally(() => {
-        state.settled = true
-        markReady(state)
-        // Ticks posted just before the task ended are still queued on the port: drain them first.
-        setImmediate(() => port1.close())
-      }))
+  #directoryMessage (): DirectoryMessage {
+    return {
+      type: 'directory',
+      buffer: encodeDirectory(this.#totals.directory),
+      loadStartEpochMs: performance.timeOrigin + (this.#loadStartedAt ?? performance.now())
     }
-    for (const spec of initial) submit(spec, false)
+  }
 
-    let laterDone: Promise<void> = Promise.resolve()
-    // Start barrier: every initial cohort set up (or failed), bounded by the setup timeout.
-    const setupDeadline = setTimeout(() => onAllReady(), o.setupTimeoutMs + 10_000)
-    timers.push(setupDeadline)
-    await allReady
-    if (Atomics.load(view, STOP) !== STOP_ABORT) {
-      // who owns what, for probes across threads; then every set-up user is a burst party
-      loadStartedAt = performance.now()
-      const message = directoryMessage()
-      for (const c of states) {
-        if (!c.settled) c.port.postMessage(message)
-      }
-      Atomics.store(view, PARTIES, states.reduce((n, c) => n + (c.settled ? 0 : c.activeAtStart), 0))
-      signal(view, GO, 1)
-      if (this.#stopRequested) signal(view, STOP, STOP_GRACEFUL)
-      o.onLoadStart?.(loadStartedAt)
-      // a rising profile: each later cohort is submitted ahead of the moment it is first needed
-      const startedAt = loadStartedAt
-      const pending = new Set(later)
-      for (const spec of later) {
-        timers.push(setTimeout(() => {
-          pending.delete(spec)
-          if (Atomics.load(view, STOP) === STOP_NONE && !destroyed) submit(spec, true)
-        }, Math.max(0, startedAt + spec.startAtMs - SUBMIT_LEAD_MS - performance.now())))
-      }
-      // tasks grows as cohorts are submitted: wait until none is pending and every one settled
-      laterDone = (async () => {
-        while (pending.size > 0 && Atomics.load(view, STOP) === STOP_NONE && !destroyed) await new Promise(resolve => setTimeout(resolve, 50))
-      })()
-      // Hard deadline: nothing outlives plan + graceful stop + drain + teardown (+ slack).
-      const hard = o.plan.maxDurationMs + o.plan.gracefulStopMs + o.plan.drainMs + o.teardownTimeoutMs + 10_000
-      timers.push(setTimeout(() => {
-        failures.push(`hard deadline of ${hard} ms reached: remaining users aborted`)
-        abort()
-      }, hard))
+  /** Who owns what goes to every cohort, every set-up user becomes a burst party, then all start together. */
+  #openStartBarrier (): void {
+    const view = this.#control.view
+    this.#loadStartedAt = performance.now()
+    const message = this.#directoryMessage()
+    for (const t of this.#trackers) t.send(message)
+    Atomics.store(view, PARTIES, this.#trackers.reduce((n, t) => n + (t.settled ? 0 : t.activeAtStart), 0))
+    signal(view, GO, 1)
+    if (this.#stopRequested) signal(view, STOP, STOP_GRACEFUL)
+    this.#o.onLoadStart?.(this.#loadStartedAt)
+  }
+
+  /** A rising profile: each later cohort is submitted ahead of the moment it is first needed. */
+  #scheduleLater (): void {
+    const startedAt = this.#loadStartedAt!
+    for (const spec of this.#later) {
+      this.#timers.push(setTimeout(() => {
+        this.#later.delete(spec)
+        if (Atomics.load(this.#control.view, STOP) === STOP_NONE && !this.#destroyed) this.#submit(spec, true)
+      }, Math.max(0, startedAt + spec.startAtMs - SUBMIT_LEAD_MS - performance.now())))
     }
+  }
 
-    await laterDone
-    for (let seen = -1; seen !== tasks.length;) {
-      seen = tasks.length
-      await Promise.allSettled(tasks)
+  /** Until no later cohort is pending and every submitted task settled (tasks grows as cohorts join). */
+  async #settleAll (): Promise<void> {
+    const view = this.#control.view
+    while (this.#later.size > 0 && Atomics.load(view, STOP) === STOP_NONE && !this.#destroyed) {
+      await new Promise(resolve => setTimeout(resolve, PENDING_POLL_MS))
     }
-    const loadEndedAt = performance.now()
-    for (const t of timers) clearTimeout(t)
-    o.signal?.removeEventListener('abort', onSignal)
-    signal(view, STOP, STOP_DONE) // wakes the workers' pending stop watchers
-    if (!destroyed) { destroyed = true; await pool.destroy() }
+    for (let seen = -1; seen !== this.#tasks.length;) {
+      seen = this.#tasks.length
+      await Promise.allSettled(this.#tasks)
+    }
+  }
 
-    return { interrupted, loadStartedAt, loadEndedAt, users, selfCheck, threadsUsed: threads.size, errors: errors.list(), failures }
+  #destroyPool (): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    void this.#pool?.destroy()
   }
 }

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { MetricsDelta } from '../metrics/index.js'
 import type { DirectoryEntry, ViolationDelta } from '../isolation/index.js'
 import type { ErrorGroup, ProfilePoint } from '../result/index.js'
+import type { Deadlines } from './deadlines.js'
 
 export interface CohortSpec {
   id: number
@@ -30,8 +31,8 @@ export interface CohortPlan {
   iterations: number | null
   /** in-flight iterations get this long to finish after the deadline before they are aborted */
   gracefulStopMs: number
-  /** upper bound of the load phase whatever the plan (guards iteration-count runs) */
-  maxDurationMs: number
+  /** when the load ends, in-flight work is cut and the run is aborted (computed once, main thread) */
+  deadlines: Deadlines
   /** after the load phase, how long sockets get to end and reconcile their event streams */
   drainMs: number
 }

@@ -12,11 +12,18 @@ export const SCHEMA_VERSION = 1
 
 export type RunStatus = 'passed' | 'failed' | 'interrupted'
 
+export type StopReason = 'duration' | 'iterations' | 'abort-on-fail' | 'breakpoint' | 'interrupt' | 'hard-deadline' | 'fatal'
+
 export interface RunResult {
   schemaVersion: typeof SCHEMA_VERSION
   status: RunStatus
   /** why the run failed or stopped early, one line each */
   failures: string[]
+  /**
+   * why the load phase ended: by its plan (`duration`, `iterations`), gracefully (`abort-on-fail`,
+   * `breakpoint`) or cut short (`interrupt`, `hard-deadline`, `fatal`)
+   */
+  stopReason: StopReason
   runId: string
   startedAt: string
   /** wall time of the whole run, setup and teardown included */

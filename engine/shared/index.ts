@@ -7,3 +7,5 @@ export {
   createControlBlock, signal, waitUntilChanged,
   READY, GO, STOP, PARTIES, BURST_BASE, BURST_SLOTS, STOP_NONE, STOP_GRACEFUL, STOP_ABORT, STOP_DONE
 } from './control-block.js'
+export { Lifecycle, IllegalTransitionError, type Transitions } from './lifecycle.js'
+export { withTimeout, delay } from './with-timeout.js'

@@ -1,0 +1,39 @@
+// Every deadline of a run, computed once on the main thread and handed to every cohort, so the
+// main thread and the workers agree on when the load ends, when in-flight work is cut and when
+// the whole run is aborted whatever happens.
+
+/** Slack on top of every planned phase before the hard deadline aborts what is left. */
+export const HARD_DEADLINE_SLACK_MS = 10_000
+
+export interface DeadlineInput {
+  /** the plan's load phase (null: iteration-count runs, bounded by maxDurationMs) */
+  durationMs: number | null
+  maxDurationMs: number
+  gracefulStopMs: number
+  drainMs: number
+  setupTimeoutMs: number
+  teardownTimeoutMs: number
+}
+
+/** ms after the start barrier opens, except `setupWaitMs` (after the first cohort is submitted). */
+export interface Deadlines {
+  /** no iteration starts after this */
+  loadEndMs: number
+  /** in-flight iterations are aborted after this */
+  gracefulStopEndMs: number
+  /** the main thread stops waiting for set-up cohorts and opens the start barrier after this */
+  setupWaitMs: number
+  /** nothing of the run outlives this: load, graceful stop, drain and teardown, plus slack */
+  hardMs: number
+}
+
+export function planDeadlines (i: DeadlineInput): Deadlines {
+  const loadEndMs = i.durationMs === null ? i.maxDurationMs : Math.min(i.durationMs, i.maxDurationMs)
+  const gracefulStopEndMs = loadEndMs + i.gracefulStopMs
+  return {
+    loadEndMs,
+    gracefulStopEndMs,
+    setupWaitMs: i.setupTimeoutMs + HARD_DEADLINE_SLACK_MS,
+    hardMs: gracefulStopEndMs + i.drainMs + i.teardownTimeoutMs + HARD_DEADLINE_SLACK_MS
+  }
+}

@@ -1,0 +1,332 @@
+// One cohort of users in a worker thread, as an explicit lifecycle:
+//   created -> setup -> ready (at the start barrier) -> load -> draining -> teardown -> done
+// or `aborted` from any state before `done` (an interrupt, the hard deadline, or the cut-off of a
+// graceful stop). Each step is a method; each is a no-op once the cohort was aborted.
+import { threadId } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
+import { UserContext } from '../context/index.js'
+import { TimeoutError } from '../errors.js'
+import { CohortIsolation, type Directory } from '../isolation/index.js'
+import { METRICS, MetricsRecorder } from '../metrics/index.js'
+import type { Scenario } from '../scenario/index.js'
+import { GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
+import { runClosedLoad, wantedUsers } from './closed-load.js'
+import { ErrorGroups } from './error-groups.js'
+import type { LoadPhase, User } from './load-phase.js'
+import type { CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
+import { runOpenLoad } from './open-load.js'
+import { Ticker } from './ticker.js'
+
+export type WorkerCohortState = 'created' | 'setup' | 'ready' | 'load' | 'draining' | 'teardown' | 'done' | 'aborted'
+
+const TRANSITIONS: Transitions<WorkerCohortState> = {
+  created: ['setup', 'aborted'],
+  setup: ['ready', 'aborted'],
+  // a run stopped before the start barrier opened skips its load phase
+  ready: ['load', 'draining', 'aborted'],
+  load: ['draining', 'aborted'],
+  draining: ['teardown', 'aborted'],
+  teardown: ['done', 'aborted'],
+  done: [],
+  aborted: []
+}
+
+/** How long a cohort waits for the directory after the start barrier opened. */
+const DIRECTORY_WAIT_MS = 5000
+/** After an abort, how long in-flight iterations get to notice their closed connections. */
+const ABORT_SETTLE_MS = 200
+
+export interface WorkerCohortSources {
+  /** the scenario module (imported once per thread) */
+  scenario: () => Promise<Scenario<object>>
+  /** the run-wide directory from its shared buffer (decoded once per thread) */
+  directory: (buffer: SharedArrayBuffer) => Directory
+}
+
+export interface WorkerCohortOutcome {
+  result: Omit<CohortResult, 'selfCheck'>
+  /** the cohort's user contexts and sockets, for the engine's self-check once they are released */
+  watched: Array<WeakRef<object>>
+}
+
+export class WorkerCohort {
+  readonly lifecycle = new Lifecycle<WorkerCohortState>('cohort', 'created', TRANSITIONS)
+  readonly #task: CohortTask
+  readonly #sources: WorkerCohortSources
+  readonly #port: MessagePort
+  readonly #control: Int32Array
+  readonly #recorder = new MetricsRecorder()
+  readonly #errors = new ErrorGroups()
+  readonly #isolation: CohortIsolation
+  readonly #ticker: Ticker
+  readonly #active = { value: 0 }
+  /** every user created; emptied on release (pending waiters keep this object alive until the run ends) */
+  readonly #users: User[] = []
+  /** users whose setup succeeded */
+  readonly #live: User[] = []
+  readonly #directoryArrived: Promise<void>
+  readonly #stopped: Promise<void>
+  readonly #abortedSignal: Promise<void>
+  #onStopping!: () => void
+  #onAborted!: () => void
+  #scenario: Scenario<object> | undefined
+  #setupOk: boolean[] = []
+  #loadStartEpochMs: number | undefined
+  #start = 0
+  #cutoff: NodeJS.Timeout | undefined
+  #counts = { lost: 0, completed: 0, allocated: 0 }
+
+  constructor (task: CohortTask, sources: WorkerCohortSources) {
+    this.#task = task
+    this.#sources = sources
+    this.#port = task.port
+    this.#control = new Int32Array(task.barrier)
+    this.#isolation = new CohortIsolation({
+      secret: task.secret,
+      runId: task.runId,
+      scan: task.isolation.scan,
+      threadId,
+      recorder: this.#recorder,
+      control: this.#control,
+      barrierTimeoutMs: task.isolation.barrierTimeoutMs
+    })
+    this.#directoryArrived = new Promise<void>((resolve) => {
+      this.#port.on('message', (m: DirectoryMessage) => {
+        if (m.type !== 'directory') return
+        this.#isolation.directory = sources.directory(m.buffer)
+        this.#loadStartEpochMs = m.loadStartEpochMs
+        resolve()
+      })
+    })
+    this.#stopped = new Promise<void>(resolve => { this.#onStopping = resolve })
+    this.#abortedSignal = new Promise<void>(resolve => { this.#onAborted = resolve })
+    this.#ticker = new Ticker(task.originEpochMs, task.tickMs, c => this.#tick(c))
+    for (let i = 0; i < task.cohort.initialUsers; i++) this.#newUser()
+    this.#watchStop()
+  }
+
+  get aborted (): boolean {
+    return this.lifecycle.is('aborted')
+  }
+
+  /** Every step in order; whatever happens, the users are released and what was measured returned. */
+  async run (): Promise<WorkerCohortOutcome> {
+    let watched: Array<WeakRef<object>> = []
+    try {
+      await this.setUp()
+      await this.waitForStart()
+      await this.runLoad()
+      await this.drain()
+      await this.tearDown()
+    } finally {
+      watched = await this.#release()
+    }
+    return { result: this.#result(), watched }
+  }
+
+  /** created -> setup -> ready: every initial user's setup, concurrently; tells the main thread. */
+  async setUp (): Promise<void> {
+    this.lifecycle.to('setup')
+    this.#ticker.start()
+    this.#scenario = await this.#sources.scenario()
+    this.#setupOk = await Promise.all(this.#users.map(u => this.#setUpUser(u)))
+    Atomics.add(this.#control, READY, this.#users.length)
+    Atomics.notify(this.#control, READY)
+    const { plan, cohort } = this.#task
+    const activeAtStart = plan.model === 'open' ? this.#live.length : this.#setupOk.slice(0, wantedUsers({ plan, cohort }, 0)).filter(Boolean).length
+    const ready: ReadyMessage = { type: 'ready', cohortId: cohort.id, threadId, setupFailed: this.#counts.lost, activeAtStart, directory: this.#live.map(u => u.directoryEntry()) }
+    this.#port.postMessage(ready)
+    this.lifecycle.tryTo('ready')
+  }
+
+  /** Waits at the start barrier (a late cohort finds it open), then arms the graceful-stop cut-off. */
+  async waitForStart (): Promise<void> {
+    await waitUntilChanged(this.#control, GO, 0)
+    if (Atomics.load(this.#control, STOP) === STOP_NONE) {
+      // sent with or just before the release, but messages may trail the Atomics store
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.#directoryArrived, new Promise(resolve => { timer = setTimeout(resolve, DIRECTORY_WAIT_MS) })])
+      clearTimeout(timer)
+    }
+    this.#start = this.#loadStartEpochMs === undefined ? performance.now() : this.#loadStartEpochMs - performance.timeOrigin
+    // in-flight iterations get the graceful stop after the load ends; then they are cut
+    const cutAt = this.#start + this.#task.plan.deadlines.gracefulStopEndMs
+    this.#armCutoff(cutAt - performance.now())
+  }
+
+  /** ready -> load -> draining: the executor's plan for this cohort's users. */
+  async runLoad (): Promise<void> {
+    if (this.aborted) return
+    if (this.#stopping()) {
+      this.lifecycle.to('draining')
+      return
+    }
+    this.lifecycle.to('load')
+    const running = this.#runPlan(this.#loadPhase())
+    this.#ticker.now() // users count themselves active synchronously: this tick reports them as the load starts
+    // An abort closes every connection, so in-flight requests fail at once; an iteration stuck on
+    // something else cannot be cancelled, so the cohort stops waiting for it shortly after.
+    await Promise.race([running, this.#abortedSignal.then(() => delay(ABORT_SETTLE_MS))])
+    clearTimeout(this.#cutoff)
+    this.lifecycle.tryTo('draining')
+  }
+
+  /** draining -> teardown: each socket's event streams end and reconcile (bounded by the drain). */
+  async drain (): Promise<void> {
+    clearTimeout(this.#cutoff)
+    if (!this.lifecycle.is('draining')) return
+    await Promise.all(this.#live.map(u => u.endEventStreams(this.#task.plan.drainMs)))
+    this.lifecycle.tryTo('teardown')
+  }
+
+  /** teardown -> done: the scenario's teardown for every set-up user, each bounded. */
+  async tearDown (): Promise<void> {
+    if (!this.lifecycle.is('teardown')) return
+    const teardown = this.#scenario?.teardown
+    if (teardown !== undefined) {
+      await Promise.all(this.#live.map(async (u) => {
+        try {
+          await withTimeout(() => teardown(u), this.#task.teardownTimeoutMs, () => new TimeoutError(`teardown of ${u.name} did not finish within ${this.#task.teardownTimeoutMs} ms`))
+        } catch (err) {
+          this.#errors.add('teardown', u.name, err)
+          this.#recorder.count(METRICS.errors)
+        }
+      }))
+    }
+    this.lifecycle.tryTo('done')
+  }
+
+  /** Any state before done -> aborted: every connection is closed at once, in-flight work fails. */
+  abort (): void {
+    if (!this.lifecycle.tryTo('aborted')) return
+    for (const u of this.#users) void u.close(true)
+    this.#onAborted()
+  }
+
+  #newUser (): User {
+    const t = this.#task
+    const u = new UserContext<object>({
+      id: t.cohort.firstUser + this.#users.length,
+      runId: t.runId,
+      origin: t.origin,
+      timeoutMs: t.requestTimeoutMs,
+      recorder: this.#recorder,
+      threadId,
+      cohortId: t.cohort.id,
+      isolation: this.#isolation
+    })
+    this.#users.push(u)
+    return u
+  }
+
+  /** A user whose setup fails sits out the load phase (counted lost). */
+  async #setUpUser (u: User): Promise<boolean> {
+    const setup = this.#scenario?.setup
+    try {
+      if (setup !== undefined) await withTimeout(() => setup(u), this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
+      this.#live.push(u)
+      return true
+    } catch (err) {
+      this.#counts.lost++
+      this.#errors.add('setup', u.name, err)
+      return false
+    }
+  }
+
+  #stopping (): boolean {
+    return this.aborted || Atomics.load(this.#control, STOP) !== STOP_NONE
+  }
+
+  #loadPhase (): LoadPhase {
+    const t = this.#task
+    return {
+      scenario: this.#scenario!,
+      plan: t.plan,
+      cohort: t.cohort,
+      recorder: this.#recorder,
+      errors: this.#errors,
+      start: this.#start,
+      deadline: this.#start + t.plan.deadlines.loadEndMs,
+      stopping: () => this.#stopping(),
+      aborted: () => this.aborted,
+      stopped: this.#stopped,
+      active: this.#active,
+      countedAtStart: !t.late
+    }
+  }
+
+  async #runPlan (lp: LoadPhase): Promise<void> {
+    if (lp.plan.model === 'closed') {
+      const completed = await runClosedLoad(lp, this.#users.map((u, i) => this.#setupOk[i] === true ? u : undefined))
+      this.#counts.completed = completed
+      return
+    }
+    await runOpenLoad(lp, {
+      live: [...this.#live],
+      room: () => this.#users.length < lp.cohort.size,
+      grow: async () => {
+        const u = this.#newUser()
+        return await this.#setUpUser(u) ? u : undefined
+      }
+    })
+    if (!this.aborted) this.#counts.completed = this.#live.length
+  }
+
+  /** An interrupt or the hard deadline aborts at once; a graceful stop (abortOnFail, a breakpoint) cuts after the graceful stop. */
+  #watchStop (): void {
+    void waitUntilChanged(this.#control, STOP, STOP_NONE).then((v) => {
+      this.#onStopping()
+      if (v === STOP_ABORT) this.abort()
+      else if (v === STOP_GRACEFUL) this.#armCutoff(this.#task.plan.gracefulStopMs)
+    })
+  }
+
+  #armCutoff (inMs: number): void {
+    clearTimeout(this.#cutoff)
+    this.#cutoff = setTimeout(() => this.abort(), Math.max(0, inMs))
+  }
+
+  #tick (coversUntilEpochMs?: number): void {
+    const msg: TickMessage = {
+      type: 'tick',
+      cohortId: this.#task.cohort.id,
+      threadId,
+      delta: this.#recorder.flush(),
+      active: this.#active.value,
+      errors: this.#errors.drain(),
+      violations: this.#isolation.drain(),
+      coversUntilEpochMs
+    }
+    this.#port.postMessage(msg)
+  }
+
+  /** Closes every user and the port; from here on only a leak keeps the users alive. */
+  async #release (): Promise<Array<WeakRef<object>>> {
+    this.#ticker.stop()
+    clearTimeout(this.#cutoff)
+    const watched = this.#users.flatMap(u => [u, ...u.sockets()]).map(o => new WeakRef(o))
+    await Promise.allSettled(this.#users.map(u => u.close(this.aborted)))
+    this.#counts.allocated = this.#users.length
+    this.#users.length = 0
+    this.#live.length = 0
+    this.#setupOk = []
+    this.#port.removeAllListeners('message')
+    this.#port.close()
+    return watched
+  }
+
+  #result (): Omit<CohortResult, 'selfCheck'> {
+    const { lost, completed, allocated } = this.#counts
+    return {
+      cohortId: this.#task.cohort.id,
+      threadId,
+      delta: this.#recorder.flush(),
+      errors: this.#errors.drain(),
+      violations: this.#isolation.drain(),
+      allocated,
+      completed,
+      lost,
+      interrupted: Math.max(0, allocated - completed - lost)
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// Everything measured, put together as the RunResult (report.json) with its pass/fail decision.
+import type { IsolationAggregator } from '../isolation/index.js'
+import { METRICS, type MetricsAggregator } from '../metrics/index.js'
+import type { ResolvedRunOptions } from '../options/index.js'
+import type { CohortOutcome } from '../pool/index.js'
+import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
+import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
+import type { InspectionFindings } from './target-inspection.js'
+
+export interface MeasuredRun {
+  o: ResolvedRunOptions
+  runId: string
+  startedAt: Date
+  /** performance.now() at the run's start: the time series' origin */
+  t0: number
+  scenario: { name: string, source: string }
+  agg: MetricsAggregator
+  isolation: IsolationAggregator
+  outcome: CohortOutcome
+  cohorts: number
+  threads: number
+  stop: { reason: StopReason, interrupted: boolean, engineFailures: readonly string[] }
+  watch: { abortedBy: ThresholdResult | undefined, breakpoint: BreakpointReport | undefined }
+  findings: InspectionFindings
+  target: RunResult['target']
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000
+
+export function buildRunResult (m: MeasuredRun): RunResult {
+  const { o, agg, outcome } = m
+  const loadDurationMs = outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt
+  const errorCount = outcome.errors.reduce((n, g) => n + g.count, 0)
+  const iso = m.isolation.summary()
+  const thresholds = evaluateThresholds(o.thresholds, thresholdInputFrom(agg, loadDurationMs / 1000))
+  const { status, failures } = decideOutcome({
+    interrupted: m.stop.interrupted,
+    engineFailures: [...outcome.failures, ...m.stop.engineFailures],
+    abortedBy: m.watch.abortedBy,
+    breakpoint: m.watch.breakpoint,
+    thresholds,
+    violations: iso.violations,
+    users: outcome.users,
+    errors: errorCount,
+    checksFailed: agg.rate(METRICS.checks).fails,
+    leak: m.findings.leaks
+  })
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    status,
+    failures,
+    stopReason: m.stop.reason,
+    runId: m.runId,
+    startedAt: m.startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - m.t0),
+    loadDurationMs: Math.round(loadDurationMs),
+    loadWindow: {
+      startS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadStartedAt - m.t0) / 1000),
+      endS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadEndedAt - m.t0) / 1000)
+    },
+    scenario: m.scenario,
+    executor: { name: o.plan.executor, model: o.plan.model, ...o.plan.params, profile: o.plan.profile },
+    ...(m.watch.breakpoint !== undefined && { breakpoint: m.watch.breakpoint }),
+    thresholds,
+    users: {
+      planned: outcome.users.planned,
+      allocated: outcome.users.allocated,
+      peakActive: agg.gauge(METRICS.usersActive)?.max ?? 0,
+      completed: outcome.users.completed,
+      lost: outcome.users.lost,
+      interrupted: outcome.users.interrupted
+    },
+    workers: { threads: outcome.threadsUsed, planned: m.threads, cohorts: m.cohorts },
+    selfCheck: outcome.selfCheck,
+    metrics: agg.summary(loadDurationMs / 1000),
+    timeSeries: agg.series(),
+    errors: { count: errorCount, groups: outcome.errors },
+    isolation: iso,
+    ...m.findings,
+    events: {
+      sent: agg.counter(METRICS.wsEventsSent),
+      received: agg.counter(METRICS.wsEventsReceived),
+      lost: agg.counter(METRICS.wsEventsLost),
+      duplicated: agg.counter(METRICS.wsEventsDuplicated),
+      reordered: agg.counter(METRICS.wsEventsReordered),
+      unreconciled: agg.counter(METRICS.wsStreamsUnreconciled)
+    },
+    target: m.target
+  }
+}

@@ -1,0 +1,85 @@
+// The inspector side of a run: heap readings between GC cycles and a leak verdict, and/or the
+// target's CPU profile. Started before the load, finished after it, closed whatever happened.
+import { ConfigError } from '../errors.js'
+import { inProcessBackend, LeakMonitor, memwatchBackend, remoteBackend, type HeapBackend } from '../leaks/index.js'
+import { METRICS, type MetricsAggregator } from '../metrics/index.js'
+import type { ResolvedRunOptions } from '../options/index.js'
+import type { LeakReport } from '../result/index.js'
+import { writeFileAtomic } from '../shared/index.js'
+import type { ResolvedTarget } from '../target/index.js'
+
+export interface InspectionFindings {
+  leaks?: LeakReport
+  cpuProfile?: string
+}
+
+export class TargetInspection {
+  readonly #o: ResolvedRunOptions
+  readonly #backend: HeapBackend | undefined
+  readonly #monitor: LeakMonitor | undefined
+
+  private constructor (o: ResolvedRunOptions, backend: HeapBackend | undefined, monitor: LeakMonitor | undefined) {
+    this.#o = o
+    this.#backend = backend
+    this.#monitor = monitor
+  }
+
+  /** Connects to the target's heap (when leaks or a CPU profile are asked for) and starts reading it. */
+  static async start (o: ResolvedRunOptions, target: ResolvedTarget, agg: MetricsAggregator): Promise<TargetInspection> {
+    const backend = await heapBackendFor(o, target)
+    const l = o.leaks
+    const ops = (): number => agg.counter(METRICS.httpReqs) + agg.counter(METRICS.wsMessagesSent)
+    const monitor = backend !== undefined && l !== null
+      ? new LeakMonitor(backend, {
+        everyOps: l.everyOps,
+        minIntervalMs: 100,
+        suspects: l.suspects,
+        cpuProfilePath: o.cpuProfile,
+        snapshotDir: l.snapshots ? (o.out ?? '.') : null,
+        floorBytesPerOp: l.floorBytesPerOp,
+        onSample: s => agg.setGauge(METRICS.targetHeapUsed, 'target', s.usedBytes, performance.now())
+      }, ops)
+      : undefined
+    const inspection = new TargetInspection(o, backend, monitor)
+    try {
+      if (monitor !== undefined) await monitor.start()
+      else if (backend !== undefined) await backend.startCpuProfile() // a CPU profile without leak detection
+    } catch (err) {
+      await inspection.close()
+      throw err
+    }
+    return inspection
+  }
+
+  /** Stops reading: the leak verdict (and its slope as a gauge) and where the CPU profile went. */
+  async finish (agg: MetricsAggregator): Promise<InspectionFindings> {
+    if (this.#monitor !== undefined) {
+      const leaks = await this.#monitor.stop()
+      agg.setGauge(METRICS.targetHeapSlope, 'target', leaks.bytesPerOp, performance.now())
+      return { leaks, ...(leaks.cpuProfile !== undefined && { cpuProfile: leaks.cpuProfile }) }
+    }
+    if (this.#backend !== undefined && this.#o.cpuProfile !== null) {
+      await writeFileAtomic(this.#o.cpuProfile, JSON.stringify(await this.#backend.stopCpuProfile()))
+      return { cpuProfile: this.#o.cpuProfile }
+    }
+    return {}
+  }
+
+  async close (): Promise<void> {
+    await this.#backend?.close().catch(() => {})
+  }
+}
+
+/** The inspector side of leak detection and CPU profiles, or undefined when neither is asked for. */
+async function heapBackendFor (o: ResolvedRunOptions, target: ResolvedTarget): Promise<HeapBackend | undefined> {
+  if (o.leaks === null && o.cpuProfile === null) return undefined
+  const wanted = o.leaks?.backend
+  if (wanted === 'memwatch' || wanted === 'in-process') {
+    if (target.fixture?.process !== 'in-process') throw new ConfigError(`the ${wanted} heap backend reads this process: use it with the in-process fixture or a server started in this process`)
+    return wanted === 'memwatch' ? await memwatchBackend() : inProcessBackend()
+  }
+  if (o.inspectTarget !== undefined) return await remoteBackend(o.inspectTarget)
+  if (target.fixture?.inspectorUrl !== undefined) return await remoteBackend(target.fixture.inspectorUrl)
+  if (target.fixture?.process === 'in-process') return inProcessBackend()
+  throw new ConfigError('no inspector to read the target\'s heap: pass --inspect-target host:port')
+}

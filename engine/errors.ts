@@ -4,6 +4,7 @@
 export const EXIT_PASSED = 0
 export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
+// An interrupted run is a result (status `interrupted`), not an error: it has no error class.
 export const EXIT_INTERRUPTED = 130
 
 export class CrosstalkError extends Error {
@@ -22,7 +23,7 @@ export class ConfigError extends CrosstalkError {
   readonly problems: string[]
   constructor (problems: string[] | string) {
     const list = Array.isArray(problems) ? problems : [problems]
-    super(list.join('; '))
+    super(list.length === 1 ? list[0]! : [`${list.length} problems:`, ...list.map(p => `  - ${p}`)].join('\n'))
     this.problems = list
   }
 }
@@ -101,10 +102,10 @@ export class WorkerError extends CrosstalkError {
   override readonly exitCode = EXIT_FAILED
 }
 
-/** The run was stopped from outside (SIGINT, AbortSignal). */
-export class InterruptedError extends CrosstalkError {
-  override readonly code = 'CT_ERR_INTERRUPTED'
-  override readonly exitCode = EXIT_INTERRUPTED
+/** Anything thrown that is not a CrosstalkError: a bug in crosstalk (the CLI prints its stack). */
+export class InternalError extends CrosstalkError {
+  override readonly code = 'CT_ERR_INTERNAL'
+  override readonly exitCode = EXIT_FAILED
 }
 
 export function isCrosstalkError (err: unknown): err is CrosstalkError {

@@ -1,8 +1,8 @@
-// The `crosstalk` command. Errors end as one line `crosstalk: <CODE>: <message>` and exit 2 for
-// bad input; a failed run exits 1, an interrupted one 130.
+// The `crosstalk` command. Errors print `crosstalk: <CODE>: <message>` and exit with their class's
+// code (2 for bad input); a failed run exits 1, an interrupted one 130.
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
-import { EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, isCrosstalkError } from '../errors.js'
+import { type CrosstalkError, EXIT_PASSED, InternalError, UsageError, isCrosstalkError } from '../errors.js'
 import { registerFixtureCommand } from './fixture-command.js'
 import { registerRunCommand } from './run-command.js'
 import { registerCompareCommand } from './compare-command.js'
@@ -22,9 +22,9 @@ export function createProgram (): Command {
   return program
 }
 
-function fail (code: string, message: string, exitCode: number): void {
-  process.stderr.write(`crosstalk: ${code}: ${message}\n`)
-  process.exitCode = exitCode
+function fail (err: CrosstalkError, detail = ''): void {
+  process.stderr.write(`crosstalk: ${err.code}: ${err.message}\n${detail}`)
+  process.exitCode = err.exitCode
 }
 
 export async function main (argv: string[]): Promise<void> {
@@ -36,11 +36,13 @@ export async function main (argv: string[]): Promise<void> {
         process.exitCode = EXIT_PASSED
         return
       }
-      fail('CT_ERR_USAGE', err.message.replace(/^error:\s*/, ''), EXIT_USAGE)
+      fail(new UsageError(err.message.replace(/^error:\s*/, '')))
     } else if (isCrosstalkError(err)) {
-      fail(err.code, err.message, err.exitCode)
+      fail(err)
     } else {
-      fail('CT_ERR_INTERNAL', (err as Error)?.stack ?? String(err), EXIT_FAILED)
+      // a bug in crosstalk: the stack is what a user pastes into the report
+      const stack = err instanceof Error ? err.stack : undefined
+      fail(new InternalError(err instanceof Error ? err.message : String(err), { cause: err }), stack === undefined ? '' : `${stack}\n`)
     }
   }
 }

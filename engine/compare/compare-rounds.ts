@@ -282,59 +282,11 @@ export function compareRounds (rounds: readonly ComparisonRound[], options: Comp
     if (w.baseline.length === 0) notes.push(`round ${i + 1}: the baseline run produced no load windows after the ${r.warmupS}s warm-up (status ${x.baseline.status}); round left out`)
   })
 
-  const metrics: MetricComparison[] = WINDOW_METRICS.map((metric, i) => {
-    const budget = r.budgets[metric]
-    const samples = windows.map(w => ({ baseline: windowValues(w.baseline, metric), candidate: windowValues(w.candidate, metric) }))
-    if (!samples.some(s => s.baseline.length > 0 && s.candidate.length > 0)) return noData(metric, budget, 'no round has windows with data on both sides')
-    const boot = bootstrapRounds(samples, {
-      resamples: r.resamples,
-      confidence: r.confidence,
-      seed: metricSeed(r.seed, i),
-      statistic: METRIC_DEFINITIONS[metric].statistic
-    })
-    return row(metric, budget, boot)
-  })
+  const metrics = windowMetricRows(windows, r)
   if (withLeaks) metrics.push(heapSlopeRow(rounds, r.budgets.heapSlope, r))
-
   const isolation = isolationComparison(rounds)
-  if (isolation.regressed) {
-    const base = isolation.baseline.violations
-    failures.push(`the candidate has ${isolation.candidate.violations} isolation violation${isolation.candidate.violations === 1 ? '' : 's'} (${kindsText(isolation.byKind, 'candidate')}); the baseline ${base === 0 ? 'none' : `${base} (${kindsText(isolation.byKind, 'baseline')})`}`)
-  } else if (isolation.baseline.violations > 0) {
-    notes.push(`the baseline has ${isolation.baseline.violations} isolation violation${isolation.baseline.violations === 1 ? '' : 's'} (${kindsText(isolation.byKind, 'baseline')}); the candidate none`)
-  }
-
-  const inconclusive: string[] = []
-  for (const m of metrics) {
-    if (m.verdict === 'regressed') {
-      failures.push(`${m.metric} regressed: ${describe(m, r.confidence)} is beyond the budget ${m.budget}`)
-    } else if (m.verdict === 'inconclusive') {
-      inconclusive.push(m.diffCI === null
-        ? `${m.metric} inconclusive: ${m.note ?? 'no interval'}`
-        : `${m.metric} inconclusive: ${describe(m, r.confidence)} reaches past the budget ${m.budget}`)
-    }
-  }
-
-  let verdict: OverallVerdict
-  const reasons: string[] = []
-  if (failures.length > 0) {
-    verdict = 'fail'
-    reasons.push(...failures, ...inconclusive)
-  } else if (inconclusive.length > 0) {
-    verdict = 'inconclusive'
-    reasons.push(...inconclusive)
-  } else {
-    verdict = 'pass'
-    reasons.push(`all ${metrics.length} metrics within budget; no isolation violations in the candidate`)
-  }
-  reasons.push(...notes)
-
-  const info = (run: ComparableRun, n: number): RunInfo => {
-    const out: RunInfo = { status: run.status, windows: n, violations: run.isolation.violations }
-    if (run.runId !== undefined) out.runId = run.runId
-    if (run.leaks !== undefined) out.bytesPerOp = run.leaks.bytesPerOp
-    return out
-  }
+  judgeIsolation(isolation, failures, notes)
+  const { verdict, reasons } = overallVerdict(metrics, failures, notes, r.confidence)
 
   return {
     schemaVersion: COMPARISON_SCHEMA_VERSION,
@@ -350,7 +302,7 @@ export function compareRounds (rounds: readonly ComparisonRound[], options: Comp
       latencyMetric: r.latencyMetric,
       bootstrap: 'hierarchical-paired'
     },
-    rounds: rounds.map((x, i) => ({ round: i + 1, baseline: info(x.baseline, windows[i]!.baseline.length), candidate: info(x.candidate, windows[i]!.candidate.length) })),
+    rounds: rounds.map((x, i) => ({ round: i + 1, baseline: runInfo(x.baseline, windows[i]!.baseline.length), candidate: runInfo(x.candidate, windows[i]!.candidate.length) })),
     windows: {
       baseline: windows.reduce((n, w) => n + w.baseline.length, 0),
       candidate: windows.reduce((n, w) => n + w.candidate.length, 0)
@@ -358,4 +310,56 @@ export function compareRounds (rounds: readonly ComparisonRound[], options: Comp
     metrics,
     isolation
   }
+}
+
+type RoundWindows = Array<{ baseline: LoadWindow[], candidate: LoadWindow[] }>
+
+/** One row per window metric: a bootstrap over the rounds' per-second windows, judged against its budget. */
+function windowMetricRows (windows: RoundWindows, r: ReturnType<typeof resolveOptions>): MetricComparison[] {
+  return WINDOW_METRICS.map((metric, i) => {
+    const budget = r.budgets[metric]
+    const samples = windows.map(w => ({ baseline: windowValues(w.baseline, metric), candidate: windowValues(w.candidate, metric) }))
+    if (!samples.some(s => s.baseline.length > 0 && s.candidate.length > 0)) return noData(metric, budget, 'no round has windows with data on both sides')
+    const boot = bootstrapRounds(samples, {
+      resamples: r.resamples,
+      confidence: r.confidence,
+      seed: metricSeed(r.seed, i),
+      statistic: METRIC_DEFINITIONS[metric].statistic
+    })
+    return row(metric, budget, boot)
+  })
+}
+
+/** Any violation in the candidate fails it; the baseline's own violations are a note. */
+function judgeIsolation (isolation: IsolationComparison, failures: string[], notes: string[]): void {
+  if (isolation.regressed) {
+    const base = isolation.baseline.violations
+    failures.push(`the candidate has ${isolation.candidate.violations} isolation violation${isolation.candidate.violations === 1 ? '' : 's'} (${kindsText(isolation.byKind, 'candidate')}); the baseline ${base === 0 ? 'none' : `${base} (${kindsText(isolation.byKind, 'baseline')})`}`)
+  } else if (isolation.baseline.violations > 0) {
+    notes.push(`the baseline has ${isolation.baseline.violations} isolation violation${isolation.baseline.violations === 1 ? '' : 's'} (${kindsText(isolation.byKind, 'baseline')}); the candidate none`)
+  }
+}
+
+/** fail when anything regressed, inconclusive when a metric could not be decided, else pass; with every reason. */
+function overallVerdict (metrics: MetricComparison[], failures: string[], notes: string[], confidence: number): { verdict: OverallVerdict, reasons: string[] } {
+  const inconclusive: string[] = []
+  for (const m of metrics) {
+    if (m.verdict === 'regressed') {
+      failures.push(`${m.metric} regressed: ${describe(m, confidence)} is beyond the budget ${m.budget}`)
+    } else if (m.verdict === 'inconclusive') {
+      inconclusive.push(m.diffCI === null
+        ? `${m.metric} inconclusive: ${m.note ?? 'no interval'}`
+        : `${m.metric} inconclusive: ${describe(m, confidence)} reaches past the budget ${m.budget}`)
+    }
+  }
+  if (failures.length > 0) return { verdict: 'fail', reasons: [...failures, ...inconclusive, ...notes] }
+  if (inconclusive.length > 0) return { verdict: 'inconclusive', reasons: [...inconclusive, ...notes] }
+  return { verdict: 'pass', reasons: [`all ${metrics.length} metrics within budget; no isolation violations in the candidate`, ...notes] }
+}
+
+function runInfo (run: ComparableRun, n: number): RunInfo {
+  const out: RunInfo = { status: run.status, windows: n, violations: run.isolation.violations }
+  if (run.runId !== undefined) out.runId = run.runId
+  if (run.leaks !== undefined) out.bytesPerOp = run.leaks.bytesPerOp
+  return out
 }

@@ -13,6 +13,8 @@ export interface DeadlineInput {
   drainMs: number
   setupTimeoutMs: number
   teardownTimeoutMs: number
+  /** slack before the hard deadline (default HARD_DEADLINE_SLACK_MS) */
+  slackMs?: number
 }
 
 /** ms after the start barrier opens, except `setupWaitMs` (after the first cohort is submitted). */
@@ -30,10 +32,11 @@ export interface Deadlines {
 export function planDeadlines (i: DeadlineInput): Deadlines {
   const loadEndMs = i.durationMs === null ? i.maxDurationMs : Math.min(i.durationMs, i.maxDurationMs)
   const gracefulStopEndMs = loadEndMs + i.gracefulStopMs
+  const slack = i.slackMs ?? HARD_DEADLINE_SLACK_MS
   return {
     loadEndMs,
     gracefulStopEndMs,
-    setupWaitMs: i.setupTimeoutMs + HARD_DEADLINE_SLACK_MS,
-    hardMs: gracefulStopEndMs + i.drainMs + i.teardownTimeoutMs + HARD_DEADLINE_SLACK_MS
+    setupWaitMs: i.setupTimeoutMs + slack,
+    hardMs: gracefulStopEndMs + i.drainMs + i.teardownTimeoutMs + slack
   }
 }

@@ -57,7 +57,7 @@ async function fixture(t: ExecutionContext, options?: FixtureOptions) {
       body = JSON.stringify(o.body)
       headers['content-type'] = 'application/json'
     }
-    const res = await request(f.url + path, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: agent })
+    const res = await request(f.url + path, { method: method, headers, body, dispatcher: agent })
     const text = await res.body.text()
     return { status: res.statusCode, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) }
   }
@@ -86,7 +86,7 @@ async function fixture(t: ExecutionContext, options?: FixtureOptions) {
 
 function messages(ws: WebSocket): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
   const received: unknown[] = []
-  ws.on('message', (data) => received.push(JSON.parse(data.toString())))
+  ws.on('message', (data) => received.push(JSON.parse((data as Buffer).toString())))
   return received
 }
 
@@ -155,7 +155,7 @@ test('login, me, items CRUD, ownership and logout', async (t) => {
 
 test('401 without auth, 400 on bad input, 404 unknown route, 413 on a large body', async (t) => {
   const { call, login } = await fixture(t)
-  for (const [method, path] of [['GET', '/me'], ['GET', '/items'], ['POST', '/items'], ['GET', '/items/x'], ['POST', '/logout']]) {
+  for (const [method, path] of [['GET', '/me'], ['GET', '/items'], ['POST', '/items'], ['GET', '/items/x'], ['POST', '/logout']] as const) {
     const r = await call(method, path)
     t.is(r.status, 401, `${method} ${path}`)
     t.deepEqual(r.body, { error: 'unauthorized' })
@@ -202,7 +202,7 @@ test('stats count requests per true user and peaks of in-flight, sockets and web
   await until(() => f.stats().openWebSockets === 3)
   t.is(f.stats().openSockets, before + 3)
   t.true(f.stats().peakOpenSockets >= before + 3)
-  sockets[0]!.close()
+  sockets[0].close()
   await until(() => f.stats().openWebSockets === 2)
   t.is(f.stats().peakOpenWebSockets, 3)
 
@@ -650,7 +650,7 @@ async function drive(h: Awaited<ReturnType<typeof fixture>>, users = 200, socket
   let ownEvents = 0
   sockets.forEach((ws, i) =>
     ws.on('message', (data) => {
-      const m = JSON.parse(data.toString())
+      const m = JSON.parse((data as Buffer).toString())
       if (m.type !== 'event') return
       if (m.owner === names[i]) ownEvents++
       see(names[i]!, m.data.note, '/events')
@@ -1015,7 +1015,7 @@ test('eventRate spreads a total rate over the open sockets, recomputed as they c
   const counts = sockets.map(() => 0)
   sockets.forEach((ws, i) =>
     ws.on('message', (data) => {
-      if (JSON.parse(data.toString()).type === 'event') counts[i]!++
+      if (JSON.parse((data as Buffer).toString()).type === 'event') counts[i]!++
     })
   )
   const window = async (from: number, to: number) => {

@@ -182,7 +182,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     secret: 'test-secret',
     isolation: { scan: true, barrierTimeoutMs: 1000 }
   }
-  const cohort = new WorkerCohort(task, { scenario: async () => scenario, directory: b => Directory.decode(b) })
+  const cohort = new WorkerCohort(task, { scenario: () => Promise.resolve(scenario), directory: b => Directory.decode(b) })
   const start = (): void => {
     port1.postMessage({ type: 'directory', buffer: encodeDirectory([]), loadStartEpochMs: performance.timeOrigin + performance.now() })
     signal(view, GO, 1)

@@ -4,7 +4,7 @@
 import WebSocket from 'ws'
 import { request } from 'undici'
 
-const [url, users, seconds] = process.argv.slice(2)
+const [url = '', users, seconds] = process.argv.slice(2)
 const n = Number(users)
 let events = 0
 const sockets: WebSocket[] = []

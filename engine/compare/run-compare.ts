@@ -72,7 +72,7 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
       live[side] = await startCompareTarget(sides[side], { allowRemote: o.allowRemote === true, inspect: o.leaks === true, startTimeoutMs: COMPARE_DEFAULTS.commandStartTimeoutMs })
     }))
     const failed = started.find(s => s.status === 'rejected')
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
+    if (failed !== undefined) throw failed.reason
     if (o.leaks === true) {
       for (const side of ['baseline', 'candidate'] as const) {
         if (live[side]!.inspector === undefined) throw new ConfigError(`heap slopes need the server's inspector: ${side} '${sides[side].spec}' is not a fixture started here`)

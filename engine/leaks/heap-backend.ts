@@ -123,7 +123,7 @@ export async function remoteBackend (target: string): Promise<HeapBackend> {
   return new ProtocolHeapBackend('remote', post, async () => {
     const { result } = await post('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true }) as { result: { value: string } }
     return JSON.parse(result.value) as { heapUsed: number, external: number }
-  }, (listener) => client.on('HeapProfiler.addHeapSnapshotChunk', p => listener((p as { chunk: string }).chunk)), async () => client.close())
+  }, (listener) => client.on('HeapProfiler.addHeapSnapshotChunk', p => listener((p as { chunk: string }).chunk)), () => Promise.resolve(client.close()))
 }
 
 /** The server runs on this thread (an ava test that starts its server in the main thread). */
@@ -131,11 +131,11 @@ export function inProcessBackend (): HeapBackend {
   const session = new Session()
   session.connect()
   const post: Post = (method, params) => session.post(method, params)
-  return new ProtocolHeapBackend('in-process', post, async () => process.memoryUsage(), (listener) => {
+  return new ProtocolHeapBackend('in-process', post, () => Promise.resolve(process.memoryUsage()), (listener) => {
     const handler = (m: { params: { chunk: string } }): void => listener(m.params.chunk)
     session.on('HeapProfiler.addHeapSnapshotChunk', handler)
     return () => session.off('HeapProfiler.addHeapSnapshotChunk', handler)
-  }, async () => session.disconnect())
+  }, () => Promise.resolve(session.disconnect()))
 }
 
 interface MemwatchModule {

@@ -22,7 +22,7 @@ export function parseStages (input: string | Array<{ duration: string | number, 
   for (const r of raw) {
     let durationMs = 0
     try {
-      durationMs = parseDuration(r.duration as string | number, 'stage duration')
+      durationMs = parseDuration(r.duration, 'stage duration')
     } catch (err) {
       problems.push(`stage '${r.text}': ${(err as Error).message}`)
       continue

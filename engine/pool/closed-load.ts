@@ -63,7 +63,7 @@ export async function runClosedLoad (lp: LoadPhase, users: Array<User | undefine
     }
   }
   try {
-    await Promise.all(users.map((u, i) => u === undefined ? undefined : runUser(u, i)))
+    await Promise.all(users.flatMap((u, i) => u === undefined ? [] : [runUser(u, i)]))
   } finally {
     clearInterval(control)
   }

@@ -76,7 +76,7 @@ async function startInProcessFixture (options: FixtureOptions): Promise<Resolved
   return {
     url: h.url,
     origin: new URL(h.url).origin,
-    fixture: { process: 'in-process', pid: process.pid, stats: async () => h.stats() },
+    fixture: { process: 'in-process', pid: process.pid, stats: () => Promise.resolve(h.stats()) },
     close: () => h.close()
   }
 }

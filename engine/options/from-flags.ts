@@ -9,10 +9,10 @@ export type FlagValue = string | readonly string[] | boolean
 /** flag values by the row they belong to (only flags given) */
 export type FlagValues = ReadonlyMap<RunOptionRow, FlagValue>
 
-/** `base` (a config file's options) with the flags applied over it; flags win, nested settings merge. */
-export function runOptionsFromFlags (values: FlagValues, base: RunOptions, problems: Problems): RunOptions {
+/** `base` (a config file's options) with the flags of `rows` applied over it; flags win, nested settings merge. */
+export function runOptionsFromFlags (values: FlagValues, base: RunOptions, problems: Problems, rows: readonly RunOptionRow[] = RUN_OPTION_TABLE): RunOptions {
   const o = structuredCloneData(base)
-  for (const row of RUN_OPTION_TABLE) {
+  for (const row of rows) {
     const given = values.get(row)
     if (given === undefined || given === false || row.cliOnly === true) continue
     const texts = typeof given === 'string' ? [given] : given === true ? [] : given
@@ -26,7 +26,7 @@ export function runOptionsFromFlags (values: FlagValues, base: RunOptions, probl
     if (value === true && isPlainObject(current)) continue
     setAt(o, row.key, value)
   }
-  for (const row of RUN_OPTION_TABLE) {
+  for (const row of rows) {
     if (row.cliDefault !== undefined && getAt(o, row.key) === undefined) setAt(o, row.key, row.cliDefault)
   }
   const fixtureFlags = [...values.keys()].filter(r => r.key.startsWith('fixture.'))

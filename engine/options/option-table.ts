@@ -3,7 +3,7 @@
 // it, the resolver reads defaults from it, and README's flag table is tested against it.
 import { EXECUTORS } from '../result/index.js'
 import { EXECUTOR_DEFAULTS } from '../load/index.js'
-import { FIXTURE_OPTION_TABLE } from '../target/index.js'
+import { FIXTURE_DEFAULTS, FIXTURE_OPTION_TABLE } from '../target/index.js'
 import * as kinds from './kinds.js'
 import type { Kind } from './kinds.js'
 
@@ -100,8 +100,13 @@ function fixtureRows (): RunOptionRow[] {
     key: `fixture.${spec.key}`,
     kind: kinds.fixtureKind(spec),
     ...(spec.key !== 'port' && spec.key !== 'host' && { flag: { long: `fixture-${spec.flag}`, value: spec.value, ...(spec.kind === 'list' && { repeatable: true }) } }),
+    defaultText: fixtureDefault(FIXTURE_DEFAULTS[spec.key]),
     doc: `embedded fixture: ${spec.doc}`
   }))
+}
+
+function fixtureDefault (value: unknown): string {
+  return Array.isArray(value) ? (value.length === 0 ? 'none' : value.join(', ')) : String(value)
 }
 
 export const RUN_OPTION_TABLE: readonly RunOptionRow[] = Object.freeze(RUN_ROWS)

@@ -7,7 +7,7 @@ import type { FixtureHandle, FixtureOptions, ServeFixtureOptions } from '../../f
 
 export type { FixtureBug, FixtureLeak, FixtureMode, FixtureOptions, FixtureStats } from '../../fixtures/index.js'
 export {
-  FIXTURE_MODES, FIXTURE_OPTION_TABLE, validateFixtureOptions, checkFixtureOptions, parseFixtureOptionValues, parseFixtureValue, fixtureOptionArgs,
+  FIXTURE_MODES, FIXTURE_OPTION_TABLE, FIXTURE_DEFAULTS, validateFixtureOptions, checkFixtureOptions, parseFixtureOptionValues, parseFixtureValue, fixtureOptionArgs,
   type FixtureOptionSpec, type FixtureOptionKind
 } from '../../fixtures/options.js'
 export { FIXTURE_BUGS } from '../../fixtures/bugs.js'

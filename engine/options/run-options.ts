@@ -174,7 +174,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   const ms = (key: string, value: string | number | undefined): number =>
     problems.catch(() => parseDuration(value ?? defaultOf<string>(key), key)) ?? 1
   const get = <K extends keyof RunOptions>(key: K): NonNullable<RunOptions[K]> => (o[key] ?? defaultOf(key)) as NonNullable<RunOptions[K]>
-  const plan = resolvePlan(o, ms, problems)
+  // an executor that is not one has been reported: planning another would only add noise
+  const plan = input.executor !== undefined && o.executor === undefined ? null : resolvePlan(o, ms, problems)
   const leaks = resolveLeaks(o)
   if (o.target !== undefined && o.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (o.cpuProfile !== undefined && o.cpuProfile !== false))) {
     problems.add('leak detection and CPU profiles of a --target need its inspector: start the server with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT')

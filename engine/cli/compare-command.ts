@@ -3,64 +3,57 @@
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
 import { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonTable } from '../compare/index.js'
-import { ConfigError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../errors.js'
-import { EXECUTORS, type ExecutorName } from '../result/index.js'
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../errors.js'
 import { METRICS } from '../metrics/index.js'
-import { collect, decimal, wholeNumber } from './parse.js'
+import { checkRunOptions, Problems, runOptionRow, runOptionsFromFlags, type FlagValues } from '../options/index.js'
+import { collect, wholeNumber } from './parse.js'
+import { addTableFlags } from './table-flags.js'
 
 interface CompareFlags {
   baseline: string
   candidate: string
   rounds?: string
-  users?: string
-  duration?: string
-  workers?: string
-  executor?: string
-  rate?: string
-  stages?: string
   budget?: string[]
   leaks?: boolean
   warmup?: string
   seed?: string
   out: string
   quiet?: boolean
-  allowRemote?: boolean
 }
 
+/** The run flags compare shares with `run`, from the same table (same names, kinds and help). */
+const SHARED_RUN_ROWS = ['users', 'duration', 'workers', 'executor', 'rate', 'stages', 'allowRemote'].map(key => runOptionRow(key)!)
+
 export function registerCompareCommand (program: Command): void {
-  program.command('compare')
+  const command = program.command('compare')
     .description('run one scenario against a baseline and a candidate in interleaved rounds and judge the difference')
     .argument('[scenario]', 'built-in scenario name or a scenario file (default: default)')
     .requiredOption('-b, --baseline <target>', 'URL, fixture:legacy | fixture:context[?latencyMs=12&bugs=a,b], cmd:<command that serves on $PORT>, or a report.json')
     .requiredOption('-c, --candidate <target>', 'the same forms as --baseline')
     .option('--rounds <n>', `baseline/candidate pairs, alternating which goes first (default ${COMPARE_DEFAULTS.rounds})`)
-    .option('-u, --users <n>', 'users of each run (default as `run`)')
-    .option('-d, --duration <duration>', 'load phase of each run (default as `run`)')
-    .option('-w, --workers <n>', 'worker threads')
-    .option('-e, --executor <name>', `executor of each run: ${EXECUTORS.join(', ')}`)
-    .option('-r, --rate <n>', 'arrival-rate executors: iterations per second')
-    .option('-s, --stages <list>', "ramping executors: e.g. '10s:100,20s:1000'")
     .option('--budget <metric=change>', "allowed change in the worse direction (repeatable), e.g. 'p95=+10%', 'throughput=-5%', 'errorRate=+0.01'", collect)
     .option('--leaks', 'also compare heap growth per operation (fixture targets)')
     .option('--warmup <seconds>', 'seconds left out at the start of each run (default 1)')
     .option('--seed <n>', 'bootstrap seed (results are reproducible)')
     .option('-o, --out <dir>', 'directory for compare.json, compare.md and the runs\' reports', './crosstalk-compare')
     .option('-q, --quiet', 'no per-run lines and no table')
-    .option('--allow-remote', 'allow targets that are not loopback addresses')
-    .action(async (scenario: string | undefined, flags: CompareFlags) => {
-      process.exitCode = await compareCommand(scenario, flags)
-    })
+  const runFlags = addTableFlags(command, SHARED_RUN_ROWS)
+  command.action(async (scenario: string | undefined, flags: CompareFlags & Record<string, unknown>) => {
+    process.exitCode = await compareCommand(scenario, flags, runFlags(flags))
+  })
 }
 
-async function compareCommand (scenario: string | undefined, f: CompareFlags): Promise<number> {
-  const problems: string[] = []
-  const rounds = wholeNumber('--rounds', f.rounds, problems)
-  const users = wholeNumber('--users', f.users, problems)
-  const workers = wholeNumber('--workers', f.workers, problems)
-  const rate = decimal('--rate', f.rate, problems)
-  const warmupS = wholeNumber('--warmup', f.warmup, problems)
-  const seed = wholeNumber('--seed', f.seed, problems)
-  if (problems.length > 0) throw new ConfigError(problems)
+async function compareCommand (scenario: string | undefined, f: CompareFlags, runFlags: FlagValues): Promise<number> {
+  const flagProblems: string[] = []
+  const rounds = wholeNumber('--rounds', f.rounds, flagProblems)
+  const warmupS = wholeNumber('--warmup', f.warmup, flagProblems)
+  const seed = wholeNumber('--seed', f.seed, flagProblems)
+  const problems = new Problems()
+  for (const p of flagProblems) problems.add(p)
+  const { allowRemote, ...run } = runOptionsFromFlags(runFlags, {}, problems, SHARED_RUN_ROWS)
+  // the runs' options, checked now with the flags (compare() checks them again, for API callers)
+  checkRunOptions({ ...run, target: 'http://127.0.0.1:9/' }, problems)
+  problems.throwIfAny()
   const controller = new AbortController()
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED)
@@ -74,20 +67,13 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags): P
       candidate: f.candidate,
       ...(scenario !== undefined && { scenario }),
       ...(rounds !== undefined && { rounds }),
-      run: {
-        ...(users !== undefined && { users }),
-        ...(f.duration !== undefined && { duration: f.duration }),
-        ...(workers !== undefined && { workers }),
-        ...(f.executor !== undefined && { executor: f.executor as ExecutorName }),
-        ...(rate !== undefined && { rate }),
-        ...(f.stages !== undefined && { stages: f.stages })
-      },
+      run,
       ...(f.leaks === true && { leaks: true }),
       ...(f.budget !== undefined && { budgets: f.budget }),
       ...(warmupS !== undefined && { warmupS }),
       ...(seed !== undefined && { seed }),
       out: f.out,
-      allowRemote: f.allowRemote === true,
+      allowRemote: allowRemote === true,
       signal: controller.signal,
       onRun: ({ round, rounds: total, side, spec, result: r }) => {
         if (f.quiet === true) return

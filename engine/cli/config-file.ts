@@ -1,10 +1,10 @@
 // `crosstalk.config.json` / `.ts` / `.js`: run() options kept next to the project. The file's
 // values are the defaults of a command; flags given on the command line win.
 import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.js'
-import type { RunOptions } from '../options/index.js'
+import { checkOptionValues, type Problems, type RunOptions } from '../options/index.js'
 import { importModule } from '../scenario/index.js'
 
 export const CONFIG_FILES = ['crosstalk.config.json', 'crosstalk.config.ts', 'crosstalk.config.mts', 'crosstalk.config.js', 'crosstalk.config.mjs']
@@ -12,8 +12,12 @@ export const CONFIG_FILES = ['crosstalk.config.json', 'crosstalk.config.ts', 'cr
 /** What a config file may set: run() options that are plain data. */
 export type ConfigFileOptions = Omit<RunOptions, 'signal' | 'onProgress' | 'cwd'>
 
-/** The explicit `--config` file, else the first default name in `cwd`, else nothing. */
-export async function loadConfigFile (explicit: string | undefined, cwd: string): Promise<{ path: string, options: ConfigFileOptions } | undefined> {
+/**
+ * The explicit `--config` file, else the first default name in `cwd`, else nothing. Its keys and
+ * values are checked against the run option table (problems recorded, bad ones left out); a file
+ * that is missing or unreadable throws at once.
+ */
+export async function loadConfigFile (explicit: string | undefined, cwd: string, problems: Problems): Promise<{ path: string, options: ConfigFileOptions } | undefined> {
   const path = explicit !== undefined ? resolve(cwd, explicit) : CONFIG_FILES.map(f => resolve(cwd, f)).find(p => existsSync(p))
   if (path === undefined) return undefined
   if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`)
@@ -29,5 +33,6 @@ export async function loadConfigFile (explicit: string | undefined, cwd: string)
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${path} must hold an object of run options (e.g. { "users": 500, "thresholds": { ... } })`)
-  return { path, options: value as ConfigFileOptions }
+  const options = checkOptionValues(value as Record<string, unknown>, { where: `${basename(path)}: `, configFile: true }, problems)
+  return { path, options: options as ConfigFileOptions }
 }

@@ -1,29 +1,26 @@
-// The fixture's options as command-line flags: `crosstalk fixture --latency-ms 5` and
-// `crosstalk run --fixture-latency-ms 5` read them the same way.
-import type { FixtureBug, FixtureLeak, FixtureMode, FixtureOptions } from '../target/index.js'
-import { decimal } from './parse.js'
+// `crosstalk fixture`'s flags, one per row of the fixture's option table (`--latency-ms 5`), read
+// by the fixture's own parser. (`crosstalk run --fixture-*` takes the same rows, prefixed, through
+// the run option table.)
+import { Option, type Command } from 'commander'
+import { FIXTURE_OPTION_TABLE, parseFixtureOptionValues, type FixtureOptions } from '../target/index.js'
 
-export interface FixtureFlagValues {
-  mode?: string | undefined
-  bug?: string[] | undefined
-  leak?: string[] | undefined
-  latencyMs?: string | undefined
-  concurrency?: string | undefined
-  errorRate?: string | undefined
-  eventsPerSecond?: string | undefined
-  eventRate?: string | undefined
-}
-
-/** `prefix` is how the flags are named on this command ('' or 'fixture-'), for the messages. */
-export function fixtureOptionsFromFlags (v: FixtureFlagValues, prefix: string, problems: string[]): FixtureOptions {
-  const o: FixtureOptions = {}
-  if (v.mode !== undefined) o.mode = v.mode as FixtureMode
-  if (v.bug !== undefined) o.bugs = v.bug as FixtureBug[]
-  if (v.leak !== undefined) o.leaks = v.leak as FixtureLeak[]
-  const numbers = [['latencyMs', 'latency-ms'], ['concurrency', 'concurrency'], ['errorRate', 'error-rate'], ['eventsPerSecond', 'events-per-second'], ['eventRate', 'event-rate']] as const
-  for (const [key, flag] of numbers) {
-    const n = decimal(`--${prefix}${flag}`, v[key], problems)
-    if (n !== undefined) o[key] = n
+/** Adds the flags; the returned function reads the given ones out of commander's opts(). */
+export function addFixtureFlags (
+  command: Command,
+  o: { defaults: Partial<Record<keyof FixtureOptions, string>>, shorts: Partial<Record<keyof FixtureOptions, string>> }
+): (opts: Record<string, unknown>, problems: string[]) => FixtureOptions {
+  const names = new Map<keyof FixtureOptions, string>()
+  for (const spec of FIXTURE_OPTION_TABLE) {
+    const short = o.shorts[spec.key]
+    const option = new Option(`${short === undefined ? '' : `-${short}, `}--${spec.flag} <${spec.value}>`, spec.doc)
+    if (spec.kind === 'list') option.argParser((v: string, prev: string[] = []) => [...prev, v])
+    const d = o.defaults[spec.key]
+    if (d !== undefined) option.default(d)
+    command.addOption(option)
+    names.set(spec.key, option.attributeName())
   }
-  return o
+  return (opts, problems) => {
+    const texts = Object.fromEntries([...names].map(([key, name]) => [key, opts[name] as string | string[] | undefined]))
+    return parseFixtureOptionValues(texts, spec => `--${spec.flag}`, problems)
+  }
 }

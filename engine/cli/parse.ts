@@ -1,4 +1,5 @@
-// Turning flag strings into option values; problems are collected, not thrown one at a time.
+// Turning compare's own flag strings into values (run options read theirs by the option table's
+// kinds); problems are collected, not thrown one at a time.
 
 export function wholeNumber (flag: string, value: string | undefined, problems: string[]): number | undefined {
   if (value === undefined) return undefined
@@ -7,16 +8,6 @@ export function wholeNumber (flag: string, value: string | undefined, problems: 
     return undefined
   }
   return Number(value)
-}
-
-export function decimal (flag: string, value: string | undefined, problems: string[]): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n)) {
-    problems.push(`${flag} expects a number, got '${value}'`)
-    return undefined
-  }
-  return n
 }
 
 export function collect (value: string, previous: string[] = []): string[] {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, TargetUnreachableError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
-import { FIXTURE_MODES, parseTargetUrl, probeTcp, resolveTarget, type FixtureOptions } from '../target/index.js'
+import { FIXTURE_MODES, FIXTURE_OPTION_TABLE, parseFixtureOptionValues, parseTargetUrl, probeTcp, resolveTarget, type FixtureOptions } from '../target/index.js'
 
 export type CompareTarget =
   | { kind: 'url', spec: string, url: string }
@@ -24,28 +24,12 @@ export interface LiveTarget {
   close: () => Promise<void>
 }
 
-const NUMERIC = new Set(['latencyMs', 'concurrency', 'errorRate', 'eventsPerSecond', 'eventRate', 'topicEventsPerSecond', 'eventPayloadBytes'])
-const LISTS = new Set(['bugs', 'leaks'])
+// the compared fixture is started here on a free loopback port, and its mode is the part before '?'
+const QUERY_OPTIONS = FIXTURE_OPTION_TABLE.filter(o => o.key !== 'port' && o.key !== 'host' && o.key !== 'mode')
 
 export function parseCompareTarget (spec: string, cwd: string): CompareTarget {
   const s = spec.trim()
-  if (s.startsWith('fixture:')) {
-    const [mode, query = ''] = s.slice('fixture:'.length).split('?', 2) as [string, string?]
-    if (!(FIXTURE_MODES as readonly string[]).includes(mode)) throw new ConfigError(`'${spec}': the fixture's mode must be ${FIXTURE_MODES.join(' or ')} (e.g. fixture:context?latencyMs=12)`)
-    const options: FixtureOptions = { mode: mode as FixtureOptions['mode'] }
-    for (const [key, value] of new URLSearchParams(query)) {
-      if (NUMERIC.has(key)) {
-        const n = Number(value)
-        if (value.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`'${spec}': ${key} must be a number (got '${value}')`)
-        ;(options as Record<string, unknown>)[key] = n
-      } else if (LISTS.has(key)) {
-        (options as Record<string, unknown>)[key] = value.split(',').map(v => v.trim()).filter(Boolean)
-      } else {
-        throw new ConfigError(`'${spec}': unknown fixture option '${key}' (use ${[...NUMERIC, ...LISTS].join(', ')})`)
-      }
-    }
-    return { kind: 'fixture', spec, options }
-  }
+  if (s.startsWith('fixture:')) return { kind: 'fixture', spec, options: parseFixtureQuery(spec, s.slice('fixture:'.length)) }
   if (s.startsWith('cmd:')) {
     const command = s.slice(4).trim()
     if (command === '') throw new ConfigError(`'${spec}': give the command that starts the server, e.g. cmd:node server.js (it gets a free port in PORT)`)
@@ -58,6 +42,21 @@ export function parseCompareTarget (spec: string, cwd: string): CompareTarget {
     return { kind: 'report', spec, path }
   }
   throw new ConfigError(`'${spec}' is not a target: use a URL (http://127.0.0.1:3000), fixture:legacy / fixture:context[?latencyMs=12], cmd:<command starting a server on $PORT>, or a report.json`)
+}
+
+/** `context?latencyMs=12&bugs=a,b` -> fixture options, every problem at once. */
+function parseFixtureQuery (spec: string, text: string): FixtureOptions {
+  const [mode, query = ''] = text.split('?', 2) as [string, string?]
+  const problems: string[] = []
+  if (!(FIXTURE_MODES as readonly string[]).includes(mode)) problems.push(`'${spec}': the fixture's mode must be ${FIXTURE_MODES.join(' or ')} (e.g. fixture:context?latencyMs=12)`)
+  const values: Record<string, string[]> = {}
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (QUERY_OPTIONS.some(o => o.key === key)) (values[key] ??= []).push(value)
+    else problems.push(`'${spec}': unknown fixture option '${key}' (use ${QUERY_OPTIONS.map(o => o.key).join(', ')})`)
+  }
+  const options = parseFixtureOptionValues(values, o => `'${spec}': ${o.key}`, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { ...options, mode: mode as FixtureOptions['mode'] }
 }
 
 export function readReport (path: string): RunResult {

@@ -1,13 +1,16 @@
-// run() options: the typed input, and the one place where defaults are filled in and every
-// problem is collected (all at once, as one ConfigError).
+// run() options: the typed input, and the one place where defaults are filled in (read from the
+// option table) and every problem is collected (all at once, see problems.ts).
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, InvalidDurationError } from '../errors.js'
-import { EXECUTORS, type ExecutorName } from '../result/index.js'
+import type { ExecutorName } from '../result/index.js'
 import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
-import { compileThresholds, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
+import type { Threshold, ThresholdDefinitions } from '../thresholds/index.js'
 import { parseDuration } from '../shared/index.js'
-import type { FixtureOptions, FixtureProcess } from '../target/index.js'
+import { checkFixtureOptions, type FixtureOptions, type FixtureProcess } from '../target/index.js'
+import { checkOptionValues } from './check-values.js'
+import { checkThresholds } from './check-thresholds.js'
+import { defaultOf } from './option-table.js'
+import { Problems } from './problems.js'
 
 export interface RunProgress {
   /** seconds since the start barrier opened (negative-free; 0 during setup) */
@@ -136,19 +139,20 @@ export interface ResolvedRunOptions {
   cwd: string
 }
 
+/** Defaults as named values (the option table holds them; tick periods are not options). */
 export const DEFAULTS = {
   users: EXECUTOR_DEFAULTS.users,
-  duration: '10s',
-  setupTimeout: '30s',
-  teardownTimeout: '10s',
-  gracefulStop: '5s',
-  requestTimeout: '10s',
-  maxDuration: '10m',
-  barrierTimeout: '10s',
-  drainTimeout: '2s',
-  leakEveryOps: 1000,
+  duration: `${EXECUTOR_DEFAULTS.durationMs / 1000}s`,
+  setupTimeout: defaultOf<string>('setupTimeout'),
+  teardownTimeout: defaultOf<string>('teardownTimeout'),
+  gracefulStop: defaultOf<string>('gracefulStop'),
+  requestTimeout: defaultOf<string>('requestTimeout'),
+  maxDuration: defaultOf<string>('maxDuration'),
+  barrierTimeout: defaultOf<string>('isolation.barrierTimeout'),
+  drainTimeout: defaultOf<string>('drainTimeout'),
+  leakEveryOps: defaultOf<number>('leaks.everyOps'),
   fastTickMs: 250,
-  leakFloorBytesPerOp: 32,
+  leakFloorBytesPerOp: defaultOf<number>('leaks.floorBytesPerOp'),
   tickMs: 1000
 } as const
 
@@ -156,106 +160,98 @@ export function defaultWorkers (): number {
   return Math.max(2, availableParallelism() - 1)
 }
 
-const KNOWN = new Set(['scenario', 'target', 'allowRemote', 'executor', 'users', 'maxUsers', 'peakUsers', 'startUsers', 'rate', 'startRate', 'stages', 'duration', 'iterations', 'workers', 'cohortSize', 'out', 'fixture', 'setupTimeout', 'teardownTimeout', 'gracefulStop', 'requestTimeout', 'maxDuration', 'drainTimeout', 'isolation', 'leaks', 'cpuProfile', 'inspectTarget', 'thresholds', 'signal', 'onProgress', 'cwd'])
-
+/** Resolves run() options, or throws every problem at once (a lone threshold or duration problem keeps its code). */
 export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
-  const problems: string[] = []
-  const durationProblems: string[] = []
-  for (const k of Object.keys(input)) if (!KNOWN.has(k)) problems.push(`unknown option '${k}'`)
+  const problems = new Problems()
+  const resolved = checkRunOptions(input, problems)
+  problems.throwIfAny()
+  return resolved
+}
 
-  const ms = (value: string | number | undefined, fallback: string, what: string): number => {
-    try {
-      return parseDuration(value ?? fallback, what)
-    } catch (err) {
-      durationProblems.push((err as Error).message)
-      return 1
-    }
+/** Resolves what it can and records every problem in `problems` (the result is only whole without any). */
+export function checkRunOptions (input: RunOptions, problems: Problems): ResolvedRunOptions {
+  const o = checkOptionValues(input as Record<string, unknown>, { where: '', configFile: false }, problems) as RunOptions
+  const ms = (key: string, value: string | number | undefined): number =>
+    problems.catch(() => parseDuration(value ?? defaultOf<string>(key), key)) ?? 1
+  const get = <K extends keyof RunOptions>(key: K): NonNullable<RunOptions[K]> => (o[key] ?? defaultOf(key)) as NonNullable<RunOptions[K]>
+  // an executor that is not one has been reported: planning another would only add noise
+  const plan = input.executor !== undefined && o.executor === undefined ? null : resolvePlan(o, ms, problems)
+  const leaks = resolveLeaks(o)
+  if (o.target !== undefined && o.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (o.cpuProfile !== undefined && o.cpuProfile !== false))) {
+    problems.add('leak detection and CPU profiles of a --target need its inspector: start the server with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT')
   }
-  const durationMs = input.duration === undefined ? null : ms(input.duration, DEFAULTS.duration, 'duration')
-
-  const workers = input.workers ?? defaultWorkers()
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push(`workers must be an integer from 1 to 64 (got ${input.workers})`)
-  if (input.cohortSize !== undefined && (!Number.isInteger(input.cohortSize) || input.cohortSize < 1)) problems.push(`cohortSize must be a positive integer (got ${input.cohortSize})`)
-  if (input.target !== undefined && input.fixture !== undefined) problems.push('give either a target or fixture options, not both')
-  const inspecting = (input.leaks !== undefined && input.leaks !== false) || (input.cpuProfile !== undefined && input.cpuProfile !== false)
-  const wantsInProcess = typeof input.leaks === 'object' && (input.leaks.backend === 'in-process' || input.leaks.backend === 'memwatch')
-  // inspected, the embedded fixture runs in its own process so its heap is the target's alone
-  const fixtureProcess = input.fixture?.process ?? (inspecting && !wantsInProcess ? 'child' : 'in-process')
-  if (fixtureProcess !== 'in-process' && fixtureProcess !== 'child') problems.push(`fixture.process must be 'in-process' or 'child' (got '${String(fixtureProcess)}')`)
-
-  const executor = input.executor ?? 'constant-users'
-  let plan: ExecutionPlan | null = null
-  if (!EXECUTORS.includes(executor)) {
-    problems.push(`unknown executor '${String(executor)}' (use ${EXECUTORS.join(', ')})`)
-  } else {
-    const planned = planExecution({
-      executor,
-      users: input.users ?? null,
-      maxUsers: input.maxUsers ?? null,
-      peakUsers: input.peakUsers ?? null,
-      startUsers: input.startUsers ?? null,
-      rate: input.rate ?? null,
-      startRate: input.startRate ?? null,
-      stages: input.stages === undefined ? null : parseStages(input.stages, problems),
-      durationMs,
-      iterations: input.iterations ?? null
-    })
-    problems.push(...planned.problems)
-    plan = planned.plan
-  }
-  const leaks = input.leaks === undefined || input.leaks === false ? null : input.leaks === true ? {} : input.leaks
-  if (leaks !== null) {
-    if (leaks.everyOps !== undefined && (!Number.isInteger(leaks.everyOps) || leaks.everyOps < 1)) problems.push(`leaks.everyOps must be a positive integer (got ${leaks.everyOps})`)
-    if (leaks.backend !== undefined && !['remote', 'in-process', 'memwatch'].includes(leaks.backend)) problems.push(`leaks.backend must be remote, in-process or memwatch (got '${String(leaks.backend)}')`)
-  }
-  if (input.target !== undefined && input.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (input.cpuProfile !== undefined && input.cpuProfile !== false))) {
-    problems.push('leak detection and CPU profiles of a --target need its inspector: start the server with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT')
-  }
-  const out = input.out ?? null
-  const cpuProfile = input.cpuProfile === undefined || input.cpuProfile === false
-    ? null
-    : typeof input.cpuProfile === 'string' ? input.cpuProfile : join(out ?? '.', 'target.cpuprofile')
-  const resolved: ResolvedRunOptions = {
-    scenario: input.scenario,
-    target: input.target,
-    allowRemote: input.allowRemote === true,
+  const out = o.out ?? null
+  const cpuProfile = o.cpuProfile === undefined || o.cpuProfile === false ? null : typeof o.cpuProfile === 'string' ? o.cpuProfile : join(out ?? '.', 'target.cpuprofile')
+  return {
+    scenario: o.scenario,
+    target: o.target,
+    allowRemote: get('allowRemote'),
     plan: plan!,
-    gracefulStopMs: ms(input.gracefulStop, DEFAULTS.gracefulStop, 'gracefulStop'),
-    maxDurationMs: ms(input.maxDuration, DEFAULTS.maxDuration, 'maxDuration'),
-    drainMs: ms(input.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout'),
-    workers,
-    cohortSize: input.cohortSize,
+    gracefulStopMs: ms('gracefulStop', o.gracefulStop),
+    maxDurationMs: ms('maxDuration', o.maxDuration),
+    drainMs: ms('drainTimeout', o.drainTimeout),
+    workers: o.workers ?? defaultWorkers(),
+    cohortSize: o.cohortSize,
     out,
-    fixture: { ...input.fixture, process: fixtureProcess },
-    setupTimeoutMs: ms(input.setupTimeout, DEFAULTS.setupTimeout, 'setupTimeout'),
-    teardownTimeoutMs: ms(input.teardownTimeout, DEFAULTS.teardownTimeout, 'teardownTimeout'),
-    requestTimeoutMs: ms(input.requestTimeout, DEFAULTS.requestTimeout, 'requestTimeout'),
+    fixture: resolveFixture(o, problems),
+    setupTimeoutMs: ms('setupTimeout', o.setupTimeout),
+    teardownTimeoutMs: ms('teardownTimeout', o.teardownTimeout),
+    requestTimeoutMs: ms('requestTimeout', o.requestTimeout),
     // leak readings are taken every K operations: the op count must be fresh more than once a
     // second; a changing load shows its users.active each second as it ends, not up to 1 s stale
     tickMs: leaks === null && (plan === null || plan.executor === 'constant-users') ? DEFAULTS.tickMs : DEFAULTS.fastTickMs,
     isolation: {
-      scan: input.isolation?.scan ?? true,
-      barrierTimeoutMs: ms(input.isolation?.barrierTimeout, DEFAULTS.barrierTimeout, 'isolation.barrierTimeout')
+      scan: o.isolation?.scan ?? defaultOf('isolation.scan'),
+      barrierTimeoutMs: ms('isolation.barrierTimeout', o.isolation?.barrierTimeout)
     },
-    leaks: leaks === null
-      ? null
-      : {
-          everyOps: leaks.everyOps ?? DEFAULTS.leakEveryOps,
-          backend: leaks.backend,
-          suspects: leaks.suspects ?? true,
-          snapshots: leaks.snapshots ?? false,
-          floorBytesPerOp: leaks.floorBytesPerOp ?? DEFAULTS.leakFloorBytesPerOp
-        },
+    leaks,
     cpuProfile,
-    inspectTarget: input.inspectTarget,
-    // a bad expression or unknown metric is its own coded error (CT_ERR_THRESHOLD_*), with the offending text
-    thresholds: compileThresholds(input.thresholds),
-    signal: input.signal,
-    onProgress: input.onProgress,
-    cwd: input.cwd ?? process.cwd()
+    inspectTarget: o.inspectTarget,
+    thresholds: checkThresholds(o.thresholds, problems),
+    signal: o.signal,
+    onProgress: o.onProgress,
+    cwd: o.cwd ?? process.cwd()
   }
-  if (durationProblems.length > 0 && problems.length === 0) throw new InvalidDurationError(durationProblems.join('; '))
-  problems.push(...durationProblems)
-  if (problems.length > 0) throw new ConfigError(problems)
-  return resolved
+}
+
+function resolvePlan (o: RunOptions, ms: (key: string, value: string | number | undefined) => number, problems: Problems): ExecutionPlan | null {
+  const stageProblems: string[] = []
+  const planned = planExecution({
+    executor: o.executor ?? defaultOf<ExecutorName>('executor'),
+    users: o.users ?? null,
+    maxUsers: o.maxUsers ?? null,
+    peakUsers: o.peakUsers ?? null,
+    startUsers: o.startUsers ?? null,
+    rate: o.rate ?? null,
+    startRate: o.startRate ?? null,
+    stages: o.stages === undefined ? null : parseStages(o.stages, stageProblems),
+    // the executor's own default applies when no duration is given (none with iterations)
+    durationMs: o.duration === undefined ? null : ms('duration', o.duration),
+    iterations: o.iterations ?? null
+  })
+  for (const p of [...stageProblems, ...planned.problems]) problems.add(p)
+  return planned.plan
+}
+
+function resolveLeaks (o: RunOptions): ResolvedRunOptions['leaks'] {
+  const leaks = o.leaks === undefined || o.leaks === false ? null : o.leaks === true ? {} : o.leaks
+  if (leaks === null) return null
+  return {
+    everyOps: leaks.everyOps ?? defaultOf('leaks.everyOps'),
+    backend: leaks.backend,
+    suspects: leaks.suspects ?? defaultOf('leaks.suspects'),
+    snapshots: leaks.snapshots ?? defaultOf('leaks.snapshots'),
+    floorBytesPerOp: leaks.floorBytesPerOp ?? defaultOf('leaks.floorBytesPerOp')
+  }
+}
+
+/** The embedded fixture's options, checked now with the rest (it starts only after every check). */
+function resolveFixture (o: RunOptions, problems: Problems): ResolvedRunOptions['fixture'] {
+  if (o.target !== undefined && o.fixture !== undefined) problems.add('give either a target or fixture options, not both')
+  const inspecting = (o.leaks !== undefined && o.leaks !== false) || (o.cpuProfile !== undefined && o.cpuProfile !== false)
+  const wantsInProcess = typeof o.leaks === 'object' && (o.leaks.backend === 'in-process' || o.leaks.backend === 'memwatch')
+  const { process: where, ...options } = o.fixture ?? {}
+  if (o.target === undefined) for (const p of checkFixtureOptions(options).problems) problems.add(p)
+  // inspected, the embedded fixture runs in its own process so its heap is the target's alone
+  return { ...options, process: where ?? (inspecting && !wantsInProcess ? 'child' : 'in-process') }
 }

@@ -2,6 +2,7 @@
 export { parseDuration } from './duration.js'
 export { writeFileAtomic } from './atomic-write.js'
 export { isLoopbackHost } from './loopback.js'
+export { closestName, editDistance } from './closest.js'
 export { redact, excerptAround, EXCERPT_CHARS } from './redact.js'
 export {
   createControlBlock, signal, waitUntilChanged,

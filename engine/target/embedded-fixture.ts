@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url'
 import type { FixtureHandle, FixtureOptions, ServeFixtureOptions } from '../../fixtures/index.js'
 
 export type { FixtureBug, FixtureLeak, FixtureMode, FixtureOptions, FixtureStats } from '../../fixtures/index.js'
-export { FIXTURE_MODES, validateFixtureOptions } from '../../fixtures/options.js'
+export {
+  FIXTURE_MODES, FIXTURE_OPTION_TABLE, FIXTURE_DEFAULTS, validateFixtureOptions, checkFixtureOptions, parseFixtureOptionValues, parseFixtureValue, fixtureOptionArgs,
+  type FixtureOptionSpec, type FixtureOptionKind
+} from '../../fixtures/options.js'
 export { FIXTURE_BUGS } from '../../fixtures/bugs.js'
 export { FIXTURE_LEAKS } from '../../fixtures/leaks.js'
 

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline'
 import { request } from 'undici'
 import { ConfigError, PortInUseError, TargetNotLoopbackError, TargetUnreachableError } from '../errors.js'
 import { isLoopbackHost } from '../shared/index.js'
-import { FIXTURE_CHILD_ENTRY, startEmbeddedFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from './embedded-fixture.js'
+import { FIXTURE_CHILD_ENTRY, fixtureOptionArgs, startEmbeddedFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from './embedded-fixture.js'
 
 /** Where the embedded fixture runs: in this process, or in a child process of its own. */
 export type FixtureProcess = 'in-process' | 'child'
@@ -86,22 +86,9 @@ function asStartError (err: unknown, port: number | undefined): Error {
   return err as Error
 }
 
-/** CLI flags of the fixture child for the given options. */
+/** CLI flags of the fixture child for the given options (the fixture's own table: every option it has). */
 export function fixtureArgs (o: FixtureOptions & { inspect?: boolean }): string[] {
-  const args = ['--port', String(o.port ?? 0)]
-  if (o.host !== undefined) args.push('--host', o.host)
-  if (o.mode !== undefined) args.push('--mode', o.mode)
-  for (const b of o.bugs ?? []) args.push('--bug', b)
-  for (const l of o.leaks ?? []) args.push('--leak', l)
-  if (o.latencyMs !== undefined) args.push('--latency-ms', String(o.latencyMs))
-  if (o.concurrency !== undefined) args.push('--concurrency', String(o.concurrency))
-  if (o.errorRate !== undefined) args.push('--error-rate', String(o.errorRate))
-  if (o.eventsPerSecond !== undefined) args.push('--events-per-second', String(o.eventsPerSecond))
-  if (o.eventRate !== undefined) args.push('--event-rate', String(o.eventRate))
-  if (o.topicEventsPerSecond !== undefined) args.push('--topic-events-per-second', String(o.topicEventsPerSecond))
-  if (o.eventPayloadBytes !== undefined) args.push('--event-payload-bytes', String(o.eventPayloadBytes))
-  if (o.inspect === true) args.push('--inspect')
-  return args
+  return [...fixtureOptionArgs({ ...o, port: o.port ?? 0 }), ...(o.inspect === true ? ['--inspect'] : [])]
 }
 
 async function startChildFixture (options: FixtureOptions & { inspect?: boolean }): Promise<ResolvedTarget> {

@@ -1,6 +1,7 @@
 // The metric key a threshold applies to: a known metric name with at most one tag,
 // `http.req.duration`, `http.req.duration{name:get item}`, `ws.closes{code:1006}`.
 import { ThresholdMetricError, ThresholdSyntaxError } from '../errors.js'
+import { editDistance } from '../shared/index.js'
 import { METRIC_DEFINITIONS, isMetricName, taggedKey, type MetricKind, type MetricName } from '../metrics/index.js'
 
 export interface ThresholdKey {
@@ -74,17 +75,4 @@ export function closestMetric (name: string): MetricName | undefined {
     if (d < bestDistance) { best = known; bestDistance = d; tie = false } else if (d === bestDistance) tie = true
   }
   return bestDistance <= limit && !tie ? best : undefined
-}
-
-/** Levenshtein distance (insert, delete, substitute), two rows. */
-export function editDistance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_v, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    prev = row
-  }
-  return prev[b.length]!
 }

@@ -34,5 +34,5 @@ export async function loadConfigFile (explicit: string | undefined, cwd: string,
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${path} must hold an object of run options (e.g. { "users": 500, "thresholds": { ... } })`)
   const options = checkOptionValues(value as Record<string, unknown>, { where: `${basename(path)}: `, configFile: true }, problems)
-  return { path, options: options as ConfigFileOptions }
+  return { path, options: options }
 }

@@ -173,7 +173,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   const o = checkOptionValues(input as Record<string, unknown>, { where: '', configFile: false }, problems) as RunOptions
   const ms = (key: string, value: string | number | undefined): number =>
     problems.catch(() => parseDuration(value ?? defaultOf<string>(key), key)) ?? 1
-  const get = <K extends keyof RunOptions>(key: K): NonNullable<RunOptions[K]> => (o[key] ?? defaultOf(key)) as NonNullable<RunOptions[K]>
+  const get = <K extends keyof RunOptions>(key: K): NonNullable<RunOptions[K]> => (o[key] ?? defaultOf(key))
   // an executor that is not one has been reported: planning another would only add noise
   const plan = input.executor !== undefined && o.executor === undefined ? null : resolvePlan(o, ms, problems)
   const leaks = resolveLeaks(o)

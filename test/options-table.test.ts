@@ -115,7 +115,7 @@ test('fixture options read alike from run flags, a fixture: query and the child\
 
 test('fixture option problems are listed together, wherever they come from', t => {
   t.throws(() => parseCompareTarget('fixture:modern?latencyMs=x&colour=red', '.'), {
-    message: /the fixture's mode must be legacy or context.*unknown fixture option 'colour'.*latencyMs expects a number/
+    message: /the fixture's mode must be legacy or context.*unknown fixture option 'colour'.*latencyMs expects a number/s
   })
   const problems = new Problems()
   const values = new Map(flagged.filter(r => r.flag.long === 'fixture-latency-ms' || r.flag.long === 'target').map(r => [r as RunOptionRow, r.flag.long === 'target' ? 'http://127.0.0.1:1' : 'x']))

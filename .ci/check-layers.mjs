@@ -3,7 +3,7 @@
 // them or goes round in a cycle. Imports between folders go through the folder's index.ts, and
 // only target/ (the one door) imports fixtures/ (result/ may name the fixture's stats type).
 // Prints every offence, one per line, and exits 1 if there is any.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -95,9 +95,31 @@ export function findOffences (root = REPO) {
       edges.get(from).add(to)
     }
   }
+  offences.push(...unusedReExports(root, engine))
   const cycles = findCycles(edges).sort((a, b) => a.length - b.length)
   for (const cycle of cycles.slice(0, MAX_CYCLES)) offences.push(`import cycle between folders: ${cycle.join(' -> ')}`)
   if (cycles.length > MAX_CYCLES) offences.push(`... and ${cycles.length - MAX_CYCLES} longer import cycles`)
+  return offences
+}
+
+/** Names a folder's index.ts re-exports that no file outside that folder mentions. */
+function unusedReExports (root, engine) {
+  const sources = ['engine', 'test', 'benchmarks']
+    .map(d => join(root, d))
+    .filter(d => existsSync(d))
+    .flatMap(d => [...tsFiles(d)].map(f => ({ file: f, text: readFileSync(f, 'utf8') })))
+  const offences = []
+  for (const dir of readdirSync(engine, { withFileTypes: true })) {
+    const index = join(engine, dir.name, 'index.ts')
+    if (!dir.isDirectory() || !existsSync(index)) continue
+    const names = [...readFileSync(index, 'utf8').matchAll(/export\s*(?:type\s*)?\{([^}]*)\}/g)]
+      .flatMap(m => m[1].split(',').map(x => x.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()).filter(Boolean))
+    const outside = sources.filter(s => !s.file.startsWith(join(engine, dir.name) + '/'))
+    for (const name of names) {
+      const word = new RegExp(`\\b${name}\\b`)
+      if (!outside.some(s => word.test(s.text))) offences.push(`${relative(root, index)}: re-exports '${name}', which nothing outside ${dir.name}/ uses`)
+    }
+  }
   return offences
 }
 

@@ -10,11 +10,13 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const CHECK = new URL('../../.ci/check-layers.mjs', import.meta.url).href
 const { findOffences } = await import(CHECK) as { findOffences: (root?: string) => string[] }
 
-/** A copy of engine/ with `line` appended to `file`. */
+/** A copy of the sources (engine/, and test/ and benchmarks/ that use it) with `line` appended to engine/`file`. */
 function planted (t: Parameters<typeof tempDir>[0], file: string, line: string): string {
   const root = tempDir(t)
-  mkdirSync(join(root, 'engine'))
-  cpSync(join(REPO, 'engine'), join(root, 'engine'), { recursive: true })
+  for (const dir of ['engine', 'test', 'benchmarks']) {
+    mkdirSync(join(root, dir))
+    cpSync(join(REPO, dir), join(root, dir), { recursive: true })
+  }
   appendFileSync(join(root, 'engine', file), `\n${line}\n`)
   return root
 }
@@ -39,4 +41,9 @@ test('an import of fixtures/ outside the door, and one past a folder index, are 
 test('a type-only import runs up the layers just the same', (t) => {
   const offences = findOffences(planted(t, 'metrics/names.ts', "import type { RunOptions } from '../options/index.js'"))
   t.is(offences.filter(o => o.includes('runs up the layers (metrics is below options)')).length, 1, offences.join('\n'))
+})
+
+test('an index that re-exports what no other folder uses is found', (t) => {
+  const offences = findOffences(planted(t, 'pool/index.ts', "export { planCohorts as neverUsedOutside } from './cohorts.js'"))
+  t.deepEqual(offences, ["engine/pool/index.ts: re-exports 'neverUsedOutside', which nothing outside pool/ uses"])
 })

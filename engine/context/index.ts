@@ -1,4 +1,4 @@
-export { UserContext, type UserContextOptions, type WsOptions } from './user-context.js'
+export { UserContext, type WsOptions } from './user-context.js'
 export { UserHttp, type RequestOptions } from './http-client.js'
 export { HttpResponse } from './http-response.js'
 export { UserSocket, WsMessage } from './user-socket.js'

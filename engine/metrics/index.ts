@@ -1,5 +1,5 @@
 export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, taggedKey, type MetricKind, type MetricName, type MetricUnit } from './names.js'
 export { MetricsRecorder, type CounterCell, type RateCell } from './recorder.js'
-export { MetricsAggregator, type MetricView } from './aggregator.js'
-export { summarizeHistogram, type Histogram } from './histogram.js'
+export { MetricsAggregator } from './aggregator.js'
+export { type Histogram } from './histogram.js'
 export type { MetricsDelta } from './delta.js'

@@ -1,5 +1,5 @@
-export { planCohorts, planCohortsFor, MIN_COHORT, MAX_COHORT } from './cohorts.js'
+export { planCohorts, planCohortsFor } from './cohorts.js'
 export { ErrorGroups } from './error-groups.js'
-export { CohortRunner, type CohortRunnerOptions, type CohortOutcome } from './cohort-runner.js'
-export { planDeadlines, HARD_DEADLINE_SLACK_MS, type Deadlines, type DeadlineInput } from './deadlines.js'
+export { CohortRunner, type CohortOutcome } from './cohort-runner.js'
+export { planDeadlines, type Deadlines, type DeadlineInput } from './deadlines.js'
 export type { CohortSpec, CohortPlan, CohortTask, CohortResult, WorkerMessage } from './messages.js'

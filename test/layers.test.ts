@@ -44,6 +44,7 @@ test('a type-only import runs up the layers just the same', (t) => {
 })
 
 test('an index that re-exports what no other folder uses is found', (t) => {
-  const offences = findOffences(planted(t, 'pool/index.ts', "export { planCohorts as neverUsedOutside } from './cohorts.js'"))
-  t.deepEqual(offences, ["engine/pool/index.ts: re-exports 'neverUsedOutside', which nothing outside pool/ uses"])
+  const name = ['never', 'Used', 'Outside'].join('') // spelled apart: this file is in the copy too
+  const offences = findOffences(planted(t, 'pool/index.ts', `export { planCohorts as ${name} } from './cohorts.js'`))
+  t.deepEqual(offences, [`engine/pool/index.ts: re-exports '${name}', which nothing outside pool/ uses`])
 })

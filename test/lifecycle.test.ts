@@ -10,6 +10,7 @@ import { planDeadlines, type CohortPlan, type CohortResult, type CohortSpec, typ
 import { CohortTotals } from '../engine/pool/cohort-totals.js'
 import { CohortTracker } from '../engine/pool/cohort-tracker.js'
 import type { ReadyMessage, TickMessage, WorkerMessage } from '../engine/pool/messages.js'
+import { ErrorBackoff } from '../engine/pool/error-backoff.js'
 import { WorkerCohort } from '../engine/pool/worker-cohort.js'
 import { RunController, type Stoppable } from '../engine/runner/run-controller.js'
 import type { Scenario } from '../engine/scenario/index.js'
@@ -160,6 +161,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     durationMs,
     iterations: null,
     gracefulStopMs: 100,
+    errorBackoffMs: 0,
     drainMs: 100,
     deadlines: planDeadlines({ durationMs, maxDurationMs: 600_000, gracefulStopMs: plan.gracefulStopMs ?? 100, drainMs: 100, setupTimeoutMs: 1000, teardownTimeoutMs: 1000 }),
     ...plan
@@ -237,6 +239,7 @@ test('a user whose setup throws sits out the load and is counted lost, with its 
   t.is(h.cohort.lifecycle.state, 'done')
   t.is(result.lost, 1)
   t.is(result.completed, 2)
+  await tick() // ticks posted just before the end are still on their way
   const errors = [...h.messages.flatMap(m => m.type === 'tick' ? m.errors : []), ...result.errors]
   t.deepEqual(errors.map(e => [e.phase, e.message, e.user]), [['setup', 'login refused', 'user-1']])
 })
@@ -291,6 +294,43 @@ test('a graceful stop gives stuck iterations the graceful stop, then the cut-off
   signal(h.control, STOP, STOP_DONE)
   t.true(performance.now() - at >= 140, 'not cut before the graceful stop ran out')
   t.is(h.cohort.lifecycle.state, 'aborted')
+})
+
+// --- Back-off after failed iterations ---------------------------------------------------------
+
+test('the error back-off doubles while failures go on, is capped at 10x, and starts over after a success', (t) => {
+  const b = new ErrorBackoff(100)
+  const u = {}
+  const other = {}
+  t.deepEqual([b.failed(u), b.failed(u), b.failed(u), b.failed(u), b.failed(u), b.failed(u)], [100, 200, 400, 800, 1000, 1000])
+  t.is(b.failed(other), 100, 'each user has its own')
+  b.succeeded(u)
+  t.is(b.failed(u), 100)
+  t.is(new ErrorBackoff(0).failed(u), 0, '0 turns it off')
+})
+
+test('a user whose iterations fail at once backs off; the wait ends as soon as the run stops', async (t) => {
+  let calls = 0
+  const failing = { name: 'failing', iteration: () => { calls++; throw new Error('socket closed') } }
+  const h = harness(failing, { durationMs: 60_000, errorBackoffMs: 100 }, 2)
+  t.teardown(() => h.port.close())
+  const running = h.cohort.run()
+  await h.ready
+  h.start()
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  // 100 + 200 + 400 ms waits in the first second: 3 or 4 failures per user, not thousands
+  t.true(calls >= 4 && calls <= 10, `${calls} failed iterations`)
+  const at = performance.now()
+  signal(h.control, STOP, STOP_GRACEFUL) // the users are waiting out 800 ms now
+  const { result } = await running
+  signal(h.control, STOP, STOP_DONE)
+  t.true(performance.now() - at < 500, 'the back-off ends with the run')
+  t.is(h.cohort.lifecycle.state, 'done')
+  t.is(result.completed, 2)
+  await tick() // ticks posted just before the end are still on their way
+  const errors = [...h.messages.flatMap(m => m.type === 'tick' ? m.errors : []), ...result.errors]
+  t.deepEqual([...new Set(errors.map(e => `${e.phase}: ${e.message}`))], ['iteration: socket closed'])
+  t.is(errors.reduce((n, e) => n + e.count, 0), calls)
 })
 
 test('steps out of order are refused by the lifecycle', async (t) => {

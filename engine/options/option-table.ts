@@ -60,6 +60,7 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'peakUsers', kind: kinds.whole, flag: { long: 'peak-users', value: 'n' }, defaultText: String(EXECUTOR_DEFAULTS.users), doc: 'spike: users at the peak' },
   { key: 'startUsers', kind: kinds.whole, flag: { long: 'start-users', value: 'n' }, defaultText: '0', doc: 'ramping-users: users at the start' },
   { key: 'gracefulStop', kind: kinds.duration, default: '5s', flag: { long: 'graceful-stop', value: 'duration' }, doc: 'in-flight iterations get this long after the load phase' },
+  { key: 'errorBackoff', kind: kinds.duration, default: '100ms', flag: { long: 'error-backoff', value: 'duration' }, doc: 'closed-model executors: a user whose iteration failed waits this long before its next one, doubling while failures go on, up to 10 times this (0: no wait)' },
   { key: 'thresholds', kind: kinds.thresholds, flag: { long: 'threshold', value: 'metric: expression', repeatable: true }, doc: "fail the run unless it holds (repeatable; adds to the config file's), e.g. 'http.req.duration: p(95)<50', 'http.req.duration{name:get item}: p(99)<200'" },
   { key: 'workers', kind: kinds.whole, check: between(1, 64), flag: { long: 'workers', short: 'w', value: 'n' }, defaultText: 'cores - 1, at least 2', doc: 'worker threads' },
   { key: 'cohortSize', kind: kinds.whole, check: atLeastOne, doc: 'users per Piscina task (default: derived from users and workers)' },

@@ -70,6 +70,8 @@ export interface RunOptions {
   setupTimeout?: string | number
   teardownTimeout?: string | number
   gracefulStop?: string | number
+  /** closed model: wait after a failed iteration, doubling up to 10x while failures go on (default 100ms; 0: none) */
+  errorBackoff?: string | number
   requestTimeout?: string | number
   /** bound on the load phase of iteration-count runs (default 10m) */
   maxDuration?: string | number
@@ -117,6 +119,8 @@ export interface ResolvedRunOptions {
   allowRemote: boolean
   plan: ExecutionPlan
   gracefulStopMs: number
+  /** closed model: the first wait after a failed iteration (0: none) */
+  errorBackoffMs: number
   /** bound on the load phase of iteration-count runs */
   maxDurationMs: number
   /** event stream drain after the load phase */
@@ -188,6 +192,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     allowRemote: get('allowRemote'),
     plan: plan!,
     gracefulStopMs: ms('gracefulStop', o.gracefulStop),
+    // 0 turns the back-off off (a duration is otherwise positive)
+    errorBackoffMs: o.errorBackoff === 0 || o.errorBackoff === '0' ? 0 : ms('errorBackoff', o.errorBackoff),
     maxDurationMs: ms('maxDuration', o.maxDuration),
     drainMs: ms('drainTimeout', o.drainTimeout),
     workers: o.workers ?? defaultWorkers(),

@@ -2,6 +2,7 @@
 // profile wants it. User i of the run is active while floor(users(t)) > i; a user the profile
 // drops finishes its current iteration, then waits until it is wanted again or its part ends.
 import { levelWindow, valueAt } from '../load/index.js'
+import { waitUnless } from './error-backoff.js'
 import { runIteration, type LoadPhase, type User } from './load-phase.js'
 
 /** how often a ramping cohort re-reads the profile */
@@ -50,7 +51,11 @@ export async function runClosedLoad (lp: LoadPhase, users: Array<User | undefine
         counted = false
         try {
           while (i < want && !done()) {
-            if (!await runIteration(lp, u)) return // cut by an abort
+            const ended = await runIteration(lp, u)
+            if (ended === 'cut') return
+            if (ended === 'ok') lp.backoff.succeeded(u)
+            // a failing target is not retried in a tight loop; the wait ends with the user's load
+            else await waitUnless(Math.min(lp.backoff.failed(u), end - performance.now()), lp.stopped)
           }
         } finally {
           lp.active.value--

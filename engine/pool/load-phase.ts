@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { UserContext } from '../context/index.js'
 import { METRICS, type MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
+import type { ErrorBackoff } from './error-backoff.js'
 import type { ErrorGroups } from './error-groups.js'
 import type { CohortPlan, CohortSpec } from './messages.js'
 
@@ -15,6 +16,8 @@ export interface LoadPhase {
   cohort: CohortSpec
   recorder: MetricsRecorder
   errors: ErrorGroups
+  /** closed model: how long a user waits after a failed iteration */
+  backoff: ErrorBackoff
   /** performance.now() of the start barrier's release, on this thread's clock */
   start: number
   /** no iteration starts after this (performance.now()) */
@@ -33,25 +36,30 @@ export interface LoadPhase {
 /** Let timers and I/O run at least this often even if a scenario never awaits real I/O. */
 const YIELD_EVERY = 64
 
+/** how an iteration ended: `cut` by an abort (neither a result nor an error) */
+export type IterationEnd = 'ok' | 'failed' | 'cut'
+
 /**
- * One iteration of one user; false when an abort cut it (neither a result nor an error).
+ * One iteration of one user.
  * Open-model iterations pass their intended start: `iteration.duration` is then measured from it
  * (coordinated omission corrected) and `iteration.duration.uncorrected` from the actual start.
  */
-export async function runIteration (lp: LoadPhase, u: User, intendedAt?: number): Promise<boolean> {
+export async function runIteration (lp: LoadPhase, u: User, intendedAt?: number): Promise<IterationEnd> {
   const t0 = performance.now()
+  let end: IterationEnd = 'ok'
   try {
     await lp.scenario.iteration(u)
     const t1 = performance.now()
     lp.recorder.trend(METRICS.iterationDuration, t1 - (intendedAt ?? t0))
     if (intendedAt !== undefined) lp.recorder.trend(METRICS.iterationDurationUncorrected, t1 - t0)
   } catch (err) {
-    if (lp.aborted()) return false
+    if (lp.aborted()) return 'cut'
     lp.errors.add('iteration', u.name, err)
     lp.recorder.count(METRICS.errors)
+    end = 'failed'
   }
   u.iterations++
   lp.recorder.count(METRICS.iterations)
   if (u.iterations % YIELD_EVERY === 0) await yieldToLoop()
-  return true
+  return end
 }

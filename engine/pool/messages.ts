@@ -31,6 +31,8 @@ export interface CohortPlan {
   iterations: number | null
   /** in-flight iterations get this long to finish after the deadline before they are aborted */
   gracefulStopMs: number
+  /** closed model: a user whose iteration failed waits this long, doubling up to 10x while failures go on (0: no wait) */
+  errorBackoffMs: number
   /** when the load ends, in-flight work is cut and the run is aborted (computed once, main thread) */
   deadlines: Deadlines
   /** after the load phase, how long sockets get to end and reconcile their event streams */

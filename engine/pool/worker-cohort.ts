@@ -11,6 +11,7 @@ import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
 import { GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
 import { runClosedLoad, wantedUsers } from './closed-load.js'
+import { ErrorBackoff } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
 import type { LoadPhase, User } from './load-phase.js'
 import type { CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
@@ -245,6 +246,7 @@ export class WorkerCohort {
       cohort: t.cohort,
       recorder: this.#recorder,
       errors: this.#errors,
+      backoff: new ErrorBackoff(t.plan.errorBackoffMs),
       start: this.#start,
       deadline: this.#start + t.plan.deadlines.loadEndMs,
       stopping: () => this.#stopping(),

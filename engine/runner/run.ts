@@ -141,6 +141,7 @@ function cohortPlan (o: ResolvedRunOptions, controller: RunController): CohortPl
     durationMs: o.plan.durationMs,
     iterations: o.plan.iterations,
     gracefulStopMs: o.gracefulStopMs,
+    errorBackoffMs: o.errorBackoffMs,
     drainMs: o.drainMs,
     deadlines: controller.deadlines
   }

@@ -11,10 +11,11 @@ import { CohortTotals } from '../engine/pool/cohort-totals.js'
 import { CohortTracker } from '../engine/pool/cohort-tracker.js'
 import type { ReadyMessage, TickMessage, WorkerMessage } from '../engine/pool/messages.js'
 import { ErrorBackoff } from '../engine/pool/error-backoff.js'
+import { Watchdog, watchdogBoundMs } from '../engine/pool/watchdog.js'
 import { WorkerCohort } from '../engine/pool/worker-cohort.js'
 import { RunController, type Stoppable } from '../engine/runner/run-controller.js'
 import type { Scenario } from '../engine/scenario/index.js'
-import { createControlBlock, GO, IllegalTransitionError, Lifecycle, READY, signal, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, type Transitions } from '../engine/shared/index.js'
+import { BEAT_ENDED, BEAT_NONE, CohortSlot, createControlBlock, GO, IllegalTransitionError, Lifecycle, READY, signal, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, type Transitions } from '../engine/shared/index.js'
 import { Directory, encodeDirectory } from '../engine/isolation/index.js'
 
 // --- Lifecycle -------------------------------------------------------------------------------
@@ -333,6 +334,59 @@ test('a user whose iterations fail at once backs off; the wait ends as soon as t
   t.is(errors.reduce((n, e) => n + e.count, 0), calls)
 })
 
+// --- Watchdog slots ----------------------------------------------------------------------------
+
+test('a cohort slot carries the heartbeat, the thread and the scenario call last entered; a block without slots has none', (t) => {
+  const { view } = createControlBlock(2)
+  const a = new CohortSlot(view, 0)
+  const b = new CohortSlot(view, 1)
+  t.deepEqual(a.read(), { beatMs: BEAT_NONE, threadId: 0, callNumber: 0, call: undefined })
+  a.claim(7)
+  a.beat(1234.4)
+  a.enter('setup', 0)
+  b.enter('iteration', 12)
+  a.enter('teardown', 3)
+  t.deepEqual(a.read(), { beatMs: 1234, threadId: 7, callNumber: 3, call: { fn: 'teardown', user: 3 } })
+  t.deepEqual(b.read().call, { fn: 'iteration', user: 12 })
+  b.beat(BEAT_ENDED)
+  t.is(b.read().beatMs, BEAT_ENDED)
+  const none = new CohortSlot(createControlBlock().view, 0)
+  t.false(none.exists)
+  none.enter('iteration', 1) // a no-op, not a write past the block
+  t.is(none.read().call, undefined)
+})
+
+test('the watchdog names a thread whose cohorts are all silent past the bound, once, with the call it is stuck in', (t) => {
+  const { view } = createControlBlock(4)
+  const origin = performance.timeOrigin + performance.now() - 20_000 // the run started 20 s ago
+  const spec = (id: number): CohortSpec => ({ id, firstUser: id * 5, size: 5, initialUsers: 5, startAtMs: 0, rateShare: 0, phase: 0 })
+  const cohorts = [0, 1, 2, 3].map(id => ({ spec: spec(id), settled: id === 3 }))
+  const slots = cohorts.map(c => new CohortSlot(view, c.spec.id))
+  // thread 7 (cohorts 0, 1) last beat 9 s ago; thread 8 (cohort 2) just now; cohort 3 settled
+  for (const [i, thread] of [7, 7, 8, 9].entries()) slots[i]!.claim(thread)
+  slots[0]!.beat(11_000)
+  slots[1]!.beat(10_900)
+  slots[2]!.beat(19_900)
+  slots[3]!.beat(1000)
+  slots[1]!.enter('iteration', 5)
+  slots[0]!.enter('iteration', 3) // entered last on thread 7: where it is stuck
+  slots[2]!.enter('iteration', 10)
+  const seen: string[] = []
+  const dog = new Watchdog({ view, originEpochMs: origin, boundMs: 5000, onStuck: s => seen.push(s.line) })
+  const found = dog.check(cohorts)
+  t.is(found.length, 1)
+  t.is(found[0]!.threadId, 7)
+  t.deepEqual(found[0]!.cohorts.map(c => c.id), [0, 1])
+  t.deepEqual(found[0]!.call, { fn: 'iteration', user: 3 })
+  t.regex(seen[0]!, /^watchdog: worker thread 7 silent for 9\.\d s \(bound 5 s\), stuck in iteration of user-3 \(cohort 0 \(users 0-4\)\); thread terminated, users of cohort 0 \(users 0-4\), cohort 1 \(users 5-9\) lost$/)
+  t.deepEqual(dog.check(cohorts), [], 'each thread is reported once')
+  t.is(watchdogBoundMs(1000), 5000)
+  t.is(watchdogBoundMs(2000), 10_000)
+  // a clean run: every thread beating, nothing found
+  const fresh = new Watchdog({ view, originEpochMs: origin + 9000, boundMs: 5000, onStuck: () => t.fail() })
+  t.deepEqual(fresh.check(cohorts.slice(0, 2)), [])
+})
+
 test('steps out of order are refused by the lifecycle', async (t) => {
   const h = harness({ name: 'x', iteration: tick })
   t.teardown(() => h.port.close())
@@ -373,7 +427,7 @@ test('a cohort tracker goes submitted -> ready -> settled and adds the cohort to
   t.is(totals.directory.length, 1)
   t.is(agg.counter(METRICS.iterations), 40)
   t.is(agg.gauge(METRICS.usersActive)?.value, 48)
-  const result: CohortResult = { cohortId: 7, threadId: 3, delta: new MetricsRecorder().flush(), errors: [], violations: { counts: {}, samples: [], forged: 0 }, allocated: 50, completed: 48, lost: 2, interrupted: 0, selfCheck: { checked: 50, retained: 0 } }
+  const result: CohortResult = { cohortId: 7, threadId: 3, delta: new MetricsRecorder().flush(), errors: [], violations: { counts: {}, samples: [], forged: 0 }, allocated: 50, completed: 48, lost: 2, interrupted: 0, loadEndedEpochMs: null, selfCheck: { checked: 50, retained: 0 } }
   tracker.settle(result)
   t.deepEqual(tracker.lifecycle.history, ['submitted', 'ready', 'settled'])
   t.deepEqual(totals.users, { planned: 50, allocated: 50, completed: 48, lost: 2, interrupted: 0, setupFailed: 2 })

@@ -10,6 +10,7 @@ import { createControlBlock, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_DONE, S
 import { CohortTotals, type UserCounts } from './cohort-totals.js'
 import { CohortTracker } from './cohort-tracker.js'
 import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage } from './messages.js'
+import { Watchdog, watchdogBoundMs, type StuckThread } from './watchdog.js'
 
 export interface CohortRunnerOptions {
   runId: string
@@ -36,6 +37,7 @@ export interface CohortRunnerOptions {
 export interface CohortOutcome {
   /** performance.now() at the start barrier's release, or null if it never opened */
   loadStartedAt: number | null
+  /** when the cohorts that returned left their load phase (a thread ended by the watchdog does not stretch it) */
   loadEndedAt: number
   users: UserCounts
   selfCheck: { checked: number, retained: number }
@@ -55,7 +57,8 @@ const PENDING_POLL_MS = 50
 
 export class CohortRunner {
   readonly #o: CohortRunnerOptions
-  readonly #control = createControlBlock()
+  readonly #control: ReturnType<typeof createControlBlock>
+  readonly #watchdog: Watchdog
   readonly #totals: CohortTotals
   readonly #trackers: CohortTracker[] = []
   readonly #tasks: Array<Promise<void>> = []
@@ -73,6 +76,13 @@ export class CohortRunner {
 
   constructor (options: CohortRunnerOptions) {
     this.#o = options
+    this.#control = createControlBlock(Math.max(0, ...options.cohorts.map(c => c.id + 1)))
+    this.#watchdog = new Watchdog({
+      view: this.#control.view,
+      originEpochMs: performance.timeOrigin + options.runStartedAt,
+      boundMs: watchdogBoundMs(options.tickMs),
+      onStuck: s => this.#endStuckThread(s)
+    })
     this.#totals = new CohortTotals(options.cohorts.reduce((n, c) => n + c.size, 0), options.aggregator, options.isolation, options.tickMs)
     // cohorts needed within the lead time are set up before the start; later ones are submitted as the plan reaches them
     this.#initial = options.cohorts.filter(c => c.startAtMs <= SUBMIT_LEAD_MS)
@@ -100,6 +110,7 @@ export class CohortRunner {
 
   async run (): Promise<CohortOutcome> {
     this.#pool = this.#createPool()
+    this.#watchdog.start(() => this.#trackers)
     if (this.#aborted) this.#onAllReady()
     for (const spec of this.#initial) this.#submit(spec, false)
     // the start barrier waits for every initial cohort (set up or failed), bounded
@@ -110,7 +121,9 @@ export class CohortRunner {
       this.#scheduleLater()
     }
     await this.#settleAll()
-    const loadEndedAt = performance.now()
+    this.#watchdog.stop()
+    const settledAt = performance.now()
+    const loadEndedAt = Math.max(this.#loadStartedAt ?? settledAt, Math.min(settledAt, this.#totals.loadEndedAt ?? settledAt))
     for (const t of this.#timers) clearTimeout(t)
     signal(this.#control.view, STOP, STOP_DONE) // wakes the workers' pending stop watchers
     if (!this.#destroyed) { this.#destroyed = true; await this.#pool.destroy() }
@@ -201,6 +214,14 @@ export class CohortRunner {
       seen = this.#tasks.length
       await Promise.allSettled(this.#tasks)
     }
+  }
+
+  /** A thread stuck in a synchronous loop: named in the failures, its cohorts' users lost, the thread ended. */
+  #endStuckThread (s: StuckThread): void {
+    this.#totals.failures.push(s.line)
+    const ids = new Set(s.cohorts.map(c => c.id))
+    for (const t of this.#trackers) if (ids.has(t.spec.id)) t.lostTo = `thread ${s.threadId} terminated by the watchdog`
+    void this.#pool?.threads.find(w => w.threadId === s.threadId)?.terminate()
   }
 
   #destroyPool (): void {

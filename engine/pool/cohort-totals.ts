@@ -18,6 +18,8 @@ export class CohortTotals {
   readonly selfCheck = { checked: 0, retained: 0 }
   /** cohorts that failed outright (worker crash, pool error) */
   readonly failures: string[] = []
+  /** performance.now() when the last cohort that returned left its load phase (undefined: none did) */
+  loadEndedAt: number | undefined
   readonly #agg: MetricsAggregator
   readonly #isolation: IsolationAggregator
   readonly #tickMs: number
@@ -57,6 +59,7 @@ export class CohortTotals {
     u.completed += res.completed
     u.lost += res.lost
     u.interrupted += res.interrupted
+    if (res.loadEndedEpochMs !== null) this.loadEndedAt = Math.max(this.loadEndedAt ?? -Infinity, res.loadEndedEpochMs - performance.timeOrigin)
     this.selfCheck.checked += res.selfCheck.checked
     this.selfCheck.retained += res.selfCheck.retained
   }

@@ -29,6 +29,8 @@ export class CohortTracker {
   readonly lifecycle: Lifecycle<CohortTrackerState>
   /** set-up users active the moment the load phase starts (burst barrier parties) */
   activeAtStart = 0
+  /** why the main thread ended the cohort's thread (the watchdog): its users are lost, whatever else stopped */
+  lostTo: string | undefined
   readonly #port: MessagePort
   readonly #workerPort: MessagePort
   readonly #totals: CohortTotals
@@ -67,7 +69,8 @@ export class CohortTracker {
   }
 
   fail (err: Error, aborted: boolean): void {
-    this.#totals.failed(this.source, this.spec, err, { aborted, wasReady: this.lifecycle.is('ready') })
+    const lostTo = this.lostTo
+    this.#totals.failed(this.source, this.spec, lostTo === undefined ? err : new Error(lostTo), { aborted: aborted && lostTo === undefined, wasReady: this.lifecycle.is('ready') })
     this.#end()
   }
 

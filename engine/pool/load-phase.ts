@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { UserContext } from '../context/index.js'
 import { METRICS, type MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
+import type { CohortSlot } from '../shared/index.js'
 import type { ErrorBackoff } from './error-backoff.js'
 import type { ErrorGroups } from './error-groups.js'
 import type { CohortPlan, CohortSpec } from './messages.js'
@@ -18,6 +19,8 @@ export interface LoadPhase {
   errors: ErrorGroups
   /** closed model: how long a user waits after a failed iteration */
   backoff: ErrorBackoff
+  /** the cohort's watchdog slot: each iteration records that it enters it, for which user */
+  slot: CohortSlot
   /** performance.now() of the start barrier's release, on this thread's clock */
   start: number
   /** no iteration starts after this (performance.now()) */
@@ -47,6 +50,7 @@ export type IterationEnd = 'ok' | 'failed' | 'cut'
 export async function runIteration (lp: LoadPhase, u: User, intendedAt?: number): Promise<IterationEnd> {
   const t0 = performance.now()
   let end: IterationEnd = 'ok'
+  lp.slot.enter('iteration', u.id)
   try {
     await lp.scenario.iteration(u)
     const t1 = performance.now()

@@ -110,6 +110,8 @@ export interface CohortResult {
   lost: number
   /** users cut short by an interrupt or the hard deadline */
   interrupted: number
+  /** epoch ms when the cohort left its load phase (null: it never ran one) */
+  loadEndedEpochMs: number | null
   /** engine self-check: user contexts and sockets watched after teardown, and how many a full GC could not collect */
   selfCheck: { checked: number, retained: number }
 }

@@ -9,7 +9,7 @@ import { TimeoutError } from '../errors.js'
 import { CohortIsolation, type Directory } from '../isolation/index.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
-import { GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
+import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
 import { runClosedLoad, wantedUsers } from './closed-load.js'
 import { ErrorBackoff } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
@@ -36,6 +36,8 @@ const TRANSITIONS: Transitions<WorkerCohortState> = {
 const DIRECTORY_WAIT_MS = 5000
 /** After an abort, how long in-flight iterations get to notice their closed connections. */
 const ABORT_SETTLE_MS = 200
+/** how often the cohort beats in its watchdog slot (the watchdog's bound is seconds) */
+const BEAT_MS = 250
 
 export interface WorkerCohortSources {
   /** the scenario module (imported once per thread) */
@@ -61,6 +63,10 @@ export class WorkerCohort {
   readonly #isolation: CohortIsolation
   readonly #ticker: Ticker
   readonly #active = { value: 0 }
+  /** heartbeat and current scenario call, read by the main thread's watchdog */
+  readonly #slot: CohortSlot
+  #beat: NodeJS.Timeout | undefined
+  #loadEndedEpochMs: number | null = null
   /** every user created; emptied on release (pending waiters keep this object alive until the run ends) */
   readonly #users: User[] = []
   /** users whose setup succeeded */
@@ -82,6 +88,8 @@ export class WorkerCohort {
     this.#sources = sources
     this.#port = task.port
     this.#control = new Int32Array(task.barrier)
+    this.#slot = new CohortSlot(this.#control, task.cohort.id)
+    this.#slot.claim(threadId)
     this.#isolation = new CohortIsolation({
       secret: task.secret,
       runId: task.runId,
@@ -128,6 +136,8 @@ export class WorkerCohort {
   /** created -> setup -> ready: every initial user's setup, concurrently; tells the main thread. */
   async setUp (): Promise<void> {
     this.lifecycle.to('setup')
+    this.#beatNow()
+    this.#beat = setInterval(() => this.#beatNow(), BEAT_MS)
     this.#ticker.start()
     this.#scenario = await this.#sources.scenario()
     this.#setupOk = await Promise.all(this.#users.map(u => this.#setUpUser(u)))
@@ -168,6 +178,8 @@ export class WorkerCohort {
     // An abort closes every connection, so in-flight requests fail at once; an iteration stuck on
     // something else cannot be cancelled, so the cohort stops waiting for it shortly after.
     await Promise.race([running, this.#abortedSignal.then(() => delay(ABORT_SETTLE_MS))])
+    // rates are computed over the time the load really ran, not the drain and teardown after it
+    this.#loadEndedEpochMs = performance.timeOrigin + performance.now()
     clearTimeout(this.#cutoff)
     this.lifecycle.tryTo('draining')
   }
@@ -187,6 +199,7 @@ export class WorkerCohort {
     if (teardown !== undefined) {
       await Promise.all(this.#live.map(async (u) => {
         try {
+          this.#slot.enter('teardown', u.id)
           await withTimeout(() => teardown(u), this.#task.teardownTimeoutMs, () => new TimeoutError(`teardown of ${u.name} did not finish within ${this.#task.teardownTimeoutMs} ms`))
         } catch (err) {
           this.#errors.add('teardown', u.name, err)
@@ -224,6 +237,7 @@ export class WorkerCohort {
   async #setUpUser (u: User): Promise<boolean> {
     const setup = this.#scenario?.setup
     try {
+      this.#slot.enter('setup', u.id)
       if (setup !== undefined) await withTimeout(() => setup(u), this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
       this.#live.push(u)
       return true
@@ -247,6 +261,7 @@ export class WorkerCohort {
       recorder: this.#recorder,
       errors: this.#errors,
       backoff: new ErrorBackoff(t.plan.errorBackoffMs),
+      slot: this.#slot,
       start: this.#start,
       deadline: this.#start + t.plan.deadlines.loadEndMs,
       stopping: () => this.#stopping(),
@@ -288,6 +303,10 @@ export class WorkerCohort {
     this.#cutoff = setTimeout(() => this.abort(), Math.max(0, inMs))
   }
 
+  #beatNow (): void {
+    this.#slot.beat(performance.timeOrigin + performance.now() - this.#task.originEpochMs)
+  }
+
   #tick (coversUntilEpochMs?: number): void {
     const msg: TickMessage = {
       type: 'tick',
@@ -305,6 +324,8 @@ export class WorkerCohort {
   /** Closes every user and the port; from here on only a leak keeps the users alive. */
   async #release (): Promise<Array<WeakRef<object>>> {
     this.#ticker.stop()
+    clearInterval(this.#beat)
+    this.#slot.beat(BEAT_ENDED)
     clearTimeout(this.#cutoff)
     const watched = this.#users.flatMap(u => [u, ...u.sockets()]).map(o => new WeakRef(o))
     await Promise.allSettled(this.#users.map(u => u.close(this.aborted)))
@@ -328,7 +349,8 @@ export class WorkerCohort {
       allocated,
       completed,
       lost,
-      interrupted: Math.max(0, allocated - completed - lost)
+      interrupted: Math.max(0, allocated - completed - lost),
+      loadEndedEpochMs: this.#loadEndedEpochMs
     }
   }
 }

@@ -28,7 +28,7 @@ export interface RunResult {
   startedAt: string
   /** wall time of the whole run, setup and teardown included */
   durationMs: number
-  /** length of the load phase (start barrier to the last cohort's end) */
+  /** length of the load phase: start barrier to when the last cohort that returned left its load (drain and teardown excluded) */
   loadDurationMs: number
   /** the load phase in seconds since the run started: the same clock as `timeSeries[].t` */
   loadWindow: { startS: number, endS: number }

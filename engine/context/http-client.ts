@@ -112,6 +112,8 @@ export class UserHttp {
   readonly #opts: HttpClientOptions
   /** the unnamed metrics every request records, held so the hot path skips the lookups */
   readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell }
+  /** closed by force: what fails from now on was cut by the engine, not by the target */
+  #aborted = false
 
   constructor (opts: HttpClientOptions) {
     this.#opts = opts
@@ -168,6 +170,11 @@ export class UserHttp {
         const rec = this.#opts.recorder
         const ms = c.end - c.start
         const named = options.name === undefined ? undefined : keysOf(options.name)
+        // a request the engine cut (interrupt, hard deadline, graceful-stop cut-off) is neither sent nor failed
+        if (err !== null && this.#aborted) {
+          reject(new HttpRequestError(`${method} ${path} interrupted: the run was stopped`, { cause: err, request: { method, path } }))
+          return
+        }
         this.#cells.reqs.value++
         if (named !== undefined) rec.count(named.reqs)
         if (err !== null) {
@@ -190,6 +197,7 @@ export class UserHttp {
 
   /** Ends the connection: gracefully, or at once (in-flight requests fail) when `force`. */
   async close (force = false): Promise<void> {
+    if (force) this.#aborted = true
     if (this.#client.destroyed) return
     if (force) await this.#client.destroy()
     else await this.#client.close()

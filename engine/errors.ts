@@ -7,13 +7,18 @@ export const EXIT_USAGE = 2
 // An interrupted run is a result (status `interrupted`), not an error: it has no error class.
 export const EXIT_INTERRUPTED = 130
 
+/** The request an error of a user came from (error groups key on its route, not its raw path). */
+export interface ErrorRequest { method: string, path: string, status?: number }
+
 export class CrosstalkError extends Error {
   readonly code: string = 'CT_ERR'
   /** Exit code of the CLI when this error ends a command. */
   readonly exitCode: number = EXIT_USAGE
-  constructor (message: string, options?: { cause?: unknown }) {
+  readonly request?: ErrorRequest
+  constructor (message: string, options?: { cause?: unknown, request?: ErrorRequest }) {
     super(message, options)
     this.name = new.target.name
+    if (options?.request !== undefined) this.request = options.request
   }
 }
 

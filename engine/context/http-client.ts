@@ -52,6 +52,19 @@ function keysOf (name: string): NamedKeys {
   return k
 }
 
+/**
+ * A transport failure as the scenario sees it: method, path and the code of what failed underneath
+ * (undici's message alone, such as "other side closed", does not say which request or why).
+ */
+function transportError (err: Error, method: string, path: string, timeout: number): Error {
+  const code = (err as { code?: string }).code
+  const request = { method, path }
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`${method} ${path} timed out after ${timeout} ms (${code})`, { cause: err, request })
+  const causeCode = (err.cause as { code?: unknown } | undefined)?.code
+  const codes = [code, causeCode].filter((c): c is string => typeof c === 'string' && !err.message.includes(c))
+  return new HttpRequestError(`${method} ${path} failed: ${err.message}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`, { cause: err, request })
+}
+
 type Finish = (err: Error | null, res: ResponseCollector) => void
 
 class ResponseCollector implements Dispatcher.DispatchHandler {
@@ -99,6 +112,8 @@ export class UserHttp {
   readonly #opts: HttpClientOptions
   /** the unnamed metrics every request records, held so the hot path skips the lookups */
   readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell }
+  /** closed by force: what fails from now on was cut by the engine, not by the target */
+  #aborted = false
 
   constructor (opts: HttpClientOptions) {
     this.#opts = opts
@@ -155,14 +170,16 @@ export class UserHttp {
         const rec = this.#opts.recorder
         const ms = c.end - c.start
         const named = options.name === undefined ? undefined : keysOf(options.name)
+        // a request the engine cut (interrupt, hard deadline, graceful-stop cut-off) is neither sent nor failed
+        if (err !== null && this.#aborted) {
+          reject(new HttpRequestError(`${method} ${path} interrupted: the run was stopped`, { cause: err, request: { method, path } }))
+          return
+        }
         this.#cells.reqs.value++
         if (named !== undefined) rec.count(named.reqs)
         if (err !== null) {
           this.#recordOutcome(named, false)
-          const code = (err as { code?: string }).code
-          reject(code !== undefined && TIMEOUT_CODES.has(code)
-            ? new TimeoutError(`${method} ${path} timed out after ${timeout} ms (${code})`, { cause: err })
-            : new HttpRequestError(`${method} ${path} failed: ${err.message}`, { cause: err }))
+          reject(transportError(err, method, path, timeout))
           return
         }
         this.#cells.duration.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000)) // µs, as MetricsRecorder.trend
@@ -180,6 +197,7 @@ export class UserHttp {
 
   /** Ends the connection: gracefully, or at once (in-flight requests fail) when `force`. */
   async close (force = false): Promise<void> {
+    if (force) this.#aborted = true
     if (this.#client.destroyed) return
     if (force) await this.#client.destroy()
     else await this.#client.close()

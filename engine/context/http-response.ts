@@ -53,7 +53,8 @@ export class HttpResponse {
       try {
         this.#json = JSON.parse(this.text())
       } catch (err) {
-        throw new SyntaxError(`response ${this.status} is not JSON: ${this.text().slice(0, 80)}`, { cause: err })
+        // the status travels with the error: error groups key on it, not on the (redacted) body excerpt
+        throw Object.assign(new SyntaxError(`response ${this.status} is not JSON: ${this.text().slice(0, 80)}`, { cause: err }), { status: this.status })
       }
     }
     return this.#json as T

@@ -1,7 +1,8 @@
 // A user's WebSocket: JSON send, awaitable next()/waitFor() with timeouts, bounded inbox.
 import WebSocket from 'ws'
-import { TimeoutError, WebSocketError } from '../errors.js'
+import { TimeoutError, WebSocketError, type ErrorRequest } from '../errors.js'
 import { METRICS, taggedKey, type CounterCell, type MetricsRecorder } from '../metrics/index.js'
+import { redactUrl } from '../shared/index.js'
 import { EventTracker, monotonicMicros, type StreamRange, type StreamTotals } from './event-tracker.js'
 
 export class WsMessage {
@@ -48,6 +49,20 @@ interface Waiter {
   timer: NodeJS.Timeout
 }
 
+/** The request of a socket for error groups: WS and its path (the query may hold a token; groups drop it). */
+function wsRequest (url: string, status?: number): ErrorRequest {
+  const u = new URL(url)
+  return { method: 'WS', path: u.pathname + u.search, ...(status !== undefined && { status }) }
+}
+
+/** A failed handshake: the URL redacted (?token=...), the status of a refused upgrade kept. */
+function handshakeError (err: Error, url: string, timeoutMs: number): Error {
+  const shown = redactUrl(url)
+  if (/timeout/i.test(err.message)) return new TimeoutError(`WebSocket ${shown}: handshake timed out after ${timeoutMs} ms`, { cause: err, request: wsRequest(url) })
+  const status = /Unexpected server response: (\d{3})/.exec(err.message)?.[1]
+  return new WebSocketError(`WebSocket ${shown}: ${err.message}`, { cause: err, request: wsRequest(url, status === undefined ? undefined : Number(status)) })
+}
+
 export class UserSocket {
   readonly url: string
   /** Messages dropped from the inbox because nobody consumed them. */
@@ -75,7 +90,7 @@ export class UserSocket {
       this.closeCode = code
       opts.recorder.count(METRICS.wsCloses)
       opts.recorder.count(taggedKey(METRICS.wsCloses, 'code', String(code)))
-      this.#failWaiters(new WebSocketError(`socket ${url} closed (${code})`))
+      this.#failWaiters(new WebSocketError(`socket ${redactUrl(url)} closed (${code})`, { request: wsRequest(url) }))
       resolve()
     }))
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary))
@@ -88,9 +103,7 @@ export class UserSocket {
       const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: opts.timeoutMs })
       const onError = (err: Error): void => {
         opts.recorder.count(METRICS.wsErrors)
-        reject(/timeout/i.test(err.message)
-          ? new TimeoutError(`WebSocket ${url}: handshake timed out after ${opts.timeoutMs} ms`, { cause: err })
-          : new WebSocketError(`WebSocket ${url}: ${err.message}`, { cause: err }))
+        reject(handshakeError(err, url, opts.timeoutMs))
       }
       ws.once('error', onError)
       ws.once('open', () => {
@@ -108,7 +121,7 @@ export class UserSocket {
 
   /** Sends a string or bytes as is, anything else as JSON text. */
   send (data: unknown): void {
-    if (this.#ws.readyState !== WebSocket.OPEN) throw new WebSocketError(`socket ${this.url} is not open`)
+    if (this.#ws.readyState !== WebSocket.OPEN) throw new WebSocketError(`socket ${redactUrl(this.url)} is not open`, { request: wsRequest(this.url) })
     const payload = typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data)
     this.#ws.send(payload)
     this.#opts.recorder.count(METRICS.wsMessagesSent)
@@ -129,7 +142,7 @@ export class UserSocket {
       return Promise.resolve(m)
     }
     if (this.#ws.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new WebSocketError(`socket ${this.url} is closed`))
+      return Promise.reject(new WebSocketError(`socket ${redactUrl(this.url)} is closed`, { request: wsRequest(this.url) }))
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -138,7 +151,7 @@ export class UserSocket {
         reject,
         timer: setTimeout(() => {
           this.#waiters.delete(waiter)
-          reject(new TimeoutError(`no matching WebSocket message within ${timeoutMs} ms on ${this.url}`))
+          reject(new TimeoutError(`no matching WebSocket message within ${timeoutMs} ms on ${redactUrl(this.url)}`, { request: wsRequest(this.url) }))
         }, timeoutMs)
       }
       this.#waiters.add(waiter)

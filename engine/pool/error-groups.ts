@@ -1,5 +1,7 @@
-// Groups errors by phase + code + message so a storm of identical failures costs one entry.
+// Groups errors by their normalized cause (error-cause.ts) so a storm of identical failures costs
+// one entry, however many users, paths and tokens it involves.
 import type { ErrorGroup, Phase } from '../result/index.js'
+import { groupKey, groupOf } from './error-cause.js'
 
 export const MAX_ERROR_GROUPS = 50
 const OTHER = '(other errors)'
@@ -10,19 +12,16 @@ export class ErrorGroups {
 
   add (phase: Phase, user: string, err: unknown): void {
     this.total++
-    const e = err as { message?: unknown, code?: unknown }
-    const message = typeof e?.message === 'string' ? e.message : String(err)
-    const code = typeof e?.code === 'string' ? e.code : undefined
-    this.merge({ phase, message, user, count: 1, ...(code !== undefined && { code }) })
+    this.merge(groupOf(phase, user, err))
   }
 
   merge (g: ErrorGroup): void {
-    const key = `${g.phase}\u0000${g.code ?? ''}\u0000${g.message}`
+    const key = groupKey(g)
     const cur = this.#groups.get(key)
     if (cur !== undefined) { cur.count += g.count; return }
     if (this.#groups.size >= MAX_ERROR_GROUPS && g.message !== OTHER) {
-      // Past the bound, further distinct messages are folded into one group per phase.
-      this.merge({ phase: g.phase, message: OTHER, user: g.user, count: g.count })
+      // Past the bound, further distinct groups are folded into one per phase and cause (the cause stays visible).
+      this.merge({ phase: g.phase, message: OTHER, ...(g.code !== undefined && { code: g.code }), ...(g.cause !== undefined && { cause: g.cause }), user: g.user, count: g.count })
       return
     }
     this.#groups.set(key, { ...g })

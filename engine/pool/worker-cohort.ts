@@ -233,15 +233,25 @@ export class WorkerCohort {
     return u
   }
 
-  /** A user whose setup fails sits out the load phase (counted lost). */
+  /**
+   * A user whose setup fails sits out the load phase (counted lost). A setup the engine's abort
+   * cut is neither lost nor an error: the user counts as interrupted (allocated, not completed).
+   */
   async #setUpUser (u: User): Promise<boolean> {
     const setup = this.#scenario?.setup
     try {
       this.#slot.enter('setup', u.id)
-      if (setup !== undefined) await withTimeout(() => setup(u), this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
+      if (setup !== undefined) {
+        const bounded = withTimeout(() => setup(u), this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
+        // a setup stuck on something its closed connection does not end is not waited for after an abort
+        void bounded.catch(() => {}) // still handled when the abort wins the race
+        await Promise.race([bounded, this.#abortedSignal.then(() => delay(ABORT_SETTLE_MS))])
+      }
+      if (this.aborted) return false
       this.#live.push(u)
       return true
     } catch (err) {
+      if (this.aborted) return false
       this.#counts.lost++
       this.#errors.add('setup', u.name, err)
       return false

@@ -1,6 +1,7 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
 import { metricDefinition, type MetricUnit } from '../metrics/index.js'
-import type { MetricSummary, RunResult } from '../result/index.js'
+import type { ErrorGroup, MetricSummary, RunResult } from '../result/index.js'
+import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
 
 const WIDTH = 34
@@ -60,11 +61,17 @@ function executorLine (r: RunResult): string {
   return `${e.name} (${e.model} model)${params.length > 0 ? ': ' + params.join(', ').replace(/Ms /g, ' ') : ''}`
 }
 
+/** What an error group is about, before its sample message: `CT_ERR_HTTP ECONNREFUSED GET /items/:id 500: ` */
+function errorCause (g: ErrorGroup): string {
+  const parts = [g.code, g.cause, g.method, g.route, g.status === undefined ? undefined : String(g.status)].filter(p => p !== undefined)
+  return parts.length > 0 ? `${parts.join(' ')}: ` : ''
+}
+
 export function formatSummary (r: RunResult, reportPath?: string): string {
   const out: string[] = []
   const load = (r.loadDurationMs / 1000).toFixed(1)
   out.push(`crosstalk · scenario ${r.scenario.name} · ${num(r.users.peakActive)} users · ${r.workers.threads} worker thread${r.workers.threads === 1 ? '' : 's'} · ${load}s load`)
-  out.push(`  status ${r.status.toUpperCase()}${r.failures.length > 0 ? ': ' + r.failures.join('; ') : ''}`)
+  out.push(`  status ${r.status.toUpperCase()}${r.failures.length > 0 ? ': ' + redact(r.failures.join('; ')) : ''}`)
   out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push('')
@@ -75,7 +82,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   if (r.thresholds.length > 0) {
     out.push('')
     out.push(`  thresholds (${r.thresholds.filter(t => t.passed).length} of ${r.thresholds.length} passed)`)
-    out.push(...formatThresholdLines(r.thresholds).map(l => `  ${l}`))
+    out.push(...formatThresholdLines(r.thresholds).map(l => `  ${redact(l)}`))
   }
   const bp = r.breakpoint
   if (bp !== undefined) {
@@ -121,7 +128,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push('')
     out.push(`  errors (${num(r.errors.count)})`)
     for (const g of r.errors.groups.slice(0, 10)) {
-      out.push(`    ${num(g.count)}× ${g.phase}: ${g.code !== undefined ? g.code + ': ' : ''}${g.message} (first: ${g.user})`)
+      out.push(`    ${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)} (first: ${g.user})`)
     }
   }
   if (r.selfCheck.retained > 0) {
@@ -130,7 +137,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   }
   out.push('')
   const f = r.target.fixture
-  out.push(`  target ${r.target.url}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}`)
+  out.push(`  target ${redactUrl(r.target.url)}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}`)
   if (reportPath !== undefined) out.push(`  report ${reportPath}`)
   return out.join('\n')
 }

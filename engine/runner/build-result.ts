@@ -4,6 +4,7 @@ import { METRICS, type MetricsAggregator } from '../metrics/index.js'
 import type { ResolvedRunOptions } from '../options/index.js'
 import type { CohortOutcome } from '../pool/index.js'
 import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
+import { redact, redactUrl } from '../shared/index.js'
 import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
 import type { InspectionFindings } from './target-inspection.js'
 
@@ -48,7 +49,8 @@ export function buildRunResult (m: MeasuredRun): RunResult {
   return {
     schemaVersion: SCHEMA_VERSION,
     status,
-    failures,
+    // a worker's crash message may quote what it was handling
+    failures: failures.map(redact),
     stopReason: m.stop.reason,
     runId: m.runId,
     startedAt: m.startedAt.toISOString(),
@@ -85,6 +87,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
       reordered: agg.counter(METRICS.wsEventsReordered),
       unreconciled: agg.counter(METRICS.wsStreamsUnreconciled)
     },
-    target: m.target
+    // --target http://user:password@host: the credentials stay out of the report
+    target: { ...m.target, url: redactUrl(m.target.url) }
   }
 }

@@ -5,7 +5,7 @@ import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
 import { request } from 'undici'
 import { ConfigError, PortInUseError, TargetNotLoopbackError, TargetUnreachableError } from '../errors.js'
-import { isLoopbackHost } from '../shared/index.js'
+import { isLoopbackHost, redactUrl } from '../shared/index.js'
 import { FIXTURE_CHILD_ENTRY, fixtureOptionArgs, startEmbeddedFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from './embedded-fixture.js'
 
 /** Where the embedded fixture runs: in this process, or in a child process of its own. */
@@ -25,9 +25,9 @@ export function parseTargetUrl (target: string, allowRemote: boolean): URL {
   try {
     url = new URL(target)
   } catch {
-    throw new ConfigError(`target '${target}' is not a URL (e.g. http://127.0.0.1:3000)`)
+    throw new ConfigError(`target '${redactUrl(target)}' is not a URL (e.g. http://127.0.0.1:3000)`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`target '${target}' must be an http:// or https:// URL`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`target '${redactUrl(target)}' must be an http:// or https:// URL`)
   if (!allowRemote && !isLoopbackHost(url.hostname)) {
     throw new TargetNotLoopbackError(`target ${url.host} is not a loopback address (127.0.0.0/8, ::1); pass --allow-remote to load another host`)
   }

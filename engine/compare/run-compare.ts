@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
 import { writeFileAtomic } from '../shared/index.js'
 import { resolveRunOptions, type RunOptions } from '../options/index.js'
-import { run } from '../runner/index.js'
+import { checkOutDir, run } from '../runner/index.js'
 import { compareRounds, type ComparisonResult, type ComparisonRound } from './compare-rounds.js'
 import { parseBudgets } from './budget.js'
 import { parseCompareTarget, readReport, startCompareTarget, type LiveTarget } from './targets.js'
@@ -52,6 +52,7 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   const sides = { baseline: parseCompareTarget(o.baseline, cwd), candidate: parseCompareTarget(o.candidate, cwd) }
   const reports = [sides.baseline.kind === 'report', sides.candidate.kind === 'report']
   const options = { labels: { baseline: o.baseline, candidate: o.candidate }, ...pick(o) }
+  if (o.out != null) await checkOutDir(o.out) // before any server starts or round runs
 
   if (reports[0] === true && reports[1] === true) {
     const baseline = readReport((sides.baseline as { path: string }).path)

@@ -1,4 +1,5 @@
 // Groups errors by phase + code + message so a storm of identical failures costs one entry.
+import { OPEN_FILES_HINT } from '../errors.js'
 import type { ErrorGroup, Phase } from '../result/index.js'
 
 export const MAX_ERROR_GROUPS = 50
@@ -11,7 +12,7 @@ export class ErrorGroups {
   add (phase: Phase, user: string, err: unknown): void {
     this.total++
     const e = err as { message?: unknown, code?: unknown }
-    const message = typeof e?.message === 'string' ? e.message : String(err)
+    const message = named(typeof e?.message === 'string' ? e.message : String(err))
     const code = typeof e?.code === 'string' ? e.code : undefined
     this.merge({ phase, message, user, count: 1, ...(code !== undefined && { code }) })
   }
@@ -37,4 +38,9 @@ export class ErrorGroups {
     this.#groups.clear()
     return out
   }
+}
+
+/** EMFILE says nothing to most users: name it, and what to do. */
+function named (message: string): string {
+  return /\bEMFILE\b/.test(message) ? `${message} (too many open files: ${OPEN_FILES_HINT})` : message
 }

@@ -1,0 +1,103 @@
+// Preflight, signals and child processes, as a user meets them: the real CLI, servers written here,
+// real signals. What must hold: bad output paths and too many users fail before any load; SIGTERM
+// and SIGINT still write the report; a second signal, or a SIGKILL, leaves no process or file behind.
+import test from 'ava'
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
+import { CLI, cli, tempDir, writeScenario } from './support.js'
+
+interface Counted { url: string, requests: () => number }
+
+/** A plain HTTP server on 127.0.0.1 that counts the requests it gets; closed when the test ends. */
+async function countingServer (t: { teardown: (fn: () => Promise<void>) => void }): Promise<Counted> {
+  let requests = 0
+  const server: Server = createServer((_req, res) => {
+    requests++
+    res.end('ok')
+  })
+  server.keepAliveTimeout = 1000
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests: () => requests }
+}
+
+/** A scenario that asks the target for / every 20 ms. */
+function pingScenario (dir: string, name = 'ping.mjs'): string {
+  return writeScenario(dir, name, `export default defineScenario({
+  name: 'ping',
+  async iteration (user) {
+    const res = await user.http.get('/')
+    user.check(res.status === 200, 'ok')
+    await user.sleep(20)
+  }
+})`)
+}
+
+/** Live and not a zombie (an orphan's zombie may never be reaped in a container). */
+export function alive (pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** The open-file limit of this process (node runs with its soft limit raised to the hard one). */
+function openFileLimit (): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find(l => l.startsWith('Max open files'))!
+  return Number(line.slice('Max open files'.length).trim().split(/\s+/)[0])
+}
+
+test('--out under a regular file: CT_ERR_OUT, exit 2, within a second of starting, no load sent', async t => {
+  const dir = tempDir(t)
+  const server = await countingServer(t)
+  writeFileSync(join(dir, 'a-file'), 'x')
+  const scenario = pingScenario(dir)
+  for (const out of [join(dir, 'a-file'), join(dir, 'a-file', 'report')]) {
+    const r = await cli(['run', scenario, '--target', server.url, '--users', '2', '--duration', '2s', '--out', out], { cwd: dir, timeoutMs: 20_000 })
+    t.is(r.code, 2, r.stderr)
+    const lines = r.stderr.trim().split('\n')
+    t.is(lines.length, 1, r.stderr)
+    t.regex(lines[0]!, /^crosstalk: CT_ERR_OUT: --out .*a-file.* cannot be written: /)
+    t.true(r.ms < 5000, `took ${r.ms} ms`) // node start + the check; the run would take 2 s + setup
+  }
+  const c = await cli(['compare', '-b', server.url, '-c', server.url, pingScenario(dir), '--users', '2', '--duration', '2s', '--out', join(dir, 'a-file', 'cmp')], { cwd: dir, timeoutMs: 20_000 })
+  t.is(c.code, 2, c.stderr)
+  t.regex(c.stderr, /^crosstalk: CT_ERR_OUT: --out /)
+  t.is(server.requests(), 0)
+  // the clean case: a directory that does not exist yet is created and holds only the report
+  const fresh = join(dir, 'new', 'deeper')
+  const ok = await cli(['run', scenario, '--target', server.url, '--users', '2', '--iterations', '2', '--out', fresh, '-q'], { cwd: dir, timeoutMs: 30_000 })
+  t.is(ok.code, 0, ok.stderr)
+  t.deepEqual(readdirSync(fresh), ['report.json'])
+  t.true(server.requests() >= 4)
+})
+
+test('open-file preflight: more users than the limit fails before any load; near it, a warning with the numbers', async t => {
+  const dir = tempDir(t)
+  const server = await countingServer(t)
+  const scenario = pingScenario(dir)
+  const limit = 256
+  t.true(openFileLimit() >= limit, 'the test lowers the soft limit; it must not be below that already')
+  const run = (users: number): Promise<{ code: number | null, stderr: string }> => new Promise(resolve => {
+    // node raises its soft limit to the hard one at start, so both are lowered (for this shell and crosstalk only)
+    const child = spawn('sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, CLI, 'run', scenario, '--target', server.url, '--users', String(users), '--iterations', '1', '--out', join(dir, 'out'), '-q'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    child.on('close', code => resolve({ code, stderr }))
+  })
+  const over = await run(limit)
+  t.is(over.code, 2, over.stderr)
+  t.regex(over.stderr, new RegExp(`^crosstalk: CT_ERR_CONFIG: ${limit} users need at least \\d+ open files .* is ${limit}: raise the limit with \`ulimit -n <n>\``))
+  t.is(server.requests(), 0)
+  const near = await run(100) // 100 fit with one descriptor each, not with two
+  t.is(near.code, 0, near.stderr)
+  t.regex(near.stderr, new RegExp(`crosstalk: warning: 100 users with an HTTP connection and a WebSocket each need \\d+ open files but the open-file limit \\(ulimit -n\\) is ${limit}`))
+  t.is(server.requests(), 100)
+  const clean = await run(10)
+  t.is(clean.code, 0, clean.stderr)
+  t.is(clean.stderr, '')
+})

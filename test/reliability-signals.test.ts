@@ -2,11 +2,13 @@
 // real signals. What must hold: bad output paths and too many users fail before any load; SIGTERM
 // and SIGINT still write the report; a second signal, or a SIGKILL, leaves no process or file behind.
 import test from 'ava'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
-import { CLI, cli, tempDir, writeScenario } from './support.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RunResult } from '../engine/index.js'
+import { CLI, cli, ENGINE_URL, tempDir, writeScenario } from './support.js'
 
 interface Counted { url: string, requests: () => number }
 
@@ -36,7 +38,7 @@ function pingScenario (dir: string, name = 'ping.mjs'): string {
 }
 
 /** Live and not a zombie (an orphan's zombie may never be reaped in a container). */
-export function alive (pid: number): boolean {
+function alive (pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
@@ -100,4 +102,85 @@ test('open-file preflight: more users than the limit fails before any load; near
   const clean = await run(10)
   t.is(clean.code, 0, clean.stderr)
   t.is(clean.stderr, '')
+})
+
+interface Started { child: ChildProcess, done: Promise<{ code: number | null, stderr: string, exitedAt: number }> }
+
+/** `crosstalk <args>` as a child we can signal whenever the test decides; killed when the test ends. */
+function start (t: { teardown: (fn: () => void) => void }, args: string[], cwd: string): Started {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const done = new Promise<{ code: number | null, stderr: string, exitedAt: number }>(resolve => child.on('close', code => resolve({ code, stderr, exitedAt: Date.now() })))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
+  void done.then(() => clearTimeout(timer))
+  t.teardown(() => { child.kill('SIGKILL') })
+  return { child, done }
+}
+
+/** Waits until `ok()` holds, polling; fails the wait after `ms`. */
+async function until (ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}`)
+    await sleep(50)
+  }
+}
+
+/** pids of the direct children of `pid` whose command line matches `pattern`. */
+function childrenOf (pid: number, pattern: RegExp): number[] {
+  let out = ''
+  try { out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }) } catch { return [] }
+  return out.split('\n').filter(l => pattern.test(l)).map(l => Number(l.trim().split(/\s+/)[0]))
+}
+
+for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  test(`${sig} mid-run: exit ${code}, report.json with status interrupted and what was measured`, async t => {
+    const dir = tempDir(t)
+    const server = await countingServer(t)
+    const out = join(dir, 'out')
+    const run = start(t, ['run', pingScenario(dir), '--target', server.url, '--users', '5', '--duration', '60s', '--out', out], dir)
+    await until(() => server.requests() >= 50, 30_000, '50 requests')
+    const sentAt = Date.now()
+    run.child.kill(sig)
+    const r = await run.done
+    t.is(r.code, code, r.stderr)
+    t.true(r.exitedAt - sentAt < 15_000, `exited ${r.exitedAt - sentAt} ms after ${sig}`)
+    t.regex(r.stderr, sig === 'SIGTERM' ? /crosstalk: terminated \(SIGTERM\), stopping users and writing the report/ : /crosstalk: interrupted, stopping users/)
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
+    t.is(report.status, 'interrupted')
+    t.is(report.stopReason, 'interrupt')
+    const sent = (report.metrics['http.reqs'] as { count: number }).count
+    t.true(sent >= 50, `report counts ${sent} requests`)
+    t.true(sent <= server.requests(), `report counts ${sent}, the server saw ${server.requests()}`)
+  })
+}
+
+test('a second signal exits at once: no fixture child, no supervisor, no hidden .mjs left behind', async t => {
+  const dir = tempDir(t)
+  // TypeScript (bundled into a hidden .mjs beside it); a teardown that would hold the graceful stop for 20 s
+  const scenario = join(dir, 'slow-stop.ts')
+  writeFileSync(scenario, `import { defineScenario } from ${JSON.stringify(ENGINE_URL)}
+export default defineScenario({
+  name: 'slow-stop',
+  async iteration (user) { await user.http.get('/health'); await user.sleep(20) },
+  async teardown () { await new Promise<void>(resolve => setTimeout(resolve, 20_000)) }
+})
+`)
+  const hidden = (): string[] => readdirSync(dir).filter(f => f.endsWith('.mjs'))
+  const run = start(t, ['run', scenario, '--users', '4', '--duration', '60s', '--fixture-process', 'child', '--out', join(dir, 'out')], dir)
+  let spawned: number[] = []
+  await until(() => { spawned = childrenOf(run.child.pid!, /fixtures\/child\.js|supervisor\.js/); return spawned.length === 2 }, 30_000, 'the fixture child and its supervisor')
+  t.is(hidden().length, 1)
+  await sleep(2000) // into the load phase
+  run.child.kill('SIGTERM')
+  await sleep(500)
+  const secondAt = Date.now()
+  run.child.kill('SIGTERM')
+  const r = await run.done
+  t.is(r.code, 143, r.stderr)
+  t.true(r.exitedAt - secondAt < 3000, `exited ${r.exitedAt - secondAt} ms after the second signal`)
+  t.deepEqual(hidden(), [])
+  await until(() => spawned.every(pid => !alive(pid)), 5000, `pids ${spawned.join(', ')} to end`).catch(() => {})
+  t.deepEqual(spawned.filter(alive), [])
 })

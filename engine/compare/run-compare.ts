@@ -106,8 +106,10 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   } finally {
     await Promise.allSettled(Object.values(live).map(t => t.close()))
   }
-  if (results.length === 0) throw new ConfigError('no round completed: nothing to compare')
-  return await write(o.out ?? null, compareRounds(results, options), written)
+  // interrupted: what was measured is still compared and written (the caller exits 130/143)
+  const interrupted = aborted() ? { interrupted: `interrupted after ${results.length} of ${rounds} round${rounds === 1 ? '' : 's'}: only complete rounds are compared` } : {}
+  if (results.length === 0 && !aborted()) throw new ConfigError('no round completed: nothing to compare')
+  return await write(o.out ?? null, compareRounds(results, { ...options, ...interrupted }), written)
 }
 
 function pick (o: CompareRunOptions): { budgets?: string | string[], confidence?: number, resamples?: number, seed?: number, warmupS?: number } {

@@ -184,3 +184,73 @@ export default defineScenario({
   await until(() => spawned.every(pid => !alive(pid)), 5000, `pids ${spawned.join(', ')} to end`).catch(() => {})
   t.deepEqual(spawned.filter(alive), [])
 })
+
+/** A server for `cmd:` targets: plain node:http on $PORT, writing its pid into `dir` once listening. */
+function commandServer (dir: string): string {
+  const path = join(dir, 'server.mjs')
+  writeFileSync(path, `import { createServer } from 'node:http'
+import { writeFileSync } from 'node:fs'
+createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => {
+  writeFileSync(${JSON.stringify(dir)} + '/pid-' + process.pid, '')
+})
+`)
+  return `cmd:node ${path}`
+}
+
+function serverPids (dir: string): number[] {
+  return readdirSync(dir).filter(f => f.startsWith('pid-')).map(f => Number(f.slice(4)))
+}
+
+test('SIGKILL of crosstalk: the fixture child and cmd: servers are gone within a few seconds', async t => {
+  const dir = tempDir(t)
+  const run = start(t, ['run', pingScenario(dir), '--users', '2', '--duration', '60s', '--fixture-process', 'child', '--out', join(dir, 'out')], dir)
+  let fixture: number[] = []
+  await until(() => { fixture = childrenOf(run.child.pid!, /fixtures\/child\.js/); return fixture.length === 1 }, 30_000, 'the fixture child')
+  await sleep(1000)
+  run.child.kill('SIGKILL')
+  await run.done
+  await until(() => !alive(fixture[0]!), 8000, 'the fixture child to end').catch(() => {})
+  t.false(alive(fixture[0]!), 'fixture child still running')
+
+  const cmd = commandServer(dir)
+  const cmp = start(t, ['compare', '-b', cmd, '-c', cmd, pingScenario(dir), '--users', '2', '--duration', '30s', '--rounds', '1', '--out', join(dir, 'cmp')], dir)
+  await until(() => serverPids(dir).length === 2, 30_000, 'both cmd: servers listening')
+  const servers = serverPids(dir)
+  t.true(servers.every(alive))
+  cmp.child.kill('SIGKILL')
+  await cmp.done
+  await until(() => !servers.some(alive), 8000, 'the cmd: servers to end').catch(() => {})
+  t.deepEqual(servers.filter(alive), [])
+})
+
+test('compare interrupted in round 1: exit 130 (not CT_ERR_CONFIG), compare.json says so, servers stopped', async t => {
+  const dir = tempDir(t)
+  const server = await countingServer(t)
+  const cmd = commandServer(dir)
+  const out = join(dir, 'cmp')
+  const cmp = start(t, ['compare', '-b', server.url, '-c', cmd, pingScenario(dir), '--users', '2', '--duration', '30s', '--rounds', '2', '--out', out], dir)
+  await until(() => server.requests() >= 20, 30_000, 'round 1 baseline load')
+  cmp.child.kill('SIGINT')
+  const r = await cmp.done
+  t.is(r.code, 130, r.stderr)
+  t.notRegex(r.stderr, /CT_ERR/)
+  const result = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { reasons: string[], rounds: unknown[], runReports: string[] }
+  t.regex(result.reasons[0]!, /^interrupted after 0 of 2 rounds/)
+  t.deepEqual(result.rounds, [])
+  t.is(result.runReports.length, 1) // the interrupted baseline run's report, with what it measured
+  const report = JSON.parse(readFileSync(result.runReports[0]!, 'utf8')) as RunResult
+  t.is(report.status, 'interrupted')
+  t.deepEqual(serverPids(dir).filter(alive), [])
+})
+
+test('a cmd: server that exits at once is reported at once, with its exit code and last stderr line', async t => {
+  const dir = tempDir(t)
+  const server = await countingServer(t)
+  const dies = join(dir, 'dies.mjs')
+  writeFileSync(dies, "process.stderr.write('starting\\nboom: no database\\n'); process.exit(3)\n")
+  const r = await cli(['compare', '-b', server.url, '-c', `cmd:node ${dies}`, pingScenario(dir), '--users', '2', '--duration', '2s', '--out', join(dir, 'cmp')], { cwd: dir, timeoutMs: 40_000 })
+  t.is(r.code, 2, r.stderr)
+  t.regex(r.stderr, /^crosstalk: CT_ERR_TARGET_UNREACHABLE: 'node .*dies\.mjs' ended \(exit code 3\) before listening on PORT=\d+: boom: no database\n$/)
+  t.true(r.ms < 10_000, `took ${r.ms} ms`) // the listen wait is 30 s
+  t.is(server.requests(), 0)
+})

@@ -6,6 +6,11 @@ export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
 // An interrupted run is a result (status `interrupted`), not an error: it has no error class.
 export const EXIT_INTERRUPTED = 130
+/** Stopped by SIGTERM (CI cancellation, `timeout`, a container stop): 128 + 15, as a shell reports it. */
+export const EXIT_TERMINATED = 143
+
+/** What to do when users run out of file descriptors (the preflight's error and warning, and EMFILE during a run). */
+export const OPEN_FILES_HINT = 'raise the limit with `ulimit -n <n>` before crosstalk, or run fewer users per process'
 
 /** The request an error of a user came from (error groups key on its route, not its raw path). */
 export interface ErrorRequest { method: string, path: string, status?: number }
@@ -69,6 +74,11 @@ export class ThresholdSyntaxError extends CrosstalkError {
 /** A threshold on an unknown metric, or with an aggregation its metric's kind does not have (`avg` of a rate). */
 export class ThresholdMetricError extends CrosstalkError {
   override readonly code = 'CT_ERR_THRESHOLD_METRIC'
+}
+
+/** The report directory (`--out`) cannot be created or written: checked before any load. */
+export class OutDirError extends CrosstalkError {
+  override readonly code = 'CT_ERR_OUT'
 }
 
 export class PortInUseError extends CrosstalkError {

@@ -3,10 +3,11 @@
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
 import { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonTable } from '../compare/index.js'
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../errors.js'
+import { EXIT_FAILED, EXIT_PASSED } from '../errors.js'
 import { METRICS } from '../metrics/index.js'
 import { checkRunOptions, Problems, runOptionRow, runOptionsFromFlags, type FlagValues } from '../options/index.js'
 import { collect, wholeNumber } from './parse.js'
+import { StopSignals } from './stop-signals.js'
 import { addTableFlags } from './table-flags.js'
 
 interface CompareFlags {
@@ -54,13 +55,7 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags, ru
   // the runs' options, checked now with the flags (compare() checks them again, for API callers)
   checkRunOptions({ ...run, target: 'http://127.0.0.1:9/' }, problems)
   problems.throwIfAny()
-  const controller = new AbortController()
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED)
-    process.stderr.write('\ncrosstalk: interrupted, finishing the current run (Ctrl-C again to quit at once)\n')
-    controller.abort()
-  }
-  process.on('SIGINT', onSigint)
+  const signals = new StopSignals('finishing the current run and writing what was measured')
   try {
     const result = await compare({
       baseline: f.baseline,
@@ -74,7 +69,7 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags, ru
       ...(seed !== undefined && { seed }),
       out: f.out,
       allowRemote: allowRemote === true,
-      signal: controller.signal,
+      signal: signals.signal,
       onRun: ({ round, rounds: total, side, spec, result: r }) => {
         if (f.quiet === true) return
         const load = r.loadDurationMs / 1000
@@ -86,9 +81,9 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags, ru
       }
     })
     if (f.quiet !== true) process.stdout.write(formatComparisonTable(result) + `\n  report ${resolve(join(f.out, COMPARE_JSON_FILE))}\n`)
-    if (controller.signal.aborted) return EXIT_INTERRUPTED
+    if (signals.signal.aborted) return signals.exitCode
     return result.verdict === 'fail' ? EXIT_FAILED : EXIT_PASSED
   } finally {
-    process.off('SIGINT', onSigint)
+    signals.close()
   }
 }

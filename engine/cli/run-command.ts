@@ -2,13 +2,14 @@
 // -> every problem at once -> run() -> summary + report.json -> exit code.
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PASSED } from '../errors.js'
+import { EXIT_FAILED, EXIT_PASSED } from '../errors.js'
 import { formatSummary, JSON_REPORT_FILE } from '../report/index.js'
 import { checkRunOptions, DEFAULT_OUT, Problems, RUN_OPTION_TABLE, runOptionsFromFlags, type FlagValues, type RunOptions } from '../options/index.js'
 import { builtInScenarios } from '../scenario/index.js'
 import { run } from '../runner/index.js'
 import { createProgressPrinter } from './progress.js'
 import { loadConfigFile } from './config-file.js'
+import { StopSignals } from './stop-signals.js'
 import { addTableFlags } from './table-flags.js'
 
 export function registerRunCommand (program: Command): void {
@@ -35,22 +36,16 @@ async function runCommand (scenario: string | undefined, flags: FlagValues, opts
   const options = await runOptions(scenario, flags, opts.config as string | undefined)
   const quiet = opts.quiet === true
   const out = options.out ?? DEFAULT_OUT
-  const controller = new AbortController()
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED) // second Ctrl-C: leave now
-    process.stderr.write('\ncrosstalk: interrupted, stopping users and writing the report (Ctrl-C again to quit at once)\n')
-    controller.abort()
-  }
-  process.on('SIGINT', onSigint)
+  const signals = new StopSignals('stopping users and writing the report')
   const progress = quiet ? undefined : createProgressPrinter(process.stderr)
   try {
-    const result = await run({ ...options, signal: controller.signal, ...(progress !== undefined && { onProgress: progress.update }) })
+    const result = await run({ ...options, signal: signals.signal, ...(progress !== undefined && { onProgress: progress.update }) })
     progress?.done()
     if (!quiet) process.stdout.write(formatSummary(result, resolve(join(out, JSON_REPORT_FILE))) + '\n')
-    if (result.status === 'interrupted') return EXIT_INTERRUPTED
+    if (result.status === 'interrupted') return signals.exitCode
     return result.status === 'passed' ? EXIT_PASSED : EXIT_FAILED
   } finally {
     progress?.done()
-    process.off('SIGINT', onSigint)
+    signals.close()
   }
 }

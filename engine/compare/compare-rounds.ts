@@ -37,6 +37,8 @@ export interface CompareOptions {
   warmupS?: number
   /** the trend that latency percentiles come from (default http.req.duration) */
   latencyMetric?: string
+  /** why the comparison stopped early (a signal): the first reason; zero rounds are then allowed */
+  interrupted?: string
 }
 
 export interface MetricComparison {
@@ -268,7 +270,7 @@ function kindsText (byKind: IsolationComparison['byKind'], side: 'baseline' | 'c
  * intervals come from a hierarchical bootstrap paired by round.
  */
 export function compareRounds (rounds: readonly ComparisonRound[], options: CompareOptions = {}): ComparisonResult {
-  if (rounds.length === 0) throw new ConfigError('a comparison needs at least one round (a baseline run and a candidate run)')
+  if (rounds.length === 0 && options.interrupted === undefined) throw new ConfigError('a comparison needs at least one round (a baseline run and a candidate run)')
   const r = resolveOptions(options)
   const windowOptions = { warmupS: r.warmupS, latencyMetric: r.latencyMetric }
   const windows = rounds.map(x => ({ baseline: extractWindows(x.baseline, windowOptions), candidate: extractWindows(x.candidate, windowOptions) }))
@@ -287,6 +289,7 @@ export function compareRounds (rounds: readonly ComparisonRound[], options: Comp
   const isolation = isolationComparison(rounds)
   judgeIsolation(isolation, failures, notes)
   const { verdict, reasons } = overallVerdict(metrics, failures, notes, r.confidence)
+  if (options.interrupted !== undefined) reasons.unshift(options.interrupted)
 
   return {
     schemaVersion: COMPARISON_SCHEMA_VERSION,

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
 import { writeFileAtomic } from '../shared/index.js'
 import { resolveRunOptions, type RunOptions } from '../options/index.js'
-import { run } from '../runner/index.js'
+import { checkOutDir, run } from '../runner/index.js'
 import { compareRounds, type ComparisonResult, type ComparisonRound } from './compare-rounds.js'
 import { parseBudgets } from './budget.js'
 import { parseCompareTarget, readReport, startCompareTarget, type LiveTarget } from './targets.js'
@@ -52,6 +52,7 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   const sides = { baseline: parseCompareTarget(o.baseline, cwd), candidate: parseCompareTarget(o.candidate, cwd) }
   const reports = [sides.baseline.kind === 'report', sides.candidate.kind === 'report']
   const options = { labels: { baseline: o.baseline, candidate: o.candidate }, ...pick(o) }
+  if (o.out != null) await checkOutDir(o.out) // before any server starts or round runs
 
   if (reports[0] === true && reports[1] === true) {
     const baseline = readReport((sides.baseline as { path: string }).path)
@@ -105,8 +106,10 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   } finally {
     await Promise.allSettled(Object.values(live).map(t => t.close()))
   }
-  if (results.length === 0) throw new ConfigError('no round completed: nothing to compare')
-  return await write(o.out ?? null, compareRounds(results, options), written)
+  // interrupted: what was measured is still compared and written (the caller exits 130/143)
+  const interrupted = aborted() ? { interrupted: `interrupted after ${results.length} of ${rounds} round${rounds === 1 ? '' : 's'}: only complete rounds are compared` } : {}
+  if (results.length === 0 && !aborted()) throw new ConfigError('no round completed: nothing to compare')
+  return await write(o.out ?? null, compareRounds(results, { ...options, ...interrupted }), written)
 }
 
 function pick (o: CompareRunOptions): { budgets?: string | string[], confidence?: number, resamples?: number, seed?: number, warmupS?: number } {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, TargetUnreachableError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
-import { FIXTURE_MODES, FIXTURE_OPTION_TABLE, parseFixtureOptionValues, parseTargetUrl, probeTcp, resolveTarget, type FixtureOptions } from '../target/index.js'
+import { FIXTURE_MODES, FIXTURE_OPTION_TABLE, parseFixtureOptionValues, parseTargetUrl, probeTcp, resolveTarget, superviseGroup, type FixtureOptions } from '../target/index.js'
 
 export type CompareTarget =
   | { kind: 'url', spec: string, url: string }
@@ -104,29 +104,46 @@ async function freePort (): Promise<number> {
 
 async function startCommand (t: Extract<CompareTarget, { kind: 'command' }>, timeoutMs: number): Promise<LiveTarget> {
   const port = await freePort()
+  // its own process group (the shell and the server), watched by a supervisor: it dies with crosstalk
   const child: ChildProcess = spawn(t.command, { shell: true, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } })
+  const supervision = superviseGroup(child.pid!)
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-2000) })
-  const exited = new Promise<void>(resolveExit => child.once('exit', () => resolveExit()))
+  const exited = new Promise<string>(resolveExit => child.once('exit', (code, signal) => resolveExit(signal === null ? `exit code ${code}` : `signal ${signal}`)))
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    try { process.kill(-child.pid!, 'SIGTERM') } catch { return } // the whole process group: the shell and the server
-    const force = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ } }, 3000)
-    await exited
-    clearTimeout(force)
+    if (child.exitCode === null && child.signalCode === null) {
+      try { process.kill(-child.pid!, 'SIGTERM') } catch { /* already gone */ }
+      const force = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ } }, 3000)
+      await exited
+      clearTimeout(force)
+    }
+    supervision.release()
   }
-  const url = new URL(`http://127.0.0.1:${port}/`)
+  try {
+    await Promise.race([
+      waitListening(t.command, new URL(`http://127.0.0.1:${port}/`), timeoutMs, () => child.exitCode !== null || child.signalCode !== null),
+      // a server that dies while we wait is reported at once, with how it ended and its last words
+      exited.then(how => { throw new TargetUnreachableError(`'${t.command}' ended (${how}) before listening on PORT=${port}: ${lastLine(stderr)}`) })
+    ])
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url: `http://127.0.0.1:${port}/`, close: stop }
+}
+
+function lastLine (text: string): string {
+  return text.trim().split('\n').at(-1) ?? ''
+}
+
+/** Probes until the port answers; gives up quietly once `ended` (the race reports that). */
+async function waitListening (command: string, url: URL, timeoutMs: number, ended: () => boolean): Promise<void> {
   const deadline = performance.now() + timeoutMs
-  for (;;) {
-    if (child.exitCode !== null) throw new TargetUnreachableError(`'${t.command}' exited (${child.exitCode}) before listening on PORT=${port}: ${stderr.trim().split('\n').at(-1) ?? ''}`)
+  while (!ended()) {
     try {
-      await probeTcp(url, 500)
-      return { url: url.href, close: stop }
+      return await probeTcp(url, 500)
     } catch {
-      if (performance.now() > deadline) {
-        await stop()
-        throw new TargetUnreachableError(`'${t.command}' did not listen on 127.0.0.1:${port} (its PORT) within ${timeoutMs} ms`)
-      }
+      if (performance.now() > deadline) throw new TargetUnreachableError(`'${command}' did not listen on 127.0.0.1:${url.port} (its PORT) within ${timeoutMs} ms`)
       await sleep(100)
     }
   }

@@ -1,5 +1,6 @@
 // Groups errors by their normalized cause (error-cause.ts) so a storm of identical failures costs
 // one entry, however many users, paths and tokens it involves.
+import { OPEN_FILES_HINT } from '../errors.js'
 import type { ErrorGroup, Phase } from '../result/index.js'
 import { groupKey, groupOf } from './error-cause.js'
 
@@ -12,7 +13,9 @@ export class ErrorGroups {
 
   add (phase: Phase, user: string, err: unknown): void {
     this.total++
-    this.merge(groupOf(phase, user, err))
+    const g = groupOf(phase, user, err)
+    if (g.cause === 'EMFILE' || /\bEMFILE\b/.test(g.message)) g.message = `${g.message} (too many open files: ${OPEN_FILES_HINT})`
+    this.merge(g)
   }
 
   merge (g: ErrorGroup): void {

@@ -1,1 +1,2 @@
 export { run } from './run.js'
+export { checkOutDir } from './preflight.js'

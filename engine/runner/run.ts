@@ -13,17 +13,28 @@ import { loadScenario, type LoadedScenario } from '../scenario/index.js'
 import { resolveTarget, type ResolvedTarget } from '../target/index.js'
 import { buildRunResult } from './build-result.js'
 import { LoadWatch } from './load-watch.js'
+import { checkOpenFiles, checkOutDir } from './preflight.js'
 import { RunController } from './run-controller.js'
 import { TargetInspection } from './target-inspection.js'
 
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
+  await preflight(o)
   const loaded = await loadScenario(o.scenario, o.cwd)
   try {
     return await runLoaded(o, loaded)
   } finally {
     loaded.dispose()
   }
+}
+
+/** Before the scenario is compiled and the target started: the report can be written, the users fit. */
+async function preflight (o: ResolvedRunOptions): Promise<void> {
+  if (o.out !== null) await checkOutDir(o.out)
+  // the in-process fixture holds the server end of every connection in this process too
+  const perUser = o.target === undefined && o.fixture.process === 'in-process' ? 2 : 1
+  const warning = checkOpenFiles(o.plan.maxUsers, perUser)
+  if (warning !== undefined) process.stderr.write(`crosstalk: warning: ${warning}\n`)
 }
 
 /** One run's clock, identity and accumulators. */

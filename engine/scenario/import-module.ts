@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { onProcessExit } from '../shared/index.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 
@@ -25,6 +26,9 @@ export async function importableModule (url: string): Promise<ImportableModule> 
   if (!isTypeScript(url)) return { url, dispose: () => {} }
   const source = fileURLToPath(url)
   const out = join(dirname(source), `.${basename(source)}.crosstalk-${randomBytes(4).toString('hex')}.mjs`)
+  // removed however the process ends (a second Ctrl-C, SIGTERM, an uncaught error), not only by dispose
+  const drop = onProcessExit(() => rmSync(out, { force: true }))
+  const dispose = (): void => { drop(); rmSync(out, { force: true }) }
   const { build } = await import('esbuild')
   await build({
     entryPoints: [source],
@@ -37,8 +41,8 @@ export async function importableModule (url: string): Promise<ImportableModule> 
     target: 'node20',
     sourcemap: 'inline',
     logLevel: 'silent'
-  })
-  return { url: pathToFileURL(out).href, dispose: () => rmSync(out, { force: true }) }
+  }).catch((err: unknown) => { dispose(); throw err })
+  return { url: pathToFileURL(out).href, dispose }
 }
 
 /** Imports a module once (a TypeScript copy is removed right after). */

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { request } from 'undici'
 import { ConfigError, PortInUseError, TargetNotLoopbackError, TargetUnreachableError } from '../errors.js'
 import { isLoopbackHost, redactUrl } from '../shared/index.js'
+import { superviseGroup } from './supervise.js'
 import { FIXTURE_CHILD_ENTRY, fixtureOptionArgs, startEmbeddedFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from './embedded-fixture.js'
 
 /** Where the embedded fixture runs: in this process, or in a child process of its own. */
@@ -92,7 +93,9 @@ export function fixtureArgs (o: FixtureOptions & { inspect?: boolean }): string[
 }
 
 async function startChildFixture (options: FixtureOptions & { inspect?: boolean }): Promise<ResolvedTarget> {
-  const child = spawn(process.execPath, [FIXTURE_CHILD_ENTRY, ...fixtureArgs(options)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // its own process group, watched by a supervisor: it dies with crosstalk, however crosstalk ends
+  const child = spawn(process.execPath, [FIXTURE_CHILD_ENTRY, ...fixtureArgs(options)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const supervision = superviseGroup(child.pid!)
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
@@ -101,7 +104,7 @@ async function startChildFixture (options: FixtureOptions & { inspect?: boolean 
     new Promise<string>(resolve => lines.once('line', resolve)),
     exited.then(code => { throw childError(stderr, code, options.port) }),
     new Promise<never>((_r, reject) => setTimeout(() => reject(new TargetUnreachableError('fixture child did not start within 10 s')), 10_000).unref())
-  ]).catch((err: unknown) => { child.kill('SIGKILL'); throw err })
+  ]).catch((err: unknown) => { child.kill('SIGKILL'); supervision.release(); throw err })
   const info = JSON.parse(first) as { url: string, pid: number, inspectorUrl?: string }
   return {
     url: info.url,
@@ -116,11 +119,13 @@ async function startChildFixture (options: FixtureOptions & { inspect?: boolean 
       }
     },
     close: async () => {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
-      clearTimeout(t)
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000)
+        await exited
+        clearTimeout(t)
+      }
+      supervision.release()
     }
   }
 }

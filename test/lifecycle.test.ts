@@ -104,7 +104,7 @@ test('a signal interrupts: abort, reason interrupt, and an already aborted signa
   c2.close()
 })
 
-test('a run nothing stopped ended by its plan: duration, or iterations when they ran out first', (t) => {
+test('a run nothing stopped ended by its plan: duration, or iterations when they ran out first, or max-duration', (t) => {
   const byDuration = new RunController(controllerOptions)
   byDuration.attach(new RecordingLoad())
   byDuration.settled({ startedAt: 0, endedAt: 1000 })
@@ -117,8 +117,14 @@ test('a run nothing stopped ended by its plan: duration, or iterations when they
 
   const noDuration = new RunController({ ...controllerOptions, durationMs: null, iterations: 5 })
   noDuration.attach(new RecordingLoad())
-  noDuration.settled({ startedAt: 0, endedAt: 900_000 })
+  noDuration.settled({ startedAt: 0, endedAt: 300_000 })
   t.is(noDuration.stopReason, 'iterations')
+
+  // an iteration-count run that reached maxDuration (600 s here) did not run out of iterations
+  const capped = new RunController({ ...controllerOptions, durationMs: null, iterations: 5 })
+  capped.attach(new RecordingLoad())
+  capped.settled({ startedAt: 0, endedAt: 605_000 })
+  t.is(capped.stopReason, 'max-duration')
 })
 
 test('the hard deadline aborts the load, says so once, and counts from the start barrier', async (t) => {
@@ -177,6 +183,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     setupTimeoutMs: 1000,
     teardownTimeoutMs: 1000,
     requestTimeoutMs: 1000,
+    body: { maxBytes: 1024, discard: false },
     tickMs: 1000,
     originEpochMs: performance.timeOrigin + performance.now(),
     barrier: buffer,

@@ -107,7 +107,8 @@ test('CLI: --threshold failures exit 1, bad expressions and unknown metrics exit
   const failed = await cli(['run', 'items', '-u', '10', '-i', '3', '-w', '1', '-q', '-o', out, '--threshold', 'http.req.duration: p(95)<0.001', '--threshold', 'http.req.duration{name:get item}: p(95)<60000'])
   t.is(failed.code, 1, failed.stderr)
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
-  t.deepEqual(report.thresholds.map(x => x.passed), [false, true])
+  // the run's own thresholds, then the default failure budget (no threshold of the run is on http.req.failed)
+  t.deepEqual(report.thresholds.map(x => [x.metric, x.passed, x.default === true]), [['http.req.duration', false, false], ['http.req.duration{name:get item}', true, false], ['http.req.failed', true, true]])
 
   const syntax = await cli(['run', '-u', '1', '-i', '1', '-q', '--threshold', 'http.req.duration: p(95<50'])
   t.is(syntax.code, 2)

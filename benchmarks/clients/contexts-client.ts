@@ -28,7 +28,7 @@ const isolation = new CohortIsolation({
 
 function construct (users: UserContext<object>[], n: number): void {
   for (let i = 0; i < n; i++) {
-    users.push(new UserContext<object>({ id: users.length, runId, origin, timeoutMs: 10_000, recorder, threadId, cohortId: 0, isolation }))
+    users.push(new UserContext<object>({ id: users.length, runId, origin, timeoutMs: 10_000, body: { maxBytes: 16 * 2 ** 20, discard: false }, recorder, threadId, cohortId: 0, isolation }))
   }
 }
 

@@ -14,7 +14,7 @@ export interface RequestOptions {
   json?: unknown
   body?: string | Buffer
   headers?: Record<string, string>
-  /** Milliseconds to wait for headers and between body chunks; defaults to the run's request timeout. */
+  /** Milliseconds for the whole response, headers and body; defaults to the run's request timeout. */
   timeout?: number
   /** Statuses that count as success for `http.req.failed` (default: 200-399). */
   expect?: number[]
@@ -29,11 +29,13 @@ export interface HttpClientOptions {
   timeoutMs: number
   jar: CookieJar
   recorder: MetricsRecorder
+  /** body bytes kept per response (the rest is counted in http.body.discarded); discard: keep none once scanned */
+  body: { maxBytes: number, discard: boolean }
   /** sees every response not marked `shared` (isolation scanning) */
   inspect?: (method: string, path: string, rawHeaders: Buffer[], body: Buffer) => void
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'CT_RESPONSE_DEADLINE'])
 
 interface NamedKeys { reqs: string, duration: string, failed: string }
 /** Tagged metric keys per request name, built once per name instead of three strings per request. */
@@ -64,22 +66,42 @@ function transportError (err: Error, method: string, path: string, timeout: numb
   const codes = [code, causeCode].filter((c): c is string => typeof c === 'string' && !err.message.includes(c))
   return new HttpRequestError(`${method} ${path} failed: ${err.message}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`, { cause: err, request })
 }
+const EMPTY = Buffer.alloc(0)
 
 type Finish = (err: Error | null, res: ResponseCollector) => void
+
+/** Why a request was cut by its whole-response deadline (classified as CT_ERR_TIMEOUT). */
+class ResponseDeadlineError extends Error {
+  readonly code = 'CT_RESPONSE_DEADLINE'
+}
 
 class ResponseCollector implements Dispatcher.DispatchHandler {
   status = 0
   rawHeaders: Buffer[] = []
   chunks: Buffer[] = []
+  /** body bytes kept (at most maxBytes) and received beyond them (counted, dropped) */
+  kept = 0
+  discarded = 0
   readonly start = performance.now()
   end = 0
   readonly finish: Finish
+  readonly #maxBytes: number
+  #abort: ((err?: Error) => void) | undefined
+  #deadline: NodeJS.Timeout | undefined
+  #timedOut: Error | undefined
 
-  constructor (finish: Finish) {
+  constructor (finish: Finish, maxBytes: number, timeoutMs: number) {
     this.finish = finish
+    this.#maxBytes = maxBytes
+    // undici's headers and body timeouts bound each wait; this bounds the whole response, so a
+    // server trickling a byte a second cannot hold a user forever
+    this.#deadline = setTimeout(() => this.#cut(timeoutMs), timeoutMs)
   }
 
-  onConnect (): void {}
+  onConnect (abort: (err?: Error) => void): void {
+    this.#abort = abort
+    if (this.#timedOut !== undefined) abort(this.#timedOut)
+  }
 
   onHeaders (statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode >= 200) { // 1xx informational responses come before the real one
@@ -90,18 +112,33 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
   }
 
   onData (chunk: Buffer): boolean {
-    this.chunks.push(chunk)
+    const room = this.#maxBytes - this.kept
+    if (chunk.length <= room) {
+      this.chunks.push(chunk)
+      this.kept += chunk.length
+    } else {
+      if (room > 0) this.chunks.push(chunk.subarray(0, room))
+      this.kept += Math.max(0, room)
+      this.discarded += chunk.length - Math.max(0, room)
+    }
     return true
   }
 
   onComplete (): void {
+    clearTimeout(this.#deadline)
     this.end = performance.now()
     this.finish(null, this)
   }
 
   onError (err: Error): void {
+    clearTimeout(this.#deadline)
     this.end = performance.now()
     this.finish(err, this)
+  }
+
+  #cut (timeoutMs: number): void {
+    this.#timedOut = new ResponseDeadlineError(`no complete response within ${timeoutMs} ms`)
+    this.#abort?.(this.#timedOut)
   }
 }
 
@@ -111,7 +148,7 @@ export class UserHttp {
   readonly #client: Client
   readonly #opts: HttpClientOptions
   /** the unnamed metrics every request records, held so the hot path skips the lookups */
-  readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell }
+  readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell, discarded: CounterCell }
   /** closed by force: what fails from now on was cut by the engine, not by the target */
   #aborted = false
 
@@ -120,7 +157,8 @@ export class UserHttp {
     this.#cells = {
       reqs: opts.recorder.counter(METRICS.httpReqs),
       duration: opts.recorder.histogram(METRICS.httpReqDuration),
-      failed: opts.recorder.rateCell(METRICS.httpReqFailed)
+      failed: opts.recorder.rateCell(METRICS.httpReqFailed),
+      discarded: opts.recorder.counter(METRICS.httpBodyDiscarded)
     }
     this.#client = new Client(opts.origin, {
       pipelining: 1,
@@ -167,6 +205,7 @@ export class UserHttp {
     const timeout = options.timeout ?? this.#opts.timeoutMs
     return new Promise<HttpResponse>((resolve, reject) => {
       const collector = new ResponseCollector((err, c) => {
+        if (c.discarded > 0) this.#cells.discarded.value += c.discarded
         const rec = this.#opts.recorder
         const ms = c.end - c.start
         const named = options.name === undefined ? undefined : keysOf(options.name)
@@ -189,8 +228,8 @@ export class UserHttp {
         if (!anonymous) this.#storeCookies(c.rawHeaders)
         const body = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks)
         if (options.shared !== true) this.#opts.inspect?.(method, path, c.rawHeaders, body)
-        resolve(new HttpResponse(c.status, c.rawHeaders, body, ms))
-      })
+        resolve(new HttpResponse(c.status, c.rawHeaders, this.#opts.body.discard ? EMPTY : body, ms, c.discarded))
+      }, this.#opts.body.maxBytes, timeout)
       this.#client.dispatch({ path, method, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, collector)
     })
   }

@@ -8,12 +8,15 @@ export class HttpResponse {
   readonly durationMs: number
   /** header names and values as received, alternating */
   readonly rawHeaders: Buffer[]
+  /** body bytes received beyond the run's maxBodyBytes: counted, not kept (the body is cut there) */
+  readonly discardedBytes: number
   #headers: Record<string, string> | undefined
   #text: string | undefined
   #json: unknown
 
-  constructor (status: number, rawHeaders: Buffer[], body: Buffer, durationMs: number) {
+  constructor (status: number, rawHeaders: Buffer[], body: Buffer, durationMs: number, discardedBytes = 0) {
     this.status = status
+    this.discardedBytes = discardedBytes
     this.rawHeaders = rawHeaders
     this.body = body
     this.durationMs = durationMs
@@ -53,8 +56,9 @@ export class HttpResponse {
       try {
         this.#json = JSON.parse(this.text())
       } catch (err) {
+        const cut = this.discardedBytes > 0 ? ` (body cut at ${this.body.length} bytes by maxBodyBytes)` : ''
         // the status travels with the error: error groups key on it, not on the (redacted) body excerpt
-        throw Object.assign(new SyntaxError(`response ${this.status} is not JSON: ${this.text().slice(0, 80)}`, { cause: err }), { status: this.status })
+        throw Object.assign(new SyntaxError(`response ${this.status} is not JSON${cut}: ${this.text().slice(0, 80)}`, { cause: err }), { status: this.status })
       }
     }
     return this.#json as T

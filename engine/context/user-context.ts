@@ -12,6 +12,8 @@ export interface UserContextOptions {
   runId: string
   origin: string
   timeoutMs: number
+  /** response bodies: bytes kept per response, and whether to drop them once scanned */
+  body: { maxBytes: number, discard: boolean }
   recorder: MetricsRecorder
   /** worker thread id and cohort running this user, for evidence and reports */
   threadId: number
@@ -64,6 +66,7 @@ export class UserContext<S extends object = Record<string, unknown>> {
     this.http = new UserHttp({
       origin: opts.origin,
       timeoutMs: opts.timeoutMs,
+      body: opts.body,
       jar: this.cookies,
       recorder: opts.recorder,
       inspect: (method, path, rawHeaders, body) => iso.inspectResponse(this, method, path, rawHeaders, body)

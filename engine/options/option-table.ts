@@ -43,6 +43,7 @@ const between = (min: number, max: number) => (v: unknown): string | undefined =
 const atLeastOne = (v: unknown): string | undefined => (v as number) >= 1 ? undefined : 'must be a positive whole number'
 
 export const DEFAULT_OUT = './crosstalk-report'
+const DEFAULT_MAX_BODY_BYTES = 16 * 2 ** 20
 
 const RUN_ROWS: RunOptionRow[] = [
   { key: 'scenario', kind: kinds.scenario, defaultText: 'default', doc: 'built-in scenario name, file path or file URL' },
@@ -66,11 +67,13 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'cohortSize', kind: kinds.whole, check: atLeastOne, doc: 'users per Piscina task (default: derived from users and workers)' },
   { key: 'out', kind: kinds.directory, default: null, cliDefault: DEFAULT_OUT, flag: { long: 'out', short: 'o', value: 'dir' }, defaultText: DEFAULT_OUT, doc: 'directory for report.json' },
   { key: 'quiet', kind: kinds.boolean, cliOnly: true, flag: { long: 'quiet', short: 'q' }, doc: 'no progress line and no summary' },
-  { key: 'requestTimeout', kind: kinds.duration, default: '10s', flag: { long: 'request-timeout', value: 'duration' }, doc: 'per-request timeout' },
+  { key: 'requestTimeout', kind: kinds.duration, default: '10s', flag: { long: 'request-timeout', value: 'duration' }, doc: 'bound on each whole response, headers and body (CT_ERR_TIMEOUT past it)' },
+  { key: 'maxBodyBytes', kind: kinds.whole, check: atLeastOne, default: DEFAULT_MAX_BODY_BYTES, flag: { long: 'max-body', value: 'bytes' }, defaultText: `${DEFAULT_MAX_BODY_BYTES} (16 MiB)`, doc: 'response body bytes kept per request; the rest is counted in http.body.discarded, not kept nor scanned' },
+  { key: 'discardBodies', kind: kinds.boolean, default: false, flag: { long: 'discard-bodies' }, defaultText: 'off', doc: 'drop response bodies once scanned (res.body is empty): for scenarios that never read them' },
   { key: 'setupTimeout', kind: kinds.duration, default: '30s', flag: { long: 'setup-timeout', value: 'duration' }, doc: 'per-user setup timeout' },
+  { key: 'maxDuration', kind: kinds.duration, default: '10m', flag: { long: 'max-duration', value: 'duration' }, doc: 'bound on the load phase: ends an --iterations run that has not finished (stopReason max-duration); a longer --duration or stages are an error' },
   // run() and config file only: rarely changed, not worth a flag each
   { key: 'teardownTimeout', kind: kinds.duration, default: '10s', doc: 'per-user teardown timeout' },
-  { key: 'maxDuration', kind: kinds.duration, default: '10m', doc: 'bound on the load phase of iteration-count runs' },
   { key: 'drainTimeout', kind: kinds.duration, default: '2s', doc: 'after the load phase, how long WebSockets get to end and reconcile their event streams' },
   { key: 'fixture', kind: kinds.object, doc: 'options of the embedded fixture (not with a target)' },
   ...fixtureRows(),

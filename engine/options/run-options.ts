@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { ExecutorName } from '../result/index.js'
 import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
-import type { Threshold, ThresholdDefinitions } from '../thresholds/index.js'
+import { withDefaultBudget, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
 import { parseDuration } from '../shared/index.js'
 import { checkFixtureOptions, type FixtureOptions, type FixtureProcess } from '../target/index.js'
 import { checkOptionValues } from './check-values.js'
@@ -72,8 +72,13 @@ export interface RunOptions {
   gracefulStop?: string | number
   /** closed model: wait after a failed iteration, doubling up to 10x while failures go on (default 100ms; 0: none) */
   errorBackoff?: string | number
+  /** bound on each whole response, headers and body (default 10s) */
   requestTimeout?: string | number
-  /** bound on the load phase of iteration-count runs (default 10m) */
+  /** response body bytes kept per request (default 16 MiB); the rest is counted in http.body.discarded */
+  maxBodyBytes?: number
+  /** drop response bodies once scanned for canaries (`res.body` is empty): for scenarios that never read them */
+  discardBodies?: boolean
+  /** bound on the load phase (default 10m): ends an iteration-count run; a longer duration is an error */
   maxDuration?: string | number
   /** heap readings between GC cycles and a leak verdict (off by default) */
   leaks?: boolean | {
@@ -132,6 +137,8 @@ export interface ResolvedRunOptions {
   setupTimeoutMs: number
   teardownTimeoutMs: number
   requestTimeoutMs: number
+  maxBodyBytes: number
+  discardBodies: boolean
   tickMs: number
   isolation: { scan: boolean, barrierTimeoutMs: number }
   leaks: { everyOps: number, backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
@@ -184,6 +191,10 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   if (o.target !== undefined && o.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (o.cpuProfile !== undefined && o.cpuProfile !== false))) {
     problems.add('leak detection and CPU profiles of a --target need its inspector: start the server with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT')
   }
+  const maxDurationMs = problems.catch(() => parseDuration(o.maxDuration ?? defaultOf<string>('maxDuration'), 'maxDuration'))
+  if (plan !== null && plan.durationMs !== null && maxDurationMs !== undefined && plan.durationMs > maxDurationMs) {
+    problems.add(`the load phase of ${plan.durationMs / 1000}s (duration or stages) is longer than maxDuration ${maxDurationMs / 1000}s: raise --max-duration or shorten the load`)
+  }
   const out = o.out ?? null
   const cpuProfile = o.cpuProfile === undefined || o.cpuProfile === false ? null : typeof o.cpuProfile === 'string' ? o.cpuProfile : join(out ?? '.', 'target.cpuprofile')
   return {
@@ -194,7 +205,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     gracefulStopMs: ms('gracefulStop', o.gracefulStop),
     // 0 turns the back-off off (a duration is otherwise positive)
     errorBackoffMs: o.errorBackoff === 0 || o.errorBackoff === '0' ? 0 : ms('errorBackoff', o.errorBackoff),
-    maxDurationMs: ms('maxDuration', o.maxDuration),
+    maxDurationMs: maxDurationMs ?? 1,
     drainMs: ms('drainTimeout', o.drainTimeout),
     workers: o.workers ?? defaultWorkers(),
     cohortSize: o.cohortSize,
@@ -203,6 +214,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     setupTimeoutMs: ms('setupTimeout', o.setupTimeout),
     teardownTimeoutMs: ms('teardownTimeout', o.teardownTimeout),
     requestTimeoutMs: ms('requestTimeout', o.requestTimeout),
+    maxBodyBytes: get('maxBodyBytes'),
+    discardBodies: get('discardBodies'),
     // leak readings are taken every K operations: the op count must be fresh more than once a
     // second; a changing load shows its users.active each second as it ends, not up to 1 s stale
     tickMs: leaks === null && (plan === null || plan.executor === 'constant-users') ? DEFAULTS.tickMs : DEFAULTS.fastTickMs,
@@ -213,7 +226,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     leaks,
     cpuProfile,
     inspectTarget: o.inspectTarget,
-    thresholds: checkThresholds(o.thresholds, problems),
+    // a breakpoint run's thresholds mark where it broke: a default budget there would move that point
+    thresholds: plan?.stopAtFirstFailure === true ? checkThresholds(o.thresholds, problems) : withDefaultBudget(checkThresholds(o.thresholds, problems)),
     signal: o.signal,
     onProgress: o.onProgress,
     cwd: o.cwd ?? process.cwd()

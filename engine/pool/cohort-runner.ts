@@ -22,6 +22,7 @@ export interface CohortRunnerOptions {
   setupTimeoutMs: number
   teardownTimeoutMs: number
   requestTimeoutMs: number
+  body: { maxBytes: number, discard: boolean }
   tickMs: number
   /** performance.now() of the run's start: the time series' origin */
   runStartedAt: number
@@ -159,6 +160,7 @@ export class CohortRunner {
       setupTimeoutMs: o.setupTimeoutMs,
       teardownTimeoutMs: o.teardownTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
+      body: o.body,
       tickMs: o.tickMs,
       originEpochMs: performance.timeOrigin + o.runStartedAt,
       barrier: this.#control.buffer,

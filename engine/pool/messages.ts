@@ -48,6 +48,8 @@ export interface CohortTask {
   setupTimeoutMs: number
   teardownTimeoutMs: number
   requestTimeoutMs: number
+  /** response bodies: bytes kept per response, and whether to drop them once scanned */
+  body: { maxBytes: number, discard: boolean }
   tickMs: number
   /** performance.timeOrigin + now at the run's start: ticks fall on whole tick intervals of this clock */
   originEpochMs: number

@@ -224,6 +224,7 @@ export class WorkerCohort {
       runId: t.runId,
       origin: t.origin,
       timeoutMs: t.requestTimeoutMs,
+      body: t.body,
       recorder: this.#recorder,
       threadId,
       cohortId: t.cohort.id,
@@ -254,6 +255,7 @@ export class WorkerCohort {
       if (this.aborted) return false
       this.#counts.lost++
       this.#errors.add('setup', u.name, err)
+      this.#recorder.count(METRICS.errors) // the `errors` metric counts every phase's errors, as its thresholds expect
       return false
     }
   }

@@ -72,6 +72,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   const load = (r.loadDurationMs / 1000).toFixed(1)
   out.push(`crosstalk · scenario ${r.scenario.name} · ${num(r.users.peakActive)} users · ${r.workers.threads} worker thread${r.workers.threads === 1 ? '' : 's'} · ${load}s load`)
   out.push(`  status ${r.status.toUpperCase()}${r.failures.length > 0 ? ': ' + redact(r.failures.join('; ')) : ''}`)
+  if (r.stopReason === 'max-duration') out.push(`  stopped by --max-duration after ${load}s of load, before every user finished its iterations`)
   out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push('')

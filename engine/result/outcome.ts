@@ -17,6 +17,8 @@ export interface OutcomeInput {
   violations: number
   users: { planned: number, lost: number }
   errors: number
+  /** iterations that completed without an error (iteration.duration's count): none means nothing was measured */
+  iterations: number
   checksFailed: number
   leak?: { verdict: string, reason: string } | undefined
 }
@@ -26,13 +28,20 @@ export interface Outcome {
   failures: string[]
 }
 
+function thresholdFailure (r: ThresholdResult): string {
+  const value = r.value === null ? 'no data' : r.value
+  return r.default === true
+    ? `failed requests above the default budget: ${r.metric} ${r.expression} failed (${value}); a threshold of your own on ${r.metric} replaces it`
+    : `threshold ${r.metric}: ${r.expression} failed (${value})`
+}
+
 export function decideOutcome (i: OutcomeInput): Outcome {
   const failures = [...i.engineFailures]
   const a = i.abortedBy
   if (a !== undefined) failures.push(`threshold ${a.metric}: ${a.expression} failed (${a.value}) with abortOnFail: the run stopped early`)
-  if (i.breakpoint === undefined) {
-    for (const r of i.thresholds) if (!r.passed) failures.push(`threshold ${r.metric}: ${r.expression} failed (${r.value === null ? 'no data' : r.value})`)
-  }
+  // latencies and rates of a run whose users never finished an iteration describe nothing
+  if (!i.interrupted && i.iterations === 0) failures.push('nothing was measured: no iteration completed without an error')
+  if (i.breakpoint === undefined) for (const r of i.thresholds) if (!r.passed) failures.push(thresholdFailure(r))
   if (i.violations > 0) failures.push(`${i.violations} isolation violations`)
   if (i.users.lost > 0) failures.push(`${i.users.lost} of ${i.users.planned} users lost`)
   if (i.errors > 0) failures.push(`${i.errors} errors`)

@@ -12,7 +12,7 @@ export const SCHEMA_VERSION = 1
 
 export type RunStatus = 'passed' | 'failed' | 'interrupted'
 
-export type StopReason = 'duration' | 'iterations' | 'abort-on-fail' | 'breakpoint' | 'interrupt' | 'hard-deadline' | 'fatal'
+export type StopReason = 'duration' | 'iterations' | 'max-duration' | 'abort-on-fail' | 'breakpoint' | 'interrupt' | 'hard-deadline' | 'fatal'
 
 export interface RunResult {
   schemaVersion: typeof SCHEMA_VERSION
@@ -20,7 +20,8 @@ export interface RunResult {
   /** why the run failed or stopped early, one line each */
   failures: string[]
   /**
-   * why the load phase ended: by its plan (`duration`, `iterations`), gracefully (`abort-on-fail`,
+   * why the load phase ended: by its plan (`duration`, `iterations`), by `max-duration` (an
+   * iteration-count run that had not finished), gracefully (`abort-on-fail`,
    * `breakpoint`) or cut short (`interrupt`, `hard-deadline`, `fatal`)
    */
   stopReason: StopReason

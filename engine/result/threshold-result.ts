@@ -8,4 +8,6 @@ export interface ThresholdResult {
   value: number | null
   passed: boolean
   abortOnFail: boolean
+  /** crosstalk's own budget, applied because no threshold of the run was on this metric */
+  default?: true
 }

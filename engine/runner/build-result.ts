@@ -43,6 +43,8 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     violations: iso.violations,
     users: outcome.users,
     errors: errorCount,
+    // iteration.duration is recorded only for iterations that did not throw
+    iterations: agg.trend(METRICS.iterationDuration)?.count ?? 0,
     checksFailed: agg.rate(METRICS.checks).fails,
     leak: m.findings.leaks
   })

@@ -2,10 +2,10 @@
 //   setup -> load -> stopping -> settled   (or setup -> stopping when stopped before the start)
 // The first stop reason wins: a graceful one (abortOnFail, breakpoint) lets in-flight iterations
 // finish; an abrupt one (signal, hard deadline, fatal error) cuts them. A run that ends by its plan
-// gets `duration` or `iterations`.
+// gets `duration` or `iterations`; an iteration-count run cut by maxDuration gets `max-duration`.
 import { planDeadlines, type Deadlines, type DeadlineInput } from '../pool/index.js'
 import type { StopReason } from '../result/index.js'
-import { Lifecycle, type Transitions } from '../shared/index.js'
+import { Lifecycle, MAX_DURATION_MS, type Transitions } from '../shared/index.js'
 
 export type RunState = 'setup' | 'load' | 'stopping' | 'settled'
 
@@ -84,7 +84,7 @@ export class RunController {
     this.#hardTimer = setTimeout(() => {
       this.failures.push(`hard deadline of ${hardMs} ms reached: remaining users aborted`)
       this.stop('hard-deadline')
-    }, Math.max(0, at + hardMs - performance.now()))
+    }, Math.min(MAX_DURATION_MS, Math.max(0, at + hardMs - performance.now())))
   }
 
   /** Stops the run for `reason`; the first reason is the one reported. */
@@ -100,7 +100,9 @@ export class RunController {
     if (this.#reason === undefined) {
       const ranMs = load.startedAt === null ? 0 : load.endedAt - load.startedAt
       const { durationMs, iterations } = this.#o
-      this.#reason = durationMs === null || (iterations !== null && ranMs < durationMs) ? 'iterations' : 'duration'
+      this.#reason = durationMs === null
+        ? (ranMs >= this.deadlines.loadEndMs ? 'max-duration' : 'iterations')
+        : (iterations !== null && ranMs < durationMs ? 'iterations' : 'duration')
     }
     this.lifecycle.to('settled')
     this.close()

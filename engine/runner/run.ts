@@ -106,6 +106,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       setupTimeoutMs: o.setupTimeoutMs,
       teardownTimeoutMs: o.teardownTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
+      body: { maxBytes: o.maxBodyBytes, discard: o.discardBodies },
       tickMs: o.tickMs,
       runStartedAt: s.t0,
       aggregator: agg,

@@ -3,8 +3,20 @@ import { InvalidDurationError } from '../errors.js'
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy
+/** setTimeout's range: a longer delay fires at once (with a warning), so no deadline may exceed it */
+export const MAX_DURATION_MS = 2 ** 31 - 1
 
 export function parseDuration (value: string | number, what = 'duration'): number {
+  return inTimerRange(parseAny(value, what), value, what)
+}
+
+function inTimerRange (ms: number, value: string | number, what: string): number {
+  if (ms <= MAX_DURATION_MS) return ms
+  const shown = typeof value === 'number' ? String(value) : `'${value}'`
+  throw new InvalidDurationError(`invalid ${what} ${shown}: longer than the timer range (${MAX_DURATION_MS} ms, about 24 days)`)
+}
+
+function parseAny (value: string | number, what: string): number {
   if (typeof value === 'number') {
     if (Number.isFinite(value) && value > 0) return value
     throw new InvalidDurationError(`invalid ${what} ${value}: must be a positive number of milliseconds`)

@@ -1,5 +1,5 @@
 // The ground floor: small pieces every folder may use. Imports nothing from engine/ above it.
-export { parseDuration } from './duration.js'
+export { parseDuration, MAX_DURATION_MS } from './duration.js'
 export { writeFileAtomic } from './atomic-write.js'
 export { isLoopbackHost } from './loopback.js'
 export { closestName, editDistance } from './closest.js'

@@ -33,6 +33,8 @@ export interface Threshold {
   abortOnFail: boolean
   /** 0 unless `delayAbortEval` was given */
   delayAbortEvalMs: number
+  /** crosstalk's default budget, not the user's (see default-budget.ts) */
+  default?: true
 }
 
 /** Which aggregations each metric kind has. Counter `rate` is the count per second of load. */

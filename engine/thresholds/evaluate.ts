@@ -84,6 +84,19 @@ export function thresholdValue (t: Threshold, input: ThresholdInput): number | n
   }
 }
 
+/** Whether the threshold's metric has any sample yet, whatever its kind (an absent counter or rate reads 0, yet is no data). */
+export function hasSamples (t: Threshold, input: ThresholdInput): boolean {
+  switch (t.kind) {
+    case 'trend': return (input.trend(t.key)?.count ?? 0) > 0
+    case 'rate': {
+      const r = input.rate(t.key)
+      return r !== undefined && r.passes + r.fails > 0
+    }
+    case 'counter': return input.counter(t.key) !== undefined
+    case 'gauge': return input.gauge(t.key) !== undefined
+  }
+}
+
 export function evaluateThreshold (t: Threshold, input: ThresholdInput): ThresholdResult {
   const value = thresholdValue(t, input)
   return {
@@ -91,7 +104,8 @@ export function evaluateThreshold (t: Threshold, input: ThresholdInput): Thresho
     expression: t.expression,
     value,
     passed: value !== null && compare(value, t.op, t.target),
-    abortOnFail: t.abortOnFail
+    abortOnFail: t.abortOnFail,
+    ...(t.default === true && { default: true as const })
   }
 }
 

@@ -11,6 +11,6 @@ export function formatThresholdLines (results: readonly ThresholdResult[]): stri
   const exprWidth = Math.max(0, ...results.map(r => r.expression.length))
   return results.map(r => {
     const value = r.value === null ? 'no data' : `value ${num(r.value)}`
-    return `  ${r.passed ? '✓' : '✗'} ${r.metric.padEnd(keyWidth)}  ${r.expression.padEnd(exprWidth)}  ${value}`
+    return `  ${r.passed ? '✓' : '✗'} ${r.metric.padEnd(keyWidth)}  ${r.expression.padEnd(exprWidth)}  ${value}${r.default === true ? '  (default budget)' : ''}`
   })
 }

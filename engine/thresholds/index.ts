@@ -4,3 +4,4 @@ export { compileThresholds, parseThresholdFlag, mergeThresholdFlags, type Thresh
 export { evaluateThresholds, thresholdInputFrom } from './evaluate.js'
 export { ThresholdWatch } from './watch.js'
 export { formatThresholdLines } from './format.js'
+export { withDefaultBudget } from './default-budget.js'

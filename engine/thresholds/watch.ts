@@ -1,7 +1,7 @@
 // Abort-on-fail during the run: evaluated every tick on the thresholds that ask for it.
 import type { Threshold } from './compile.js'
 import type { ThresholdResult } from '../result/index.js'
-import { evaluateThresholds, type ThresholdInput } from './evaluate.js'
+import { evaluateThresholds, hasSamples, type ThresholdInput } from './evaluate.js'
 
 export class ThresholdWatch {
   readonly #watched: readonly Threshold[]
@@ -23,12 +23,13 @@ export class ThresholdWatch {
 
   /**
    * The first failing abortOnFail threshold whose delayAbortEvalMs has elapsed, else undefined.
-   * A threshold without data yet (value null) does not abort: the end-of-run evaluation fails it.
-   * Once one trips, every later call returns it.
+   * A metric without samples yet, of any kind, does not abort (k6 too): a rate with no samples
+   * reads 0 and a counter never counted reads 0, but that is no data, not a failure. The end-of-run
+   * evaluation still judges them. Once one trips, every later call returns it.
    */
   check (input: ThresholdInput, elapsedMs: number): ThresholdResult | undefined {
     if (this.#tripped !== undefined) return this.#tripped
-    const due = this.#watched.filter(t => elapsedMs >= t.delayAbortEvalMs)
+    const due = this.#watched.filter(t => elapsedMs >= t.delayAbortEvalMs && hasSamples(t, input))
     if (due.length === 0) return undefined
     this.#tripped = evaluateThresholds(due, input).find(r => !r.passed && r.value !== null)
     return this.#tripped

@@ -16,6 +16,7 @@ export const LAYERS = [
   ['metrics'],
   ['isolation'],
   ['probes'],
+  ['streams'],
   ['context'],
   ['scenario'],
   ['load'],

@@ -111,6 +111,11 @@ export class WebSocketError extends CrosstalkError {
   override readonly exitCode = EXIT_FAILED
 }
 
+/** An optional library a feature needs is not installed (e.g. socket.io-client for `user.io()`). */
+export class MissingDependencyError extends CrosstalkError {
+  override readonly code = 'CT_ERR_DEPENDENCY'
+}
+
 /** A worker thread or the pool failed; its users are reported as lost. */
 export class WorkerError extends CrosstalkError {
   override readonly code = 'CT_ERR_WORKER'

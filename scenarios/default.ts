@@ -13,7 +13,7 @@ export default defineScenario<{ itemId: string, socket: UserSocket }>({
     const created = await user.http.post('/items', { json: { note: `note of ${user.name}` }, name: 'create item' })
     user.check(created.status === 201, 'item created')
     user.state.itemId = created.json<Item>().id
-    user.state.socket = await user.ws('/events')
+    user.state.socket = await user.ws('/events', { protocol: 'crosstalk' })
   },
   async iteration (user) {
     const path = `/items/${user.state.itemId}`

@@ -10,7 +10,7 @@ export default defineScenario<{ socket: UserSocket }>({
     const login = await user.http.post('/login', { json: { name: user.name }, name: 'login' })
     user.check(login.status === 200, 'logged in')
     // events are accounted as they arrive; nothing needs to queue them
-    user.state.socket = await user.ws('/events', { inbox: 0 })
+    user.state.socket = await user.ws('/events', { inbox: 0, protocol: 'crosstalk' })
   },
   async iteration (user) {
     await user.sleep(1000)

@@ -9,7 +9,7 @@ export default defineScenario<{ socket: UserSocket }>({
   async setup (user) {
     const login = await user.http.post('/login', { json: { name: user.name }, name: 'login' })
     user.check(login.status === 200, 'logged in')
-    user.state.socket = await user.ws('/events')
+    user.state.socket = await user.ws('/events', { protocol: 'crosstalk' })
   },
   async iteration (user) {
     const socket = user.state.socket

@@ -19,7 +19,7 @@ export default defineScenario<{ itemId: string, socket: UserSocket }>({
     user.state.itemId = item.id
     user.own('items', item.id)
     user.writes.record('item.value', 0)
-    user.state.socket = await user.ws('/events') // its frames are scanned as they arrive
+    user.state.socket = await user.ws('/events', { protocol: 'crosstalk' }) // its frames are scanned as they arrive
   },
   async iteration (user) {
     const path = `/items/${user.state.itemId}`

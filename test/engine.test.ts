@@ -139,7 +139,7 @@ test('HTTP and WebSocket waits time out with CT_ERR_TIMEOUT instead of hanging',
     name: 'silent-ws',
     async setup (user) {
       await user.http.post('/login', { json: { name: user.name } })
-      user.state.socket = await user.ws('/events')
+      user.state.socket = await user.ws('/events', { protocol: 'crosstalk' })
     },
     async iteration (user) { await user.state.socket.next(200) }
   })`)

@@ -52,7 +52,7 @@ test('slow-consumer: events the server sheds for a paused reader are counted los
     name: 'slow',
     async setup (user) {
       await user.http.post('/login', { json: { name: user.name } })
-      user.state.socket = await user.ws('/events', { inbox: 0 })
+      user.state.socket = await user.ws('/events', { inbox: 0, protocol: 'crosstalk' })
     },
     async iteration (user) {
       // half the users stop reading for a while: the server sees their buffers fill up
@@ -77,7 +77,7 @@ test('a server that never answers end leaves streams unreconciled, not silently 
     name: 'early-close',
     async setup (user) {
       await user.http.post('/login', { json: { name: user.name } })
-      user.state.socket = await user.ws('/events', { inbox: 0 })
+      user.state.socket = await user.ws('/events', { inbox: 0, protocol: 'crosstalk' })
     },
     async iteration (user) { await user.sleep(600); await user.state.socket.close() }
   })`)
@@ -94,7 +94,7 @@ test('topic streams shared by many users are accounted per socket and reconcile 
     name: 'topics',
     async setup (user) {
       await user.http.post('/login', { json: { name: user.name } })
-      user.state.socket = await user.ws('/events', { inbox: 0 })
+      user.state.socket = await user.ws('/events', { inbox: 0, protocol: 'crosstalk' })
       user.state.socket.send({ type: 'subscribe', topic: 'news' })
       if (user.id % 2 === 0) user.state.socket.send({ type: 'subscribe', topic: 'sports' })
     },

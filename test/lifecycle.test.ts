@@ -225,6 +225,8 @@ test('a worker cohort goes setup -> ready -> load -> draining -> teardown -> don
   t.true(seen.iterations >= 3)
   t.deepEqual({ allocated: result.allocated, completed: result.completed, lost: result.lost, interrupted: result.interrupted }, { allocated: 3, completed: 3, lost: 0, interrupted: 0 })
   t.is(watched.length, 3)
+  await delivered()
+  t.is(h.messages.at(-1)?.type, 'bye', 'the last message on the port says goodbye')
   // the iterations the scenario ran are exactly those the cohort counted (ticks + final delta)
   const agg = new MetricsAggregator(0)
   for (const m of h.messages) if (m.type === 'tick') agg.add(m.delta, 'c', 0)
@@ -435,7 +437,8 @@ test('a cohort tracker goes submitted -> ready -> settled and adds the cohort to
   t.is(agg.counter(METRICS.iterations), 40)
   t.is(agg.gauge(METRICS.usersActive)?.value, 48)
   const result: CohortResult = { cohortId: 7, threadId: 3, delta: new MetricsRecorder().flush(), errors: [], violations: { counts: {}, samples: [], forged: 0 }, allocated: 50, completed: 48, lost: 2, interrupted: 0, loadEndedEpochMs: null, selfCheck: { checked: 50, retained: 0 } }
-  tracker.settle(result)
+  worker.postMessage({ type: 'bye', cohortId: 7 })
+  await tracker.settle(result) // accounted once the worker's last message is in
   t.deepEqual(tracker.lifecycle.history, ['submitted', 'ready', 'settled'])
   t.deepEqual(totals.users, { planned: 50, allocated: 50, completed: 48, lost: 2, interrupted: 0, setupFailed: 2 })
   t.is(agg.gauge(METRICS.usersActive)?.value, 0)
@@ -459,4 +462,17 @@ test('a failed cohort loses its users with a CT_ERR_WORKER error; after an abort
   t.is(aborted.totals.users.lost, 0)
   t.deepEqual(aborted.totals.failures, [])
   aborted.worker.close()
+})
+
+test('a cohort\'s ticks that trail its result are still counted: the tracker waits for the goodbye', async (t) => {
+  const { tracker, agg, worker } = trackerHarness()
+  const result: CohortResult = { cohortId: 7, threadId: 3, delta: new MetricsRecorder().flush(), errors: [], violations: { counts: {}, samples: [], forged: 0 }, allocated: 50, completed: 50, lost: 0, interrupted: 0, loadEndedEpochMs: null, selfCheck: { checked: 0, retained: 0 } }
+  const settled = tracker.settle(result) // the result overtook the last tick
+  const recorder = new MetricsRecorder()
+  recorder.count(METRICS.iterations, 25)
+  worker.postMessage({ type: 'tick', cohortId: 7, threadId: 3, delta: recorder.flush(), active: 0, errors: [], violations: { counts: {}, samples: [], forged: 0 }, coversUntilEpochMs: undefined } satisfies TickMessage)
+  worker.postMessage({ type: 'bye', cohortId: 7 })
+  await settled
+  t.is(agg.counter(METRICS.iterations), 25)
+  t.is(tracker.lifecycle.state, 'settled')
 })

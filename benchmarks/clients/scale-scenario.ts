@@ -43,7 +43,7 @@ export default defineScenario<{ socket: UserSocket }>({
     user.check(login.status === 200, 'logged in')
     await user.http.close()
     // events are rare here and accounted as they arrive: nothing needs to queue them
-    user.state.socket = await user.ws('/events', { inbox: 0 })
+    user.state.socket = await user.ws('/events', { inbox: 0, protocol: 'crosstalk' })
   },
   async iteration (user) {
     await user.sleep(1000)

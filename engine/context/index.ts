@@ -1,5 +1,4 @@
-export { UserContext, type WsOptions } from './user-context.js'
+export { UserContext, type WsOptions, type IoOptions } from './user-context.js'
 export { UserHttp, type RequestOptions } from './http-client.js'
 export { HttpResponse } from './http-response.js'
-export { UserSocket, WsMessage } from './user-socket.js'
 export { CookieJar } from './cookie-jar.js'

@@ -4,7 +4,7 @@ import type { CohortIsolation, DirectoryEntry } from '../isolation/index.js'
 import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type BurstOutcome } from '../probes/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { UserHttp } from './http-client.js'
-import { UserSocket } from './user-socket.js'
+import { IoSocket, UserSocket, type EventExtractors, type IoEvent, type StreamProtocol, type WsMessage } from '../streams/index.js'
 
 export interface UserContextOptions {
   /** index of the user in the run, 0-based, unique across workers */
@@ -19,6 +19,8 @@ export interface UserContextOptions {
   threadId: number
   cohortId: number
   isolation: CohortIsolation
+  /** an error in the scenario's own code outside an iteration's await (an extractor that threw) */
+  onScenarioError?: (user: string, err: Error) => void
 }
 
 export interface WsOptions {
@@ -29,8 +31,37 @@ export interface WsOptions {
   inbox?: number
   /** the channel legitimately carries other users' data: do not scan its frames for their canaries */
   shared?: boolean
-  /** account event frames (stream, seq, t): latency, lost, duplicated, reordered; default true */
-  events?: boolean
+  /**
+   * event accounting from the scenario's reading of each frame: `stream`, `seq`, `sentAt` (any
+   * subset) give latency, loss, duplicates and order for any server
+   */
+  events?: EventExtractors<WsMessage>
+  /**
+   * 'crosstalk': the fixture's stream protocol (frames with stream/seq/t; at the end the socket
+   * sends `{"type":"end"}` and reconciles with the answer). Default 'none': crosstalk sends no
+   * frame of its own.
+   */
+  protocol?: StreamProtocol
+}
+
+export interface IoOptions {
+  /** the server's Socket.IO path (default '/socket.io') */
+  path?: string
+  /** the handshake's auth payload (`socket.handshake.auth` on the server) */
+  auth?: Record<string, unknown>
+  /** extra handshake headers (cookies and `user.http.headers` are sent anyway) */
+  headers?: Record<string, string>
+  timeout?: number
+  /** events kept until consumed by next()/waitFor(); default 1000 */
+  inbox?: number
+  /** the namespace legitimately carries other users' data: do not scan it for their canaries */
+  shared?: boolean
+  /** per event name: `stream`, `seq`, `sentAt` read from the event (see `events` of user.ws()) */
+  events?: Record<string, EventExtractors<IoEvent>>
+  /** default ['websocket'] */
+  transports?: string[]
+  /** default false: a dropped socket is counted, not hidden by a reconnect */
+  reconnection?: boolean
 }
 
 export class UserContext<S extends object = Record<string, unknown>> {
@@ -47,7 +78,7 @@ export class UserContext<S extends object = Record<string, unknown>> {
   /** completed iterations of this user */
   iterations = 0
   readonly #opts: UserContextOptions
-  readonly #sockets = new Set<UserSocket>()
+  readonly #sockets = new Set<UserSocket | IoSocket>()
   readonly #resources: Record<string, string[]> = {}
   #canaries = 0
   #probe: Probes | undefined
@@ -138,20 +169,58 @@ export class UserContext<S extends object = Record<string, unknown>> {
   async ws (path: string, options: WsOptions = {}): Promise<UserSocket> {
     const url = new URL(path, this.#opts.origin)
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-    const headers: Record<string, string> = { ...this.http.headers, ...options.headers }
-    const cookie = this.cookies.header
-    if (cookie !== undefined) headers.cookie = cookie
     const iso = this.#opts.isolation
     const channel = url.pathname
-    const socket = await UserSocket.connect(url.href, headers, {
+    const socket = await UserSocket.connect(url.href, this.#handshakeHeaders(options.headers), {
       timeoutMs: options.timeout ?? this.#opts.timeoutMs,
       inboxLimit: options.inbox ?? 1000,
       recorder: this.#opts.recorder,
-      events: options.events ?? true,
+      protocol: options.protocol ?? 'none',
+      extractors: options.events,
+      onScenarioError: err => this.#scenarioError(err),
       ...(options.shared !== true && { onFrame: (m) => iso.inspectFrame(this, channel, m.data) })
     })
     this.#sockets.add(socket)
     return socket
+  }
+
+  /**
+   * Connects a Socket.IO client to `namespace` (default '/') on the target, with this user's
+   * cookies, headers and `auth` payload: its own client and Manager, never shared with another
+   * user. Needs socket.io-client installed (CT_ERR_DEPENDENCY otherwise).
+   */
+  async io (namespace = '/', options: IoOptions = {}): Promise<IoSocket> {
+    const url = new URL(namespace, this.#opts.origin)
+    const iso = this.#opts.isolation
+    const channel = `socket.io${url.pathname}`
+    const socket = await IoSocket.connect(url.href, {
+      path: options.path ?? '/socket.io',
+      headers: this.#handshakeHeaders(options.headers),
+      ...(options.auth !== undefined && { auth: options.auth }),
+      transports: options.transports ?? ['websocket'],
+      reconnection: options.reconnection ?? false
+    }, {
+      timeoutMs: options.timeout ?? this.#opts.timeoutMs,
+      inboxLimit: options.inbox ?? 1000,
+      recorder: this.#opts.recorder,
+      ...(options.events !== undefined && { extractors: options.events }),
+      onScenarioError: err => this.#scenarioError(err),
+      ...(options.shared !== true && { onPayload: (event, payload) => iso.inspectFrame(this, `${channel} ${event}`, payload) })
+    })
+    this.#sockets.add(socket)
+    return socket
+  }
+
+  #handshakeHeaders (extra: Record<string, string> | undefined): Record<string, string> {
+    const headers: Record<string, string> = { ...this.http.headers, ...extra }
+    const cookie = this.cookies.header
+    if (cookie !== undefined) headers.cookie = cookie
+    return headers
+  }
+
+  #scenarioError (err: Error): void {
+    this.#opts.recorder.count(METRICS.errors)
+    this.#opts.onScenarioError?.(this.name, err)
   }
 
   /** Records a named check (`checks` rate, and `checks{check:<name>}`); returns `condition`. */
@@ -167,13 +236,16 @@ export class UserContext<S extends object = Record<string, unknown>> {
   }
 
   /** @internal the sockets this user opened and has not closed yet (for the engine self-check) */
-  sockets (): UserSocket[] {
+  sockets (): Array<UserSocket | IoSocket> {
     return [...this.#sockets]
   }
 
-  /** @internal end every open socket's event streams and reconcile them (bounded by `timeoutMs`) */
+  /**
+   * @internal after the load phase: sockets on crosstalk's stream protocol end their streams and
+   * reconcile (bounded by `timeoutMs`); the others finish their accounting without sending anything
+   */
   async endEventStreams (timeoutMs: number): Promise<void> {
-    await Promise.all([...this.#sockets].map(s => s.end(timeoutMs)))
+    await Promise.all([...this.#sockets].flatMap(s => s instanceof UserSocket ? [s.end(timeoutMs)] : []))
   }
 
   /** Closes this user's sockets and connection; `force` aborts whatever is in flight. */

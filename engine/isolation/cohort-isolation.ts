@@ -61,8 +61,8 @@ export class CohortIsolation {
     if (found !== undefined) this.#report(user, found, 'foreign-data', body, { method, path, part: 'body' })
   }
 
-  /** Scans one WebSocket frame. */
-  inspectFrame (user: Receiver, channel: string, data: Buffer): void {
+  /** Scans one WebSocket frame or Socket.IO event payload. */
+  inspectFrame (user: Receiver, channel: string, data: Buffer | string): void {
     if (!this.scanEnabled) return
     const found = this.scanner.scan(data, user.id)
     if (found !== undefined) this.#report(user, found, 'foreign-event', data, { channel, part: 'frame' })
@@ -81,7 +81,7 @@ export class CohortIsolation {
     return this.log.drain()
   }
 
-  #report (user: Receiver, found: ForeignCanary[], kind: 'foreign-data' | 'foreign-event', data: Buffer, where: Violation['where']): void {
+  #report (user: Receiver, found: ForeignCanary[], kind: 'foreign-data' | 'foreign-event', data: Buffer | string, where: Violation['where']): void {
     // one violation per foreign owner in this body/frame: a list of 50 leaked notes is one leak per victim
     const owners = new Set<number>()
     for (const c of found) {
@@ -92,7 +92,7 @@ export class CohortIsolation {
         user: user.name,
         owner: `user-${c.owner}`,
         where,
-        excerpt: excerptAround(data.toString('latin1'), c.index, c.text.length)
+        excerpt: excerptAround(typeof data === 'string' ? data : data.toString('latin1'), c.index, c.text.length)
       })
     }
   }

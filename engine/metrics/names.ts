@@ -9,6 +9,7 @@ export type MetricKind = typeof METRIC_KIND_LIST[number]
 export type MetricUnit =
   | 'ms' | 'bytes' | 'bytes/op' | 'share' | 'requests' | 'iterations' | 'errors' | 'users'
   | 'sessions' | 'messages' | 'events' | 'streams' | 'closes' | 'violations' | 'probes' | 'barriers'
+  | 'disconnects'
 
 export interface MetricDefinition {
   name: string
@@ -35,7 +36,10 @@ export const METRIC_TABLE = {
   wsMessagesReceived: { name: 'ws.messages.received', kind: 'counter', unit: 'messages', description: 'WebSocket messages received' },
   wsMessagesSent: { name: 'ws.messages.sent', kind: 'counter', unit: 'messages', description: 'WebSocket messages sent' },
   wsErrors: { name: 'ws.errors', kind: 'counter', unit: 'errors', description: 'WebSocket errors, failed handshakes included' },
-  wsEventsReceived: { name: 'ws.events.received', kind: 'counter', unit: 'events', description: 'event frames (duplicates included)' },
+  wsBytesReceived: { name: 'ws.bytes.received', kind: 'counter', unit: 'bytes', description: 'WebSocket payload bytes received' },
+  wsFrameInterval: { name: 'ws.frame.interval', kind: 'trend', unit: 'ms', description: 'time between two frames received on one socket' },
+  wsReplyDuration: { name: 'ws.reply.duration', kind: 'trend', unit: 'ms', description: '`socket.request()`: from the send to the matching reply; per name too: `ws.reply.duration{name:join}`' },
+  wsEventsReceived: { name: 'ws.events.received', kind: 'counter', unit: 'events', description: 'events accounted (frames read by extractors or the crosstalk protocol, Socket.IO events with extractors; duplicates included)' },
   wsEventLatency: { name: 'ws.event.latency', kind: 'trend', unit: 'ms', description: "receive time minus the server's send stamp" },
   wsEventsLost: { name: 'ws.events.lost', kind: 'counter', unit: 'events', description: "events never received: gaps per stream, reconciled at the end with the server's account" },
   wsEventsDuplicated: { name: 'ws.events.duplicated', kind: 'counter', unit: 'events', description: 'events received again (same stream and seq)' },
@@ -43,6 +47,13 @@ export const METRIC_TABLE = {
   wsEventsSent: { name: 'ws.events.sent', kind: 'counter', unit: 'events', description: 'events the servers say they assigned to the sockets, in their end replies' },
   wsStreamsUnreconciled: { name: 'ws.streams.unreconciled', kind: 'counter', unit: 'streams', description: 'streams whose server never declared what it sent' },
   wsCloses: { name: 'ws.closes', kind: 'counter', unit: 'closes', description: 'WebSocket closes; per close code: `ws.closes{code:1000}`' },
+  ioSessions: { name: 'io.sessions', kind: 'counter', unit: 'sessions', description: 'Socket.IO connections made (`user.io()`)' },
+  ioConnectDuration: { name: 'io.connect.duration', kind: 'trend', unit: 'ms', description: 'Socket.IO connect, handshake and namespace included' },
+  ioEventsReceived: { name: 'io.events.received', kind: 'counter', unit: 'events', description: 'Socket.IO events received; per event: `io.events.received{event:chat}`' },
+  ioEventsSent: { name: 'io.events.sent', kind: 'counter', unit: 'events', description: 'Socket.IO events emitted; per event too' },
+  ioAckDuration: { name: 'io.ack.duration', kind: 'trend', unit: 'ms', description: '`emitWithAck()`: from the emit to the ack; per event: `io.ack.duration{event:join}`' },
+  ioDisconnects: { name: 'io.disconnects', kind: 'counter', unit: 'disconnects', description: 'Socket.IO disconnects; per reason: `io.disconnects{reason:transport close}`' },
+  ioErrors: { name: 'io.errors', kind: 'counter', unit: 'errors', description: 'Socket.IO connect errors and ack timeouts' },
   isolationViolations: { name: 'isolation.violations', kind: 'counter', unit: 'violations', description: "a user saw another user's data or events; per kind too: `isolation.violations{kind:foreign-event}`" },
   isolationProbes: { name: 'isolation.probes', kind: 'counter', unit: 'probes', description: 'isolation probes sent; skipped ones: `isolation.probes{result:skipped}`' },
   barrierTimeouts: { name: 'barrier.timeouts', kind: 'counter', unit: 'barriers', description: 'burst barriers broken by a missing user' },

@@ -8,6 +8,9 @@ import type { CohortResult, CohortSpec, CohortTask, DirectoryMessage, WorkerMess
 
 export type CohortTrackerState = 'submitted' | 'ready' | 'settled'
 
+/** How long a settled cohort's last ticks may trail its result. */
+const BYE_WAIT_MS = 2000
+
 const TRANSITIONS: Transitions<CohortTrackerState> = {
   submitted: ['ready', 'settled'],
   ready: ['settled'],
@@ -36,6 +39,9 @@ export class CohortTracker {
   readonly #totals: CohortTotals
   readonly #hooks: CohortTrackerHooks
   #readyNotified = false
+  #onBye!: () => void
+  /** the worker's last message arrived: every tick it sent has been read */
+  readonly #bye = new Promise<void>(resolve => { this.#onBye = resolve })
 
   constructor (spec: CohortSpec, late: boolean, totals: CohortTotals, hooks: CohortTrackerHooks) {
     this.spec = spec
@@ -63,7 +69,9 @@ export class CohortTracker {
     if (!this.settled) this.#port.postMessage(m)
   }
 
-  settle (res: CohortResult): void {
+  /** Accounts the cohort's result once its last ticks are in (bounded: a worker may never say goodbye). */
+  async settle (res: CohortResult): Promise<void> {
+    await this.#lastTicks()
     this.#totals.settled(this.source, res)
     this.#end()
   }
@@ -74,9 +82,19 @@ export class CohortTracker {
     this.#end()
   }
 
+  async #lastTicks (): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#bye, new Promise<void>(resolve => { timer = setTimeout(resolve, BYE_WAIT_MS) })])
+    clearTimeout(timer)
+  }
+
   #onMessage (m: WorkerMessage): void {
     if (m.type === 'tick') {
       this.#totals.tick(this.source, m)
+      return
+    }
+    if (m.type === 'bye') {
+      this.#onBye()
       return
     }
     this.#totals.ready(m)
@@ -89,8 +107,7 @@ export class CohortTracker {
   #end (): void {
     this.lifecycle.to('settled')
     this.#notifyReady()
-    // ticks posted just before the task ended are still queued on the port: drain them first
-    setImmediate(() => this.#port.close())
+    this.#port.close()
   }
 
   #notifyReady (): void {

@@ -88,7 +88,17 @@ export interface ReadyMessage {
   directory: DirectoryEntry[]
 }
 
-export type WorkerMessage = TickMessage | ReadyMessage
+/**
+ * The cohort's last message on its port, after its last tick. Messages on one port arrive in
+ * order, but the task's result travels on Piscina's own channel and may overtake the last ticks:
+ * the main thread accounts a cohort only once this has arrived.
+ */
+export interface ByeMessage {
+  type: 'bye'
+  cohortId: number
+}
+
+export type WorkerMessage = TickMessage | ReadyMessage | ByeMessage
 
 /** main -> cohort, once set up: the run-wide directory (JSON in shared memory) and the load phase's start */
 export interface DirectoryMessage {

@@ -14,7 +14,7 @@ import { runClosedLoad, wantedUsers } from './closed-load.js'
 import { ErrorBackoff } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
 import type { LoadPhase, User } from './load-phase.js'
-import type { CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
+import type { ByeMessage, CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
 import { runOpenLoad } from './open-load.js'
 import { Ticker } from './ticker.js'
 
@@ -228,7 +228,8 @@ export class WorkerCohort {
       recorder: this.#recorder,
       threadId,
       cohortId: t.cohort.id,
-      isolation: this.#isolation
+      isolation: this.#isolation,
+      onScenarioError: (user, err) => this.#errors.add('iteration', user, err)
     })
     this.#users.push(u)
     return u
@@ -346,7 +347,8 @@ export class WorkerCohort {
     this.#live.length = 0
     this.#setupOk = []
     this.#port.removeAllListeners('message')
-    this.#port.close()
+    // the main thread closes the channel once this arrives: every tick before it has been read
+    this.#port.postMessage({ type: 'bye', cohortId: this.#task.cohort.id } satisfies ByeMessage)
     return watched
   }
 

@@ -1,9 +1,13 @@
-// A user's WebSocket: JSON send, awaitable next()/waitFor() with timeouts, bounded inbox.
+// A user's WebSocket: JSON send, awaitable next()/waitFor()/request() with timeouts, a bounded
+// inbox, and event accounting declared by the scenario. crosstalk never sends a frame the
+// scenario did not send, unless the socket opted into crosstalk's own stream protocol.
 import WebSocket from 'ws'
 import { TimeoutError, WebSocketError, type ErrorRequest } from '../errors.js'
-import { METRICS, taggedKey, type CounterCell, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
 import { redactUrl } from '../shared/index.js'
 import { EventTracker, monotonicMicros, type StreamRange, type StreamTotals } from './event-tracker.js'
+import { ExtractedEvents, type EventExtractors } from './extractors.js'
+import { Inbox } from './inbox.js'
 
 export class WsMessage {
   readonly data: Buffer
@@ -28,26 +32,28 @@ export class WsMessage {
   }
 }
 
+/**
+ * How events on this socket are accounted: `none` (frames, bytes and timing only), the scenario's
+ * `extractors`, or `crosstalk`, the fixture's stream protocol (frames carry `stream`, `seq`, `t`;
+ * at the end the socket sends `{"type":"end"}` and reconciles with the server's answer).
+ */
+export type StreamProtocol = 'none' | 'crosstalk'
+
 export interface UserSocketOptions {
-  /** Milliseconds for the handshake and the default for next()/waitFor(). */
+  /** Milliseconds for the handshake and the default for next()/waitFor()/request(). */
   timeoutMs: number
   /** Messages kept while nobody awaits them; the oldest are dropped beyond this. */
   inboxLimit: number
   recorder: MetricsRecorder
   /** Called with every frame as it arrives (isolation scanning hooks in here). */
   onFrame?: (msg: WsMessage) => void
-  /** account event frames (stream/seq/t) per stream; default true */
-  events?: boolean
+  protocol: StreamProtocol
+  extractors?: EventExtractors<WsMessage> | undefined
+  /** an extractor threw: a scenario error, never a worker's */
+  onScenarioError?: (err: Error) => void
 }
 
 interface EventFrame { type?: unknown, stream?: unknown, seq?: unknown, t?: unknown, streams?: unknown }
-
-interface Waiter {
-  match: (m: WsMessage) => boolean
-  resolve: (m: WsMessage) => void
-  reject: (e: Error) => void
-  timer: NodeJS.Timeout
-}
 
 /** The request of a socket for error groups: WS and its path (the query may hold a token; groups drop it). */
 function wsRequest (url: string, status?: number): ErrorRequest {
@@ -65,36 +71,42 @@ function handshakeError (err: Error, url: string, timeoutMs: number): Error {
 
 export class UserSocket {
   readonly url: string
-  /** Messages dropped from the inbox because nobody consumed them. */
-  dropped = 0
   received = 0
   closeCode: number | undefined
   readonly #ws: WebSocket
   readonly #opts: UserSocketOptions
-  // a deque: #inbox[#head..] are queued; shifting is O(1), compaction amortized
-  #inbox: WsMessage[] = []
-  #head = 0
-  readonly #waiters = new Set<Waiter>()
+  readonly #inbox: Inbox<WsMessage>
   #closed: Promise<void>
-  readonly #tracker: EventTracker | undefined
+  /** the crosstalk protocol's accounting */
+  readonly #protocol: EventTracker | undefined
+  readonly #extracted: ExtractedEvents<WsMessage> | undefined
   readonly #messages: CounterCell
+  readonly #bytes: CounterCell
+  readonly #interval: Histogram
+  #lastFrameAt = 0
   #onEnd: ((ranges: Record<string, StreamRange>) => void) | undefined
 
   private constructor (ws: WebSocket, url: string, opts: UserSocketOptions) {
     this.#ws = ws
     this.url = url
     this.#opts = opts
-    this.#tracker = opts.events === false ? undefined : new EventTracker(opts.recorder)
-    this.#messages = opts.recorder.counter(METRICS.wsMessagesReceived)
+    this.#inbox = new Inbox<WsMessage>(opts.inboxLimit)
+    const rec = opts.recorder
+    this.#protocol = opts.protocol === 'crosstalk' ? new EventTracker(rec) : undefined
+    this.#extracted = opts.extractors === undefined ? undefined : new ExtractedEvents(opts.extractors, new EventTracker(rec))
+    this.#messages = rec.counter(METRICS.wsMessagesReceived)
+    this.#bytes = rec.counter(METRICS.wsBytesReceived)
+    this.#interval = rec.histogram(METRICS.wsFrameInterval)
     this.#closed = new Promise(resolve => ws.once('close', (code) => {
       this.closeCode = code
-      opts.recorder.count(METRICS.wsCloses)
-      opts.recorder.count(taggedKey(METRICS.wsCloses, 'code', String(code)))
-      this.#failWaiters(new WebSocketError(`socket ${redactUrl(url)} closed (${code})`, { request: wsRequest(url) }))
+      rec.count(METRICS.wsCloses)
+      rec.count(taggedKey(METRICS.wsCloses, 'code', String(code)))
+      this.#inbox.failAll(new WebSocketError(`socket ${redactUrl(url)} closed (${code})`, { request: wsRequest(url) }))
+      this.#extracted?.finish()
       resolve()
     }))
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary))
-    ws.on('error', () => opts.recorder.count(METRICS.wsErrors))
+    ws.on('error', () => rec.count(METRICS.wsErrors))
   }
 
   static connect (url: string, headers: Record<string, string>, opts: UserSocketOptions): Promise<UserSocket> {
@@ -119,6 +131,11 @@ export class UserSocket {
     return this.#ws.readyState === WebSocket.OPEN
   }
 
+  /** Messages dropped from the inbox because nobody consumed them. */
+  get dropped (): number {
+    return this.#inbox.dropped
+  }
+
   /** Sends a string or bytes as is, anything else as JSON text. */
   send (data: unknown): void {
     if (this.#ws.readyState !== WebSocket.OPEN) throw new WebSocketError(`socket ${redactUrl(this.url)} is not open`, { request: wsRequest(this.url) })
@@ -132,52 +149,51 @@ export class UserSocket {
     return this.waitFor(() => true, timeoutMs)
   }
 
-  /** The first queued or future message that `match` accepts; earlier non-matching ones stay queued. */
+  /**
+   * The first queued or future message that `match` accepts; earlier non-matching ones stay
+   * queued. Always a promise: a `match` that throws rejects this wait with its error.
+   */
   waitFor (match: (m: WsMessage) => boolean, timeoutMs = this.#opts.timeoutMs): Promise<WsMessage> {
-    for (let i = this.#head; i < this.#inbox.length; i++) {
-      const m = this.#inbox[i]!
-      if (!match(m)) continue
-      if (i === this.#head) this.#head++
-      else this.#inbox.splice(i, 1)
-      return Promise.resolve(m)
-    }
-    if (this.#ws.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new WebSocketError(`socket ${redactUrl(this.url)} is closed`, { request: wsRequest(this.url) }))
-    }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        match,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter)
-          reject(new TimeoutError(`no matching WebSocket message within ${timeoutMs} ms on ${redactUrl(this.url)}`, { request: wsRequest(this.url) }))
-        }, timeoutMs)
-      }
-      this.#waiters.add(waiter)
-    })
+    return this.#inbox.waitFor(match, timeoutMs,
+      () => this.open ? undefined : new WebSocketError(`socket ${redactUrl(this.url)} is closed`, { request: wsRequest(this.url) }),
+      () => new TimeoutError(`no matching WebSocket message within ${timeoutMs} ms on ${redactUrl(this.url)}`, { request: wsRequest(this.url) }))
+  }
+
+  /**
+   * Sends `message` and waits for the frame `isReply` accepts (chat, RPC over WebSocket): the time
+   * in between is `ws.reply.duration` (and `{name:...}` when named).
+   */
+  async request (message: unknown, isReply: (m: WsMessage) => boolean, options: { timeout?: number, name?: string } = {}): Promise<WsMessage> {
+    const reply = this.waitFor(isReply, options.timeout)
+    const start = performance.now()
+    this.send(message)
+    const m = await reply
+    const took = performance.now() - start
+    const rec = this.#opts.recorder
+    rec.trend(METRICS.wsReplyDuration, took)
+    if (options.name !== undefined) rec.trend(taggedKey(METRICS.wsReplyDuration, 'name', options.name), took)
+    return m
   }
 
   /** Takes every queued message without waiting. */
   drain (): WsMessage[] {
-    const out = this.#inbox.slice(this.#head)
-    this.#inbox = []
-    this.#head = 0
-    return out
+    return this.#inbox.drain()
   }
 
   /** Messages waiting in the inbox. */
   get queued (): number {
-    return this.#inbox.length - this.#head
+    return this.#inbox.queued
   }
 
   /**
-   * Ends the event streams: sends `{ type: 'end' }`, waits (bounded) for the server's
-   * `{ type: 'end', streams }` and reconciles what it says it assigned with what arrived.
-   * Without an answer, loss counts only the gaps seen and the streams are "unreconciled".
+   * Ends the socket's event accounting. Only a socket on crosstalk's protocol sends anything:
+   * `{ type: 'end' }`, then it waits (bounded) for the server's `{ type: 'end', streams }` and
+   * reconciles; without an answer loss counts only the gaps seen and the streams are
+   * "unreconciled". Extractor-accounted sockets finish from the gaps seen, sending nothing.
    */
   async end (timeoutMs = this.#opts.timeoutMs): Promise<StreamTotals> {
-    const tracker = this.#tracker
+    this.#extracted?.finish()
+    const tracker = this.#protocol
     if (tracker === undefined) return { sent: 0, lost: 0, unreconciled: 0 }
     if (this.#ws.readyState !== WebSocket.OPEN) return tracker.reconcile(undefined)
     let timer: NodeJS.Timeout | undefined
@@ -216,30 +232,20 @@ export class UserSocket {
   #onMessage (data: Buffer, isBinary: boolean): void {
     this.received++
     this.#messages.value++
+    this.#bytes.value += data.length
     const msg = new WsMessage(data, isBinary, monotonicMicros())
+    if (this.#lastFrameAt !== 0) this.#interval.recordValue(Math.round(msg.receivedAt - this.#lastFrameAt))
+    this.#lastFrameAt = msg.receivedAt
     this.#opts.onFrame?.(msg)
-    if (this.#tracker !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)) return
-    for (const w of this.#waiters) {
-      if (w.match(msg)) {
-        clearTimeout(w.timer)
-        this.#waiters.delete(w)
-        w.resolve(msg)
-        return
-      }
+    if (this.#protocol !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)) return
+    if (this.#extracted !== undefined) {
+      const failed = this.#extracted.observe(msg, msg.receivedAt)
+      if (failed !== undefined) this.#opts.onScenarioError?.(failed)
     }
-    if (this.#opts.inboxLimit <= 0) return
-    if (this.queued >= this.#opts.inboxLimit) {
-      this.#head++
-      this.dropped++
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#inbox.length) {
-      this.#inbox = this.#inbox.slice(this.#head)
-      this.#head = 0
-    }
-    this.#inbox.push(msg)
+    this.#inbox.deliver(msg)
   }
 
-  /** Accounts an event frame; true when the frame was the end-of-stream answer (consumed here). */
+  /** crosstalk protocol: accounts an event frame; true when the frame was the end-of-stream answer (consumed here). */
   #track (msg: WsMessage): boolean {
     let f: EventFrame
     try {
@@ -249,19 +255,11 @@ export class UserSocket {
     }
     if (typeof f !== 'object' || f === null) return false
     if (typeof f.seq === 'number' && (typeof f.stream === 'string' || typeof f.stream === 'number')) {
-      this.#tracker!.onEvent(f.stream, f.seq, f.t as number, msg.receivedAt)
+      this.#protocol!.onEvent(f.stream, f.seq, typeof f.t === 'number' ? f.t : undefined, msg.receivedAt)
     } else if (f.type === 'end' && typeof f.streams === 'object' && f.streams !== null && this.#onEnd !== undefined) {
       this.#onEnd(f.streams as Record<string, StreamRange>)
       return true
     }
     return false
-  }
-
-  #failWaiters (err: Error): void {
-    for (const w of this.#waiters) {
-      clearTimeout(w.timer)
-      w.reject(err)
-    }
-    this.#waiters.clear()
   }
 }

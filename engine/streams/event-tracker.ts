@@ -1,12 +1,8 @@
 // Per-socket event stream accounting: per-event latency from the server's send stamp, and per
-// stream the gaps (lost), repeats (duplicated) and late arrivals (reordered), reconciled at the
-// end with what the server says it assigned to the socket.
-//
-// Protocol (the fixture speaks it; any server can): an event frame is a JSON object with
-// `stream` (string or number), `seq` (1, 2, 3... per stream) and `t` (send time, microseconds of
-// the monotonic clock, process.hrtime, shared by processes on one machine). Sending
-// `{ "type": "end" }` asks the server to stop and answer
-// `{ "type": "end", "streams": { "<stream>": { "first": n, "last": m } } }`.
+// stream the gaps (lost), repeats (duplicated) and late arrivals (reordered). Where the events
+// come from is the caller's business: the scenario's extractors (any server), or crosstalk's
+// opt-in stream protocol, whose server also declares at the end what it assigned, so loss can
+// be reconciled with it instead of being read from the gaps alone.
 import { METRICS, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
 
 /** Gaps larger than this are counted, not enumerated (memory stays bounded). */
@@ -43,6 +39,11 @@ export function monotonicMicros (): number {
   return performance.now() * 1000 + HRTIME_OFFSET_US
 }
 
+/** An epoch time in milliseconds (a server's Date.now()) on the same monotonic microsecond scale. */
+export function epochMsToMonotonicMicros (epochMs: number): number {
+  return (epochMs - performance.timeOrigin) * 1000 + HRTIME_OFFSET_US
+}
+
 export class EventTracker {
   readonly #streams = new Map<string | number, StreamState>()
   readonly #recorder: MetricsRecorder
@@ -60,10 +61,14 @@ export class EventTracker {
     this.#latency = recorder.histogram(METRICS.wsEventLatency)
   }
 
-  /** Accounts one event frame; `receivedUs` from monotonicMicros(). */
-  onEvent (stream: string | number, seq: number, sentUs: number, receivedUs: number): void {
+  /**
+   * Accounts one event; times in microseconds of the monotonic clock (`receivedUs` from
+   * monotonicMicros()). Without a seq only its arrival and latency count.
+   */
+  onEvent (stream: string | number, seq: number | undefined, sentUs: number | undefined, receivedUs: number): void {
     this.#received.value++
-    if (typeof sentUs === 'number') this.#latency.recordValue(receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
+    if (typeof sentUs === 'number' && Number.isFinite(sentUs)) this.#latency.recordValue(receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
+    if (seq === undefined || !Number.isFinite(seq)) return
     const s = this.#streams.get(stream)
     if (s === undefined) {
       this.#streams.set(stream, { firstSeen: seq, maxSeq: seq, missing: new Set(), untracked: 0 })
@@ -90,16 +95,17 @@ export class EventTracker {
 
   /**
    * Final accounting, once: with the server's ranges when it answered `end` (everything in
-   * first..last not received is lost), else from the gaps seen. Records lost/sent counters.
+   * first..last not received is lost), else from the gaps seen; `expectedAnswer`: the server
+   * was asked and did not answer, so its streams count as unreconciled. Records lost/sent.
    */
-  reconcile (ranges: Record<string, StreamRange> | undefined): StreamTotals {
+  reconcile (ranges: Record<string, StreamRange> | undefined, expectedAnswer = true): StreamTotals {
     const totals: StreamTotals = { sent: 0, lost: 0, unreconciled: 0 }
     if (this.#reconciled) return totals
     this.#reconciled = true
     if (ranges === undefined) {
       for (const s of this.#streams.values()) {
         totals.lost += s.missing.size + s.untracked
-        totals.unreconciled++
+        if (expectedAnswer) totals.unreconciled++
       }
     } else {
       for (const [id, r] of Object.entries(ranges)) {

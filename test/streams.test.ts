@@ -130,5 +130,7 @@ test('a waitFor predicate or extractor that throws costs one counted error with 
   // 20 predicates and one extractor threw: each a counted scenario error
   t.is(iteration.reduce((n, g) => n + g.count, 0), 21, JSON.stringify(r.errors.groups))
   t.true(iteration.every(g => /JSON/.test(g.message)), JSON.stringify(iteration))
+  // the scenario's own line: the predicate (line 10) and the extractor (line 5) of throws.mjs
+  t.deepEqual(iteration.map(g => /throws\.mjs:(\d+):\d+$/.exec(g.at ?? '')?.[1]).sort(), ['10', '5'], JSON.stringify(iteration))
   t.is(r.status, 'failed')
 })

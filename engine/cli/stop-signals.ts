@@ -21,16 +21,11 @@ export class StopSignals {
   readonly lifecycle = new Lifecycle<StopState>('stop signals', 'listening', TRANSITIONS)
   #first: StopSignal | undefined
   readonly #what: string
-  readonly #handlers = new Map<StopSignal, () => void>()
 
   /** `what`: what the first signal lets finish, for the message (e.g. 'stopping users and writing the report'). */
   constructor (what: string) {
     this.#what = what
-    for (const sig of SIGNALS) {
-      const handler = (): void => { this.#received(sig) }
-      this.#handlers.set(sig, handler)
-      process.on(sig, handler)
-    }
+    for (const sig of SIGNALS) process.on(sig, () => { this.#received(sig) })
   }
 
   get signal (): AbortSignal {
@@ -42,13 +37,20 @@ export class StopSignals {
     return this.#first === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED
   }
 
+  /**
+   * The work is done. The handlers stay: the process may still be closing children and writing
+   * when a signal comes, and Node's default would end it with no exit code.
+   */
   close (): void {
     if (this.lifecycle.is('closed')) return
     this.lifecycle.to('closed')
-    for (const [sig, handler] of this.#handlers) process.off(sig, handler)
   }
 
   #received (sig: StopSignal): void {
+    if (this.lifecycle.is('closed')) {
+      this.#first ??= sig
+      process.exit(this.exitCode) // nothing is left to stop gracefully
+    }
     if (this.lifecycle.is('stopping')) process.exit(this.exitCode) // a second signal: leave now
     this.#first = sig
     this.lifecycle.to('stopping')

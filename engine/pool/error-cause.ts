@@ -8,7 +8,22 @@ import type { ErrorGroup, Phase } from '../result/index.js'
 const MESSAGE_CHARS = 300
 const SYSTEM_CODE = /^E[A-Z0-9]{2,}$/
 
-interface ErrorLike { message?: unknown, code?: unknown, cause?: unknown, status?: unknown, request?: { method?: unknown, path?: unknown, status?: unknown } }
+interface ErrorLike { message?: unknown, code?: unknown, cause?: unknown, status?: unknown, stack?: unknown, request?: { method?: unknown, path?: unknown, status?: unknown } }
+
+/** crosstalk's own files and Node's: a frame in them is not the scenario's */
+const ENGINE_FRAME = /\/(dist\/)?engine\/|node_modules\/|\(node:|^\s*at node:|<anonymous>/
+
+/** `file:line:column` of the first stack frame in the scenario's own code, if the error came through it. */
+export function scenarioFrame (err: unknown): string | undefined {
+  const stack = (err as ErrorLike | undefined)?.stack
+  if (typeof stack !== 'string') return undefined
+  for (const line of stack.split('\n').slice(1, 12)) {
+    if (!line.trimStart().startsWith('at ') || ENGINE_FRAME.test(line)) continue
+    const where = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/.exec(line)?.[1]
+    if (where !== undefined) return where.replace(/^file:\/\//, '')
+  }
+  return undefined
+}
 
 /** The system code (ECONNREFUSED ...) found along the cause chain, else the first undici code. */
 export function causeCode (err: unknown): string | undefined {
@@ -58,6 +73,7 @@ export function groupOf (phase: Phase, user: string, err: unknown): ErrorGroup {
   const cause = causeCode(err)
   const req = e.request
   const status = typeof e.status === 'number' ? e.status : typeof req?.status === 'number' ? req.status : undefined
+  const at = scenarioFrame(err)
   return {
     phase,
     message,
@@ -66,6 +82,7 @@ export function groupOf (phase: Phase, user: string, err: unknown): ErrorGroup {
     ...(typeof req?.method === 'string' && { method: req.method }),
     ...(typeof req?.path === 'string' && { route: routeTemplate(req.path) }),
     ...(status !== undefined && { status }),
+    ...(at !== undefined && { at }),
     user,
     count: 1
   }
@@ -73,5 +90,5 @@ export function groupOf (phase: Phase, user: string, err: unknown): ErrorGroup {
 
 /** The key errors are grouped by: two users hitting the same cause share it. */
 export function groupKey (g: ErrorGroup): string {
-  return [g.phase, g.code ?? '', g.cause ?? '', g.method ?? '', g.route ?? '', g.status ?? '', messageTemplate(g.message)].join('\u0000')
+  return [g.phase, g.code ?? '', g.cause ?? '', g.method ?? '', g.route ?? '', g.status ?? '', g.at ?? '', messageTemplate(g.message)].join('\u0000')
 }

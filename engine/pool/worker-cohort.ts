@@ -73,9 +73,9 @@ export class WorkerCohort {
   readonly #live: User[] = []
   readonly #directoryArrived: Promise<void>
   readonly #stopped: Promise<void>
-  readonly #abortedSignal: Promise<void>
+  /** called on abort; each is removed by its waiter when done, so no settled wait stays reachable */
+  readonly #abortListeners = new Set<() => void>()
   #onStopping!: () => void
-  #onAborted!: () => void
   #scenario: Scenario<object> | undefined
   #setupOk: boolean[] = []
   #loadStartEpochMs: number | undefined
@@ -108,7 +108,6 @@ export class WorkerCohort {
       })
     })
     this.#stopped = new Promise<void>(resolve => { this.#onStopping = resolve })
-    this.#abortedSignal = new Promise<void>(resolve => { this.#onAborted = resolve })
     this.#ticker = new Ticker(task.originEpochMs, task.tickMs, c => this.#tick(c))
     for (let i = 0; i < task.cohort.initialUsers; i++) this.#newUser()
     this.#watchStop()
@@ -177,7 +176,7 @@ export class WorkerCohort {
     this.#ticker.now() // users count themselves active synchronously: this tick reports them as the load starts
     // An abort closes every connection, so in-flight requests fail at once; an iteration stuck on
     // something else cannot be cancelled, so the cohort stops waiting for it shortly after.
-    await Promise.race([running, this.#abortedSignal.then(() => delay(ABORT_SETTLE_MS))])
+    await this.#untilDoneOrAborted(running)
     // rates are computed over the time the load really ran, not the drain and teardown after it
     this.#loadEndedEpochMs = performance.timeOrigin + performance.now()
     clearTimeout(this.#cutoff)
@@ -214,7 +213,7 @@ export class WorkerCohort {
   abort (): void {
     if (!this.lifecycle.tryTo('aborted')) return
     for (const u of this.#users) void u.close(true)
-    this.#onAborted()
+    for (const listener of this.#abortListeners) listener()
   }
 
   #newUser (): User {
@@ -247,7 +246,7 @@ export class WorkerCohort {
         const bounded = withTimeout(() => setup(u), this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
         // a setup stuck on something its closed connection does not end is not waited for after an abort
         void bounded.catch(() => {}) // still handled when the abort wins the race
-        await Promise.race([bounded, this.#abortedSignal.then(() => delay(ABORT_SETTLE_MS))])
+        await this.#untilDoneOrAborted(bounded)
       }
       if (this.aborted) return false
       this.#live.push(u)
@@ -258,6 +257,25 @@ export class WorkerCohort {
       this.#errors.add('setup', u.name, err)
       this.#recorder.count(METRICS.errors) // the `errors` metric counts every phase's errors, as its thresholds expect
       return false
+    }
+  }
+
+  /**
+   * `work` settled, or ABORT_SETTLE_MS after an abort, whichever comes first. The abort listener
+   * is removed when done: a wait on a never-resolving "aborted" promise would keep every caller's
+   * frame (and its user) reachable until the run ends, which the self-check counts as a leak.
+   */
+  async #untilDoneOrAborted (work: Promise<unknown>): Promise<void> {
+    let listener: (() => void) | undefined
+    const aborted = new Promise<void>((resolve) => {
+      listener = () => { void delay(ABORT_SETTLE_MS).then(resolve) }
+      if (this.aborted) listener()
+      else this.#abortListeners.add(listener)
+    })
+    try {
+      await Promise.race([work, aborted])
+    } finally {
+      this.#abortListeners.delete(listener!)
     }
   }
 

@@ -129,7 +129,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push('')
     out.push(`  errors (${num(r.errors.count)})`)
     for (const g of r.errors.groups.slice(0, 10)) {
-      out.push(`    ${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)} (first: ${g.user})`)
+      out.push(`    ${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)} (first: ${g.user}${g.at === undefined ? '' : `, at ${g.at}`})`)
     }
   }
   if (r.selfCheck.retained > 0) {

@@ -19,6 +19,8 @@ export interface ErrorGroup {
   route?: string
   /** the HTTP status involved (a non-JSON answer, a refused WebSocket handshake) */
   status?: number
+  /** where the scenario's own code threw: `file:line:column` of its first frame outside crosstalk */
+  at?: string
   /** first user that hit it */
   user: string
   count: number

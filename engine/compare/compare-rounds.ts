@@ -48,10 +48,13 @@ export interface MetricComparison {
   /** the statistic of each side; null when there was no data */
   baseline: number | null
   candidate: number | null
-  /** candidate - baseline */
+  /** candidate - baseline: the mean of the per-round differences */
   diff: number | null
   diffCI: [number, number] | null
-  /** diff / |baseline|; null when the baseline statistic is 0 (or missing) */
+  /**
+   * the geometric mean of the per-round candidate/baseline ratios minus 1 (diff / |baseline| when
+   * a value is 0); null when the baseline statistic is 0 (or missing)
+   */
   relative: number | null
   relativeCI: [number, number] | null
   /** as written, e.g. '+10%' */

@@ -1,5 +1,5 @@
 // Baseline vs candidate statistics on synthetic per-second series from a seeded generator:
-// windows, hierarchical paired bootstrap, budgets, verdicts, isolation, heap slope, rendering.
+// windows, bootstrap of per-round changes (power at the planted test's size), budgets, verdicts, isolation, heap slope, rendering.
 import test from 'ava'
 import { budgetCell } from '../engine/compare/metric-cells.js'
 import {

@@ -108,6 +108,7 @@ export interface ComparisonResult {
     seed: number
     warmupS: number
     latencyMetric: string
+    /** the name schemaVersion 1 gave it: rounds are resampled, a single round's windows */
     bootstrap: 'hierarchical-paired'
   }
   rounds: RoundInfo[]
@@ -268,7 +269,7 @@ function kindsText (byKind: IsolationComparison['byKind'], side: 'baseline' | 'c
 /**
  * Compares a candidate with a baseline over interleaved rounds. Statistics are taken over the
  * per-second windows of each run's load phase (after the warm-up), never raw request counts;
- * intervals come from a hierarchical bootstrap paired by round.
+ * intervals come from a bootstrap of the per-round changes (candidate against its own round's baseline).
  */
 export function compareRounds (rounds: readonly ComparisonRound[], options: CompareOptions = {}): ComparisonResult {
   if (rounds.length === 0) throw new ConfigError('a comparison needs at least one round (a baseline run and a candidate run)')

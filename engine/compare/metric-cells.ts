@@ -55,6 +55,6 @@ export function methodLine (r: ComparisonResult): string {
   const windows = `${r.windows.baseline} baseline and ${r.windows.candidate} candidate per-second windows of the load phase after a ${m.warmupS}s warm-up`
   const statistic = 'statistic: median of each run\'s windows (mean for the error rate; heap slope: one slope per run)'
   const change = 'change: mean of the per-round differences, relative change from the geometric mean of the per-round candidate/baseline ratios'
-  const bootstrap = `hierarchical bootstrap paired by round (rounds, then windows within a round), ${m.resamples} resamples, ${formatConfidence(m.confidence)} percentile intervals, seed ${m.seed}`
+  const bootstrap = `bootstrap paired by round (rounds resampled; one round: its windows), ${m.resamples} resamples, ${formatConfidence(m.confidence)} percentile intervals widened for few rounds, seed ${m.seed}`
   return `${rounds}; ${windows}; ${statistic}; ${change}; ${bootstrap}; latency from ${m.latencyMetric}.`
 }

@@ -50,10 +50,13 @@ export interface MetricComparison {
   /** the statistic of each side; null when there was no data */
   baseline: number | null
   candidate: number | null
-  /** candidate - baseline */
+  /** candidate - baseline: the mean of the per-round differences */
   diff: number | null
   diffCI: [number, number] | null
-  /** diff / |baseline|; null when the baseline statistic is 0 (or missing) */
+  /**
+   * the geometric mean of the per-round candidate/baseline ratios minus 1 (diff / |baseline| when
+   * a value is 0); null when the baseline statistic is 0 (or missing)
+   */
   relative: number | null
   relativeCI: [number, number] | null
   /** as written, e.g. '+10%' */
@@ -107,6 +110,7 @@ export interface ComparisonResult {
     seed: number
     warmupS: number
     latencyMetric: string
+    /** the name schemaVersion 1 gave it: rounds are resampled, a single round's windows */
     bootstrap: 'hierarchical-paired'
   }
   rounds: RoundInfo[]
@@ -267,7 +271,7 @@ function kindsText (byKind: IsolationComparison['byKind'], side: 'baseline' | 'c
 /**
  * Compares a candidate with a baseline over interleaved rounds. Statistics are taken over the
  * per-second windows of each run's load phase (after the warm-up), never raw request counts;
- * intervals come from a hierarchical bootstrap paired by round.
+ * intervals come from a bootstrap of the per-round changes (candidate against its own round's baseline).
  */
 export function compareRounds (rounds: readonly ComparisonRound[], options: CompareOptions = {}): ComparisonResult {
   if (rounds.length === 0 && options.interrupted === undefined) throw new ConfigError('a comparison needs at least one round (a baseline run and a candidate run)')

@@ -53,7 +53,8 @@ export function methodLine (r: ComparisonResult): string {
   const m = r.method
   const rounds = `${m.rounds} interleaved round${m.rounds === 1 ? '' : 's'} (a baseline run and a candidate run adjacent in time)`
   const windows = `${r.windows.baseline} baseline and ${r.windows.candidate} candidate per-second windows of the load phase after a ${m.warmupS}s warm-up`
-  const statistic = 'statistic: median of the windows (mean for the error rate; heap slope: mean of one slope per run)'
-  const bootstrap = `hierarchical bootstrap paired by round (rounds, then windows within a round), ${m.resamples} resamples, ${formatConfidence(m.confidence)} percentile intervals, seed ${m.seed}`
-  return `${rounds}; ${windows}; ${statistic}; ${bootstrap}; latency from ${m.latencyMetric}.`
+  const statistic = 'statistic: median of each run\'s windows (mean for the error rate; heap slope: one slope per run)'
+  const change = 'change: mean of the per-round differences, relative change from the geometric mean of the per-round candidate/baseline ratios'
+  const bootstrap = `bootstrap paired by round (rounds resampled; one round: its windows), ${m.resamples} resamples, ${formatConfidence(m.confidence)} percentile intervals widened for few rounds, seed ${m.seed}`
+  return `${rounds}; ${windows}; ${statistic}; ${change}; ${bootstrap}; latency from ${m.latencyMetric}.`
 }

@@ -2,6 +2,7 @@
 // medians with their range, paired ratios.
 import { spawn, execFileSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { availableParallelism, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -49,4 +50,13 @@ export function pairedRatio (a: number[], b: number[]): Stat {
 
 export function log (line: string): void {
   process.stderr.write(line + '\n')
+}
+
+/** 1-minute load average, read before and after a section: other work on the same cores skews CPU figures. */
+export const loadAverage = (): number => loadavg()[0]!
+
+export function loadNote (before: number, after: number): string {
+  const cores = availableParallelism()
+  const shared = Math.max(before, after) > cores
+  return `Machine load (1-minute average) before / after this section: ${fmt(before, 2)} / ${fmt(after, 2)} on ${cores} cores${shared ? ': the machine was shared with other work during these runs, so absolute figures are inflated; the paired ratios are the figures to read' : ''}.`
 }

@@ -1,22 +1,27 @@
-// WebSocket event dispatch: CPU per received event of crosstalk's full receive path vs a bare
-// `ws` client loop on the same server, and the highest event rate crosstalk sustains here.
-import { ROUNDS, SECONDS, fmt, log, pairedRatio, runClient, show, startFixture, stat } from './lib.js'
+// WebSocket event dispatch: CPU per received event of crosstalk's full receive path (its own
+// stream protocol, and a plain socket read with extractors) vs a bare `ws` client loop on the same
+// server, and the highest event rate crosstalk sustains here.
+import { ROUNDS, SECONDS, fmt, loadAverage, loadNote, log, pairedRatio, runClient, show, startFixture, stat } from './lib.js'
 
 const USERS = 1000
 const RATE = 40_000 // events per second, summed over all sockets
 const STEPS = [10_000, 20_000, 40_000, 80_000, 160_000]
+const GOAL = 1.15
+const ORDER = ['crosstalk', 'extractors', 'bare'] as const
+type Contender = typeof ORDER[number]
 
 interface Sample { events: number, cpuUs: number, seconds: number, lost?: number, p50?: number, p99?: number }
 
 export async function benchWs (): Promise<{ results: Record<string, unknown>, markdown: string }> {
+  const loadBefore = loadAverage()
   const fixture = await startFixture(['--event-rate', String(RATE)])
-  const samples: Record<'crosstalk' | 'bare', Sample[]> = { crosstalk: [], bare: [] }
+  const samples: Record<Contender, Sample[]> = { crosstalk: [], extractors: [], bare: [] }
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const who of round % 2 === 1 ? ['crosstalk', 'bare'] as const : ['bare', 'crosstalk'] as const) {
-        const s = who === 'crosstalk'
-          ? runClient<Sample>('./clients/crosstalk-ws-client.js', [fixture.url, String(USERS), String(SECONDS), '1'])
-          : runClient<Sample>('./clients/bare-ws-client.js', [fixture.url, String(USERS), String(SECONDS)])
+      for (const who of round % 2 === 1 ? ORDER : [...ORDER].reverse()) {
+        const s = who === 'bare'
+          ? runClient<Sample>('./clients/bare-ws-client.js', [fixture.url, String(USERS), String(SECONDS)])
+          : runClient<Sample>('./clients/crosstalk-ws-client.js', [fixture.url, String(USERS), String(SECONDS), '1', who === 'crosstalk' ? 'protocol' : 'extractors'])
         samples[who].push(s)
         log(`ws round ${round}/${ROUNDS} ${who}: ${fmt(s.events, 0)} events, ${fmt(s.cpuUs / s.events, 2)} µs CPU/event`)
       }
@@ -26,9 +31,13 @@ export async function benchWs (): Promise<{ results: Record<string, unknown>, ma
   }
   const perEvent = (xs: Sample[]): number[] => xs.map(s => s.cpuUs / s.events)
   const ct = stat(perEvent(samples.crosstalk))
+  const ex = stat(perEvent(samples.extractors))
   const bare = stat(perEvent(samples.bare))
   const ratio = pairedRatio(perEvent(samples.crosstalk), perEvent(samples.bare))
+  const exRatio = pairedRatio(perEvent(samples.extractors), perEvent(samples.bare))
   const ctLost = samples.crosstalk.reduce((n, s) => n + (s.lost ?? 0), 0)
+  const exLost = samples.extractors.reduce((n, s) => n + (s.lost ?? 0), 0)
+  const verdict = (r: typeof ratio): string => r.median <= GOAL ? 'met' : 'not met'
 
   // Highest sustained rate: one crosstalk run per offered rate; sustained = everything offered
   // arrived (no loss) at >= 95% of the offered rate.
@@ -45,15 +54,19 @@ export async function benchWs (): Promise<{ results: Record<string, unknown>, ma
     }
   }
   const sustained = steps.filter(s => s.lost === 0 && s.received >= s.offered * 0.95).at(-1)
+  const loadAfter = loadAverage()
 
   const markdown = `## WebSocket events: client CPU per received event (${USERS} sockets, ${fmt(RATE, 0)} events/s offered in total, ${SECONDS} s per run)
 
 | client | CPU per event (µs) | events per run |
 |---|---|---|
 | crosstalk (events-rate scenario, 1 worker thread: isolation scan, JSON, sequence accounting, latency HDR) | ${show(ct, 2)} | ${show(stat(samples.crosstalk.map(s => s.events)), 0)} |
+| crosstalk, plain socket with extractors (\`events: { stream, seq, sentAt }\` on \`m.json()\`, no crosstalk protocol) | ${show(ex, 2)} | ${show(stat(samples.extractors.map(s => s.events)), 0)} |
 | bare \`ws\` client (JSON.parse per frame) | ${show(bare, 2)} | ${show(stat(samples.bare.map(s => s.events)), 0)} |
 
-CPU per event, crosstalk / bare ws, paired by round: **${show(ratio, 2)}** (goal <= 1.15). Events lost by crosstalk over all rounds: ${ctLost}.
+CPU per event / bare ws, paired by round: crosstalk protocol **${show(ratio, 2)}** (goal <= ${GOAL}x: ${verdict(ratio)});
+plain socket with extractors **${show(exRatio, 2)}** (goal <= ${GOAL}x: ${verdict(exRatio)}).
+Events lost over all rounds: crosstalk protocol ${ctLost} (reconciled with the server); extractors ${exLost} (gaps seen).
 Both figures are read over the steady window (from 1 s after all sockets are open to 1 s before the
 end), so logins, handshakes and crosstalk's pool start-up are excluded; events counted in that window.
 
@@ -66,9 +79,11 @@ Received events/s are over the steady window; latency percentiles are over the w
 ${steps.map(s => `| ${fmt(s.offered, 0)} | ${fmt(s.received, 0)} | ${s.lost} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} |`).join('\n')}
 
 Highest sustained (no loss, >= 95% of offered): **${sustained === undefined ? 'none of the steps' : `${fmt(sustained.received, 0)} events/s`}**.
+
+${loadNote(loadBefore, loadAfter)}
 `
   return {
-    results: { users: USERS, offeredRate: RATE, crosstalk: ct, bareWs: bare, cpuPerEventRatioVsBareWs: ratio, rateSteps: steps, sustainedEventsPerSecond: sustained?.received ?? null },
+    results: { users: USERS, offeredRate: RATE, crosstalk: ct, crosstalkExtractors: ex, bareWs: bare, cpuPerEventRatioVsBareWs: ratio, extractorsCpuPerEventRatioVsBareWs: exRatio, goal: GOAL, rateSteps: steps, sustainedEventsPerSecond: sustained?.received ?? null, loadAverage: { before: loadBefore, after: loadAfter } },
     markdown
   }
 }

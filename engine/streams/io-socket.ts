@@ -80,6 +80,10 @@ export class IoSocket {
   readonly #inbox: Inbox<IoEvent>
   readonly #received: CounterCell
   readonly #extracted = new Map<string, ExtractedEvents<IoEvent>>()
+  /** the per-event-name counters, held so an event costs no key building or lookup by name */
+  readonly #receivedBy = new Map<string, CounterCell>()
+  readonly #sentBy = new Map<string, CounterCell>()
+  readonly #sent: CounterCell
   #disconnectReason: string | undefined
   #closed: Promise<void>
 
@@ -89,6 +93,7 @@ export class IoSocket {
     this.#o = o
     this.#inbox = new Inbox<IoEvent>(o.inboxLimit)
     this.#received = o.recorder.counter(METRICS.ioEventsReceived)
+    this.#sent = o.recorder.counter(METRICS.ioEventsSent)
     for (const [event, x] of Object.entries(o.extractors ?? {})) this.#extracted.set(event, new ExtractedEvents(x, new EventTracker(o.recorder)))
     this.#closed = new Promise(resolve => socket.once('disconnect', (reason: string) => {
       this.#disconnectReason = reason
@@ -215,13 +220,22 @@ export class IoSocket {
   }
 
   #countSent (event: string): void {
-    this.#o.recorder.count(METRICS.ioEventsSent)
-    this.#o.recorder.count(taggedKey(METRICS.ioEventsSent, 'event', event))
+    this.#sent.value++
+    this.#cell(this.#sentBy, METRICS.ioEventsSent, event).value++
+  }
+
+  #cell (cells: Map<string, CounterCell>, metric: string, event: string): CounterCell {
+    let cell = cells.get(event)
+    if (cell === undefined) {
+      cell = this.#o.recorder.counter(taggedKey(metric, 'event', event))
+      cells.set(event, cell)
+    }
+    return cell
   }
 
   #onEvent (event: string, args: unknown[]): void {
     this.#received.value++
-    this.#o.recorder.count(taggedKey(METRICS.ioEventsReceived, 'event', event))
+    this.#cell(this.#receivedBy, METRICS.ioEventsReceived, event).value++
     this.#scan(event, args)
     const e: IoEvent = { event, args, data: args[0], receivedAt: monotonicMicros() }
     const failed = this.#extracted.get(event)?.observe(e, e.receivedAt)

@@ -173,7 +173,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     deadlines: planDeadlines({ durationMs, maxDurationMs: 600_000, gracefulStopMs: plan.gracefulStopMs ?? 100, drainMs: 100, setupTimeoutMs: 1000, teardownTimeoutMs: 1000 }),
     ...plan
   }
-  const spec: CohortSpec = { id: 0, firstUser: 0, size: users, initialUsers: users, startAtMs: 0, rateShare: 0, phase: 0 }
+  const spec: CohortSpec = { id: 0, firstUser: 0, size: users, initialUsers: users, startAtMs: 0, rateShare: 0, phase: 0, setupShare: 100 }
   const task: CohortTask = {
     runId: 'r1',
     cohort: spec,
@@ -190,7 +190,8 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     late: false,
     port: port2,
     secret: 'test-secret',
-    isolation: { scan: true, barrierTimeoutMs: 1000 }
+    isolation: { scan: true, barrierTimeoutMs: 1000 },
+    preconnect: false // the scenarios here do no I/O: no connection to open
   }
   const cohort = new WorkerCohort(task, { scenario: () => Promise.resolve(scenario), directory: b => Directory.decode(b) })
   const start = (): void => {
@@ -368,7 +369,7 @@ test('a cohort slot carries the heartbeat, the thread and the scenario call last
 test('the watchdog names a thread whose cohorts are all silent past the bound, once, with the call it is stuck in', (t) => {
   const { view } = createControlBlock(4)
   const origin = performance.timeOrigin + performance.now() - 20_000 // the run started 20 s ago
-  const spec = (id: number): CohortSpec => ({ id, firstUser: id * 5, size: 5, initialUsers: 5, startAtMs: 0, rateShare: 0, phase: 0 })
+  const spec = (id: number): CohortSpec => ({ id, firstUser: id * 5, size: 5, initialUsers: 5, startAtMs: 0, rateShare: 0, phase: 0, setupShare: 100 })
   const cohorts = [0, 1, 2, 3].map(id => ({ spec: spec(id), settled: id === 3 }))
   const slots = cohorts.map(c => new CohortSlot(view, c.spec.id))
   // thread 7 (cohorts 0, 1) last beat 9 s ago; thread 8 (cohort 2) just now; cohort 3 settled
@@ -412,7 +413,7 @@ function trackerHarness (): { tracker: CohortTracker, totals: CohortTotals, agg:
   const agg = new MetricsAggregator(performance.now())
   const totals = new CohortTotals(50, agg, new IsolationAggregator(), 1000)
   const readied: CohortTracker[] = []
-  const spec: CohortSpec = { id: 7, firstUser: 100, size: 50, initialUsers: 50, startAtMs: 0, rateShare: 0, phase: 0 }
+  const spec: CohortSpec = { id: 7, firstUser: 100, size: 50, initialUsers: 50, startAtMs: 0, rateShare: 0, phase: 0, setupShare: 100 }
   const tracker = new CohortTracker(spec, false, totals, { onReady: t => readied.push(t), directoryMessage: () => ({ type: 'directory', buffer: new SharedArrayBuffer(0), loadStartEpochMs: 0 }) })
   const { task } = tracker.task({} as Omit<CohortTask, 'cohort' | 'late' | 'port'>)
   return { tracker, totals, agg, worker: task.port, readied }

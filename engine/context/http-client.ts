@@ -5,6 +5,7 @@ import { Client, type Dispatcher } from 'undici'
 import { HttpRequestError, TimeoutError } from '../errors.js'
 import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell } from '../metrics/index.js'
 import { HttpResponse } from './http-response.js'
+import { PreopenedConnector } from './preopened-connector.js'
 import type { CookieJar } from './cookie-jar.js'
 
 export interface RequestOptions {
@@ -36,6 +37,8 @@ export interface HttpClientOptions {
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'CT_RESPONSE_DEADLINE'])
+/** timeouts that, on a connection that never answered, mean the server did not take the connection */
+const ACCEPT_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 interface NamedKeys { reqs: string, duration: string, failed: string }
 /** Tagged metric keys per request name, built once per name instead of three strings per request. */
@@ -148,7 +151,12 @@ export class UserHttp {
   readonly #client: Client
   readonly #opts: HttpClientOptions
   /** the unnamed metrics every request records, held so the hot path skips the lookups */
-  readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell, discarded: CounterCell }
+  readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell, discarded: CounterCell, acceptTimeouts: CounterCell }
+  readonly #connector: PreopenedConnector
+  /** `#connector.opened` when a response last completed: equal means the current connection has answered */
+  #answeredOn = 0
+  /** the client holds an open connection (undici's connect/disconnect events) */
+  #connected = false
   /** closed by force: what fails from now on was cut by the engine, not by the target */
   #aborted = false
 
@@ -158,14 +166,17 @@ export class UserHttp {
       reqs: opts.recorder.counter(METRICS.httpReqs),
       duration: opts.recorder.histogram(METRICS.httpReqDuration),
       failed: opts.recorder.rateCell(METRICS.httpReqFailed),
-      discarded: opts.recorder.counter(METRICS.httpBodyDiscarded)
+      discarded: opts.recorder.counter(METRICS.httpBodyDiscarded),
+      acceptTimeouts: opts.recorder.counter(METRICS.httpConnectTimeouts)
     }
+    this.#connector = new PreopenedConnector(opts.timeoutMs)
     this.#client = new Client(opts.origin, {
       pipelining: 1,
-      connect: { timeout: opts.timeoutMs },
+      connect: this.#connector.connect,
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000
     })
+    this.#client.on('connect', () => { this.#connected = true }).on('disconnect', () => { this.#connected = false })
   }
 
   get (path: string, options?: RequestOptions): Promise<HttpResponse> {
@@ -218,9 +229,14 @@ export class UserHttp {
         if (named !== undefined) rec.count(named.reqs)
         if (err !== null) {
           this.#recordOutcome(named, false)
+          const code = (err as { code?: string }).code
+          // no answer at all on a connection that never answered: the server did not take it in time
+          const unanswered = code !== undefined && (ACCEPT_TIMEOUT_CODES.has(code) || (code === 'CT_RESPONSE_DEADLINE' && c.status === 0))
+          if (unanswered && this.#answeredOn !== this.#connector.opened) this.#cells.acceptTimeouts.value++
           reject(transportError(err, method, path, timeout))
           return
         }
+        this.#answeredOn = this.#connector.opened
         this.#cells.duration.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000)) // µs, as MetricsRecorder.trend
         if (named !== undefined) rec.trend(named.duration, ms)
         const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
@@ -234,8 +250,24 @@ export class UserHttp {
     })
   }
 
+  /**
+   * Opens this user's connection now (the engine calls it in setup), so the load phase starts on
+   * connections the server has already accepted. A no-op when one is open or waiting. A failure
+   * is not the user's: its first request connects again and reports what fails then. A connect
+   * timeout counts as the server not taking the connection.
+   */
+  async preconnect (): Promise<void> {
+    if (this.#connected || this.#client.destroyed) return
+    try {
+      await this.#connector.open(this.#opts.origin)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT') this.#cells.acceptTimeouts.value++
+    }
+  }
+
   /** Ends the connection: gracefully, or at once (in-flight requests fail) when `force`. */
   async close (force = false): Promise<void> {
+    this.#connector.destroy()
     if (force) this.#aborted = true
     if (this.#client.destroyed) return
     if (force) await this.#client.destroy()

@@ -23,6 +23,7 @@ export const METRIC_TABLE = {
   httpReqs: { name: 'http.reqs', kind: 'counter', unit: 'requests', description: 'HTTP requests sent; per request name too: `http.reqs{name:get item}`' },
   httpReqDuration: { name: 'http.req.duration', kind: 'trend', unit: 'ms', description: 'dispatch to last body byte; per name too' },
   httpReqFailed: { name: 'http.req.failed', kind: 'rate', unit: 'share', description: 'share of failed requests (status >= 400 unless `expect`, or transport error)' },
+  httpConnectTimeouts: { name: 'http.connect.timeouts', kind: 'counter', unit: 'requests', description: 'requests that timed out (connect or response headers) on a connection that had not answered yet: the server did not take new connections in time' },
   httpBodyDiscarded: { name: 'http.body.discarded', kind: 'counter', unit: 'bytes', description: 'response body bytes beyond `--max-body`: received and counted, neither kept nor scanned' },
   iterations: { name: 'iterations', kind: 'counter', unit: 'iterations', description: 'completed iterations' },
   iterationDuration: { name: 'iteration.duration', kind: 'trend', unit: 'ms', description: 'successful iterations; open model: from the intended start (coordinated omission corrected)' },

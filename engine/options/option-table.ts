@@ -71,9 +71,11 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'maxBodyBytes', kind: kinds.whole, check: atLeastOne, default: DEFAULT_MAX_BODY_BYTES, flag: { long: 'max-body', value: 'bytes' }, defaultText: `${DEFAULT_MAX_BODY_BYTES} (16 MiB)`, doc: 'response body bytes kept per request; the rest is counted in http.body.discarded, not kept nor scanned' },
   { key: 'discardBodies', kind: kinds.boolean, default: false, flag: { long: 'discard-bodies' }, defaultText: 'off', doc: 'drop response bodies once scanned (res.body is empty): for scenarios that never read them' },
   { key: 'setupTimeout', kind: kinds.duration, default: '30s', flag: { long: 'setup-timeout', value: 'duration' }, doc: 'per-user setup timeout' },
+  { key: 'setupConcurrency', kind: kinds.whole, check: atLeastOne, default: 100, flag: { long: 'setup-concurrency', value: 'n' }, doc: "users in setup at once, run-wide (split between threads): paces logins and connection opening before the start, below a server's listen backlog" },
   { key: 'maxDuration', kind: kinds.duration, default: '10m', flag: { long: 'max-duration', value: 'duration' }, doc: 'bound on the load phase: ends an --iterations run that has not finished (stopReason max-duration); a longer --duration or stages are an error' },
   // run() and config file only: rarely changed, not worth a flag each
   { key: 'teardownTimeout', kind: kinds.duration, default: '10s', doc: 'per-user teardown timeout' },
+  { key: 'preconnect', kind: kinds.boolean, default: true, doc: "open each user's HTTP connection at the end of its setup (unless setup already did), so the load starts on accepted connections; off for scenarios with no HTTP" },
   { key: 'drainTimeout', kind: kinds.duration, default: '2s', doc: 'after the load phase, how long WebSockets get to end and reconcile their event streams' },
   { key: 'fixture', kind: kinds.object, doc: 'options of the embedded fixture (not with a target)' },
   ...fixtureRows(),

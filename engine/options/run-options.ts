@@ -68,6 +68,10 @@ export interface RunOptions {
   /** options of the embedded fixture (ignored with `target`) */
   fixture?: FixtureOptions & { process?: FixtureProcess }
   setupTimeout?: string | number
+  /** users in setup at once, run-wide (default 100): paces logins and connection opening before the start */
+  setupConcurrency?: number
+  /** open each user's HTTP connection at the end of its setup (default true) */
+  preconnect?: boolean
   teardownTimeout?: string | number
   gracefulStop?: string | number
   /** closed model: wait after a failed iteration, doubling up to 10x while failures go on (default 100ms; 0: none) */
@@ -135,6 +139,9 @@ export interface ResolvedRunOptions {
   out: string | null
   fixture: FixtureOptions & { process: FixtureProcess }
   setupTimeoutMs: number
+  /** users in setup at once, run-wide */
+  setupConcurrency: number
+  preconnect: boolean
   teardownTimeoutMs: number
   requestTimeoutMs: number
   maxBodyBytes: number
@@ -212,6 +219,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     out,
     fixture: resolveFixture(o, problems),
     setupTimeoutMs: ms('setupTimeout', o.setupTimeout),
+    setupConcurrency: get('setupConcurrency'),
+    preconnect: get('preconnect'),
     teardownTimeoutMs: ms('teardownTimeout', o.teardownTimeout),
     requestTimeoutMs: ms('requestTimeout', o.requestTimeout),
     maxBodyBytes: get('maxBodyBytes'),

@@ -20,6 +20,8 @@ export interface CohortRunnerOptions {
   plan: CohortPlan
   threads: number
   setupTimeoutMs: number
+  /** open each user's HTTP connection in setup */
+  preconnect: boolean
   teardownTimeoutMs: number
   requestTimeoutMs: number
   body: { maxBytes: number, discard: boolean }
@@ -165,7 +167,8 @@ export class CohortRunner {
       originEpochMs: performance.timeOrigin + o.runStartedAt,
       barrier: this.#control.buffer,
       secret: o.secret,
-      isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs }
+      isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs },
+      preconnect: o.preconnect
     } satisfies Omit<CohortTask, 'cohort' | 'late' | 'port'>)
     const run = this.#pool!.run(task, { transferList }) as Promise<CohortResult>
     this.#tasks.push(run.then(res => tracker.settle(res), (err: Error) => tracker.fail(err, this.#aborted || this.#destroyed)))

@@ -18,7 +18,7 @@ export function planCohorts (users: number, threads: number, cohortSize?: number
   const cohorts: CohortSpec[] = []
   for (let first = 0, id = 0; first < users; first += size, id++) {
     const n = Math.min(size, users - first)
-    cohorts.push({ id, firstUser: first, size: n, initialUsers: n, startAtMs: 0, rateShare: 0, phase: 0 })
+    cohorts.push({ id, firstUser: first, size: n, initialUsers: n, startAtMs: 0, rateShare: 0, phase: 0, setupShare: n })
   }
   return cohorts
 }
@@ -43,4 +43,19 @@ export function planCohortsFor (plan: ExecutionPlan, threads: number, cohortSize
     c.phase = (i + 0.5) / cohorts.length
   }
   return cohorts
+}
+
+/**
+ * Splits the run's setup concurrency between cohorts in proportion to their size (at least one
+ * each), so at most about `limit` users are in setup at once across every thread. Returns the
+ * most setup waves a cohort runs, which bounds how long the start barrier waits for setups.
+ */
+export function assignSetupShares (cohorts: CohortSpec[], limit: number): number {
+  const total = cohorts.reduce((n, c) => n + c.size, 0)
+  let waves = 1
+  for (const c of cohorts) {
+    c.setupShare = Math.max(1, Math.floor(limit * c.size / Math.max(1, total)))
+    waves = Math.max(waves, Math.ceil(c.initialUsers / c.setupShare))
+  }
+  return waves
 }

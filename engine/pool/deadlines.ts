@@ -12,6 +12,8 @@ export interface DeadlineInput {
   gracefulStopMs: number
   drainMs: number
   setupTimeoutMs: number
+  /** setups run in at most this many waves per cohort (the setup concurrency); default 1 */
+  setupWaves?: number
   teardownTimeoutMs: number
   /** slack before the hard deadline (default HARD_DEADLINE_SLACK_MS) */
   slackMs?: number
@@ -36,7 +38,7 @@ export function planDeadlines (i: DeadlineInput): Deadlines {
   return {
     loadEndMs,
     gracefulStopEndMs,
-    setupWaitMs: i.setupTimeoutMs + slack,
+    setupWaitMs: i.setupTimeoutMs * (i.setupWaves ?? 1) + slack,
     hardMs: gracefulStopEndMs + i.drainMs + i.teardownTimeoutMs + slack
   }
 }

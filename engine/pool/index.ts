@@ -1,4 +1,4 @@
-export { planCohorts, planCohortsFor } from './cohorts.js'
+export { planCohorts, planCohortsFor, assignSetupShares } from './cohorts.js'
 export { ErrorGroups } from './error-groups.js'
 export { CohortRunner, type CohortOutcome } from './cohort-runner.js'
 export { planDeadlines, type Deadlines, type DeadlineInput } from './deadlines.js'

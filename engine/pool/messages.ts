@@ -18,6 +18,8 @@ export interface CohortSpec {
   /** open model: this cohort's share of the arrival rate, and the phase of its first arrival in [0, 1) */
   rateShare: number
   phase: number
+  /** users of this cohort set up at once: its share of the run's setup concurrency */
+  setupShare: number
 }
 
 export interface CohortPlan {
@@ -60,6 +62,8 @@ export interface CohortTask {
   /** HMAC key of this run's canaries; never leaves memory */
   secret: string
   isolation: { scan: boolean, barrierTimeoutMs: number }
+  /** open each user's HTTP connection at the end of its setup, before the start barrier */
+  preconnect: boolean
 }
 
 

@@ -9,7 +9,7 @@ import { TimeoutError } from '../errors.js'
 import { CohortIsolation, type Directory } from '../isolation/index.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
-import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
+import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, mapLimited, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
 import { runClosedLoad, wantedUsers } from './closed-load.js'
 import { ErrorBackoff } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
@@ -139,7 +139,7 @@ export class WorkerCohort {
     this.#beat = setInterval(() => this.#beatNow(), BEAT_MS)
     this.#ticker.start()
     this.#scenario = await this.#sources.scenario()
-    this.#setupOk = await Promise.all(this.#users.map(u => this.#setUpUser(u)))
+    this.#setupOk = await mapLimited(this.#users, this.#task.cohort.setupShare, u => this.#setUpUser(u))
     Atomics.add(this.#control, READY, this.#users.length)
     Atomics.notify(this.#control, READY)
     const { plan, cohort } = this.#task
@@ -248,6 +248,7 @@ export class WorkerCohort {
         void bounded.catch(() => {}) // still handled when the abort wins the race
         await this.#untilDoneOrAborted(bounded)
       }
+      if (this.#task.preconnect && !this.aborted) await this.#untilDoneOrAborted(u.http.preconnect())
       if (this.aborted) return false
       this.#live.push(u)
       return true

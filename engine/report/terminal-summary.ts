@@ -132,6 +132,10 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
       out.push(`    ${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)} (first: ${g.user}${g.at === undefined ? '' : `, at ${g.at}`})`)
     }
   }
+  if (r.hints.length > 0) {
+    out.push('')
+    for (const h of r.hints) out.push(`  hint: ${h}`)
+  }
   if (r.selfCheck.retained > 0) {
     out.push('')
     out.push(`  self-check: ${num(r.selfCheck.retained)} of ${num(r.selfCheck.checked)} user contexts and sockets were still reachable after teardown (kept by the scenario's module state or an unfinished iteration)`)

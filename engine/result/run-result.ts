@@ -48,6 +48,8 @@ export interface RunResult {
   metrics: Record<string, MetricSummary>
   timeSeries: SeriesPoint[]
   errors: { count: number, groups: ErrorGroup[] }
+  /** one-line diagnoses from what was measured (what probably went wrong, what to try); never a pass/fail decision */
+  hints: string[]
   /**
    * WebSocket event streams: `sent` is what servers declared in their end-of-stream answers;
    * received counts every event frame (duplicates included); lost/duplicated/reordered per stream

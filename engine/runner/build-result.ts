@@ -6,6 +6,7 @@ import type { CohortOutcome } from '../pool/index.js'
 import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
+import { runHints } from './hints.js'
 import type { InspectionFindings } from './target-inspection.js'
 
 export interface MeasuredRun {
@@ -79,6 +80,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     metrics: agg.summary(loadDurationMs / 1000),
     timeSeries: agg.series(),
     errors: { count: errorCount, groups: outcome.errors },
+    hints: runHints({ agg, users: outcome.users.allocated, setupConcurrency: o.setupConcurrency }).map(redact),
     isolation: iso,
     ...m.findings,
     events: {

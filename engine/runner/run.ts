@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
-import { CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
+import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
 import { writeJsonReport } from '../report/index.js'
 import { loadScenario, type LoadedScenario } from '../scenario/index.js'
@@ -80,6 +80,7 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario): Promis
 async function measure (s: RunSession, inspection: TargetInspection): Promise<RunResult> {
   const { o, agg } = s
   const cohorts = planCohortsFor(o.plan, o.workers, o.cohortSize)
+  const setupWaves = assignSetupShares(cohorts, o.setupConcurrency)
   const threads = Math.min(o.workers, cohorts.length)
   const controller = new RunController({
     durationMs: o.plan.durationMs,
@@ -88,6 +89,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     gracefulStopMs: o.gracefulStopMs,
     drainMs: o.drainMs,
     setupTimeoutMs: o.setupTimeoutMs,
+    setupWaves,
     teardownTimeoutMs: o.teardownTimeoutMs,
     signal: o.signal
   })
@@ -104,6 +106,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       plan: cohortPlan(o, controller),
       threads,
       setupTimeoutMs: o.setupTimeoutMs,
+      preconnect: o.preconnect,
       teardownTimeoutMs: o.teardownTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
       body: { maxBytes: o.maxBodyBytes, discard: o.discardBodies },

@@ -8,3 +8,4 @@ export { createControlBlock, signal, waitUntilChanged, READY, GO, STOP, PARTIES,
 export { Lifecycle, IllegalTransitionError, type Transitions } from './lifecycle.js'
 export { withTimeout, delay } from './with-timeout.js'
 export { onProcessExit } from './exit-cleanup.js'
+export { routeTemplate } from './route-template.js'

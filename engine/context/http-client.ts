@@ -219,7 +219,7 @@ export class UserHttp {
         if (c.discarded > 0) this.#cells.discarded.value += c.discarded
         const rec = this.#opts.recorder
         const ms = c.end - c.start
-        const named = options.name === undefined ? undefined : keysOf(options.name)
+        const named = options.name === undefined ? undefined : keysOf(rec.names.bound(options.name))
         // a request the engine cut (interrupt, hard deadline, graceful-stop cut-off) is neither sent nor failed
         if (err !== null && this.#aborted) {
           reject(new HttpRequestError(`${method} ${path} interrupted: the run was stopped`, { cause: err, request: { method, path } }))

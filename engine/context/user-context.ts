@@ -119,7 +119,7 @@ export class UserContext<S extends object = Record<string, unknown>> {
 
   /** Probes that must be denied: another user's resources, this user's resources as another user. */
   get probe (): Probes {
-    this.#probe ??= new Probes(this, this.#opts.isolation)
+    this.#probe ??= new Probes(this, this.#opts.isolation, () => this.#resources)
     return this.#probe
   }
 

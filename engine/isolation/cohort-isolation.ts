@@ -5,7 +5,7 @@ import { mintCanary } from './canary.js'
 import type { Directory } from './directory.js'
 import { excerptAround } from '../shared/index.js'
 import { CanaryScanner, type ForeignCanary } from './scanner.js'
-import type { Violation } from '../result/index.js'
+import type { StaleRead, Violation } from '../result/index.js'
 import { ViolationLog, type ViolationDelta } from './violations.js'
 
 export interface CohortIsolationOptions {
@@ -72,6 +72,19 @@ export class CohortIsolation {
     this.log.add({ ...v, at: new Date().toISOString(), thread: this.#o.threadId })
     this.recorder.count(METRICS.isolationViolations)
     this.recorder.count(taggedKey(METRICS.isolationViolations, 'kind', v.kind))
+  }
+
+  /** A `probe.asOther` answer that carried only the credential owner's data: not a violation. */
+  callerData (route: string): void {
+    this.log.callerData(route)
+    this.recorder.count(taggedKey(METRICS.isolationProbes, 'result', 'caller-data'))
+  }
+
+  /** A read that showed the reader's own older write: not isolation; beyond its budget, a failed check. */
+  staleRead (s: Omit<StaleRead, 'at'>): void {
+    this.log.staleRead({ ...s, at: new Date().toISOString() })
+    this.recorder.count(METRICS.isolationStaleReads)
+    if (!s.withinBudget) this.recorder.count(taggedKey(METRICS.isolationStaleReads, 'budget', 'exceeded'))
   }
 
   drain (): ViolationDelta {

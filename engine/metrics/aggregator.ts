@@ -2,6 +2,8 @@
 import type { GaugeSummary, MetricSummary, SeriesPoint, TrendSummary } from '../result/index.js'
 import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram } from './histogram.js'
 import type { MetricsDelta } from './delta.js'
+import { NameCap, OTHER_NAME, nameTagOf } from './name-cap.js'
+import { taggedKey } from './names.js'
 
 
 interface Bucket {
@@ -31,8 +33,22 @@ function addRate (map: Map<string, { passes: number, fails: number }>, key: stri
   else { cell.passes += p; cell.fails += f }
 }
 
+/** Request names of the run: the cap, how many were kept, and what was folded into `(other)`. */
+export interface RequestNamesSummary {
+  cap: number
+  kept: number
+  /** distinct names folded (summed over threads and the main thread: an upper bound), one of them */
+  folded: { names: number, example: string } | undefined
+}
+
 export class MetricsAggregator {
   readonly #origin: number
+  readonly #names: NameCap
+  /** incoming key -> the key it is stored under (its name folded past the cap) */
+  readonly #keyOf = new Map<string, string>()
+  #folded: { names: number, example: string } | undefined
+  /** the newest second already closed into the series: later data for it goes to the next open one */
+  #lastClosed = -1
   readonly #counters = new Map<string, number>()
   readonly #rates = new Map<string, { passes: number, fails: number }>()
   readonly #trends = new Map<string, Histogram>()
@@ -40,24 +56,29 @@ export class MetricsAggregator {
   readonly #open = new Map<number, Bucket>()
   readonly #series: SeriesPoint[] = []
 
-  constructor (origin: number) {
+  constructor (origin: number, maxRequestNames?: number) {
     this.#origin = origin
+    this.#names = new NameCap(maxRequestNames)
   }
 
   /** Merges one delta. `source` identifies the sender so gauges sum the latest value of each. */
   add (delta: MetricsDelta, source: string, now: number): void {
     const bucket = this.#bucket(now)
-    for (const k in delta.counters) {
-      const n = delta.counters[k]!
+    if (delta.folded !== undefined) this.#addFolded(delta.folded.names, delta.folded.example)
+    for (const raw in delta.counters) {
+      const n = delta.counters[raw]!
+      const k = this.#key(raw)
       this.#counters.set(k, (this.#counters.get(k) ?? 0) + n)
       bucket.counters.set(k, (bucket.counters.get(k) ?? 0) + n)
     }
-    for (const k in delta.rates) {
-      addRate(this.#rates, k, delta.rates[k]!)
-      addRate(bucket.rates, k, delta.rates[k]!)
+    for (const raw in delta.rates) {
+      const k = this.#key(raw)
+      addRate(this.#rates, k, delta.rates[raw]!)
+      addRate(bucket.rates, k, delta.rates[raw]!)
     }
-    for (const k in delta.trends) {
-      const h = decodeHistogram(delta.trends[k]!)
+    for (const raw in delta.trends) {
+      const k = this.#key(raw)
+      const h = decodeHistogram(delta.trends[raw]!)
       let total = this.#trends.get(k)
       if (total === undefined) { total = createHistogram(); this.#trends.set(k, total) }
       total.add(h)
@@ -82,6 +103,11 @@ export class MetricsAggregator {
     // a second's value is the last one set in it: sources report together on tick boundaries,
     // and the sum is only whole once the last of them has (a max would keep half-updated sums)
     this.#bucket(now).gauges.set(key, g.value)
+  }
+
+  /** What became of request names: the cap, the kept count, the folded ones. */
+  requestNames (): RequestNamesSummary {
+    return { cap: this.#names.limit, kept: this.#names.kept, folded: this.#folded === undefined ? undefined : { ...this.#folded } }
   }
 
   counter (key: string): number {
@@ -167,8 +193,34 @@ export class MetricsAggregator {
     return this.#series
   }
 
+  #key (raw: string): string {
+    let k = this.#keyOf.get(raw)
+    if (k === undefined) {
+      const tag = nameTagOf(raw)
+      k = raw
+      if (tag !== undefined) {
+        const bounded = this.#names.bound(tag.name)
+        if (bounded !== tag.name) {
+          k = taggedKey(tag.metric, 'name', bounded)
+          const newly = this.#names.drain()
+          if (newly !== undefined) this.#addFolded(newly.names, newly.example)
+        }
+      }
+      this.#keyOf.set(raw, k)
+    }
+    return k
+  }
+
+  #addFolded (names: number, example: string): void {
+    if (example === OTHER_NAME) return
+    if (this.#folded === undefined) this.#folded = { names, example }
+    else this.#folded.names += names
+  }
+
   #bucket (now: number): Bucket {
-    const t = Math.max(0, Math.floor((now - this.#origin) / 1000))
+    // a tick that arrives late (a busy worker) covers a second already closed: it is counted in the
+    // oldest second still open, so the series stays ordered by time
+    const t = Math.max(0, this.#lastClosed + 1, Math.floor((now - this.#origin) / 1000))
     let b = this.#open.get(t)
     if (b === undefined) {
       // Seconds older than the previous one receive no more data: summarize and drop their histograms.
@@ -184,6 +236,7 @@ export class MetricsAggregator {
     for (const k of done) {
       this.#series.push(toPoint(this.#open.get(k)!))
       this.#open.delete(k)
+      this.#lastClosed = k
     }
   }
 }

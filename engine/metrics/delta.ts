@@ -1,4 +1,5 @@
 // What a worker ships to the main thread every tick: only what changed since the last tick.
+import type { FoldedNames } from './name-cap.js'
 
 export interface MetricsDelta {
   counters: Record<string, number>
@@ -7,4 +8,6 @@ export interface MetricsDelta {
   /** encoded HDR histograms of microseconds */
   trends: Record<string, string>
   gauges: Record<string, number>
+  /** request names this worker folded into `(other)` since the last tick */
+  folded?: FoldedNames
 }

@@ -9,7 +9,7 @@ export type MetricKind = typeof METRIC_KIND_LIST[number]
 export type MetricUnit =
   | 'ms' | 'bytes' | 'bytes/op' | 'share' | 'requests' | 'iterations' | 'errors' | 'users'
   | 'sessions' | 'messages' | 'events' | 'streams' | 'closes' | 'violations' | 'probes' | 'barriers'
-  | 'disconnects'
+  | 'disconnects' | 'reads'
 
 export interface MetricDefinition {
   name: string
@@ -56,7 +56,8 @@ export const METRIC_TABLE = {
   ioDisconnects: { name: 'io.disconnects', kind: 'counter', unit: 'disconnects', description: 'Socket.IO disconnects; per reason: `io.disconnects{reason:transport close}`' },
   ioErrors: { name: 'io.errors', kind: 'counter', unit: 'errors', description: 'Socket.IO connect errors and ack timeouts' },
   isolationViolations: { name: 'isolation.violations', kind: 'counter', unit: 'violations', description: "a user saw another user's data or events; per kind too: `isolation.violations{kind:foreign-event}`" },
-  isolationProbes: { name: 'isolation.probes', kind: 'counter', unit: 'probes', description: 'isolation probes sent; skipped ones: `isolation.probes{result:skipped}`' },
+  isolationProbes: { name: 'isolation.probes', kind: 'counter', unit: 'probes', description: 'isolation probes sent; per outcome: `isolation.probes{result:denied}`, `{result:violation}`, `{result:caller-data}`, `{result:unexpected}`, `{result:skipped}`' },
+  isolationStaleReads: { name: 'isolation.stale.reads', kind: 'counter', unit: 'reads', description: "`writes.verify` reads that showed the reader's own older write (not violations); beyond `maxStaleMs`: `isolation.stale.reads{budget:exceeded}`" },
   barrierTimeouts: { name: 'barrier.timeouts', kind: 'counter', unit: 'barriers', description: 'burst barriers broken by a missing user' },
   targetHeapUsed: { name: 'target.heap.used', kind: 'gauge', unit: 'bytes', description: "the target's heap after a full GC" },
   targetHeapSlope: { name: 'target.heap.slope', kind: 'gauge', unit: 'bytes/op', description: "the Theil-Sen slope of the target's heap against operations" }

@@ -2,6 +2,7 @@
 // (counter(), histogram()) and skip even the Map lookup; cells live as long as the recorder.
 import { createHistogram, encodeHistogram, type Histogram } from './histogram.js'
 import type { MetricsDelta } from './delta.js'
+import { NameCap } from './name-cap.js'
 
 export interface RateCell { passes: number, fails: number }
 export interface CounterCell { value: number }
@@ -11,6 +12,12 @@ export class MetricsRecorder {
   readonly #rates = new Map<string, RateCell>()
   readonly #trends = new Map<string, Histogram>()
   readonly #gauges = new Map<string, number>()
+  /** request names (the `name` tag) beyond the run's cap fold into `(other)` */
+  readonly names: NameCap
+
+  constructor (maxRequestNames?: number) {
+    this.names = new NameCap(maxRequestNames)
+  }
 
   count (key: string, n = 1): void {
     this.counter(key).value += n
@@ -81,6 +88,8 @@ export class MetricsRecorder {
     }
     for (const [k, v] of this.#gauges) delta.gauges[k] = v
     this.#gauges.clear()
+    const folded = this.names.drain()
+    if (folded !== undefined) delta.folded = folded
     return delta
   }
 }

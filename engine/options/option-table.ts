@@ -5,6 +5,7 @@ import { EXECUTORS } from '../result/index.js'
 import { EXECUTOR_DEFAULTS } from '../load/index.js'
 import { FIXTURE_DEFAULTS, FIXTURE_OPTION_TABLE } from '../target/index.js'
 import * as kinds from './kinds.js'
+import { DEFAULT_MAX_REQUEST_NAMES } from '../metrics/index.js'
 import type { Kind } from './kinds.js'
 
 export interface RunFlag {
@@ -70,6 +71,7 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'requestTimeout', kind: kinds.duration, default: '10s', flag: { long: 'request-timeout', value: 'duration' }, doc: 'bound on each whole response, headers and body (CT_ERR_TIMEOUT past it)' },
   { key: 'maxBodyBytes', kind: kinds.whole, check: atLeastOne, default: DEFAULT_MAX_BODY_BYTES, flag: { long: 'max-body', value: 'bytes' }, defaultText: `${DEFAULT_MAX_BODY_BYTES} (16 MiB)`, doc: 'response body bytes kept per request; the rest is counted in http.body.discarded, not kept nor scanned' },
   { key: 'discardBodies', kind: kinds.boolean, default: false, flag: { long: 'discard-bodies' }, defaultText: 'off', doc: 'drop response bodies once scanned (res.body is empty): for scenarios that never read them' },
+  { key: 'maxRequestNames', kind: kinds.whole, check: atLeastOne, default: DEFAULT_MAX_REQUEST_NAMES, flag: { long: 'max-request-names', value: 'n' }, doc: 'distinct request names kept in metrics (`{name:...}` keys); further names fold into `(other)`, counted run-wide, with a warning' },
   { key: 'setupTimeout', kind: kinds.duration, default: '30s', flag: { long: 'setup-timeout', value: 'duration' }, doc: 'per-user setup timeout' },
   { key: 'setupConcurrency', kind: kinds.whole, check: atLeastOne, default: 100, flag: { long: 'setup-concurrency', value: 'n' }, doc: "users in setup at once, run-wide (split between threads): paces logins and connection opening before the start, below a server's listen backlog" },
   { key: 'maxDuration', kind: kinds.duration, default: '10m', flag: { long: 'max-duration', value: 'duration' }, doc: 'bound on the load phase: ends an --iterations run that has not finished (stopReason max-duration); a longer --duration or stages are an error' },

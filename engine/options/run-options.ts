@@ -82,6 +82,8 @@ export interface RunOptions {
   maxBodyBytes?: number
   /** drop response bodies once scanned for canaries (`res.body` is empty): for scenarios that never read them */
   discardBodies?: boolean
+  /** distinct request names (the `name` tag) kept in metrics; the rest fold into `(other)` (default 200) */
+  maxRequestNames?: number
   /** bound on the load phase (default 10m): ends an iteration-count run; a longer duration is an error */
   maxDuration?: string | number
   /** heap readings between GC cycles and a leak verdict (off by default) */
@@ -146,6 +148,7 @@ export interface ResolvedRunOptions {
   requestTimeoutMs: number
   maxBodyBytes: number
   discardBodies: boolean
+  maxRequestNames: number
   tickMs: number
   isolation: { scan: boolean, barrierTimeoutMs: number }
   leaks: { everyOps: number, backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
@@ -225,6 +228,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     requestTimeoutMs: ms('requestTimeout', o.requestTimeout),
     maxBodyBytes: get('maxBodyBytes'),
     discardBodies: get('discardBodies'),
+    maxRequestNames: get('maxRequestNames'),
     // leak readings are taken every K operations: the op count must be fresh more than once a
     // second; a changing load shows its users.active each second as it ends, not up to 1 s stale
     tickMs: leaks === null && (plan === null || plan.executor === 'constant-users') ? DEFAULTS.tickMs : DEFAULTS.fastTickMs,

@@ -25,6 +25,7 @@ export interface CohortRunnerOptions {
   teardownTimeoutMs: number
   requestTimeoutMs: number
   body: { maxBytes: number, discard: boolean }
+  maxRequestNames: number
   tickMs: number
   /** performance.now() of the run's start: the time series' origin */
   runStartedAt: number
@@ -163,6 +164,7 @@ export class CohortRunner {
       teardownTimeoutMs: o.teardownTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
       body: o.body,
+      maxRequestNames: o.maxRequestNames,
       tickMs: o.tickMs,
       originEpochMs: performance.timeOrigin + o.runStartedAt,
       barrier: this.#control.buffer,

@@ -1,7 +1,7 @@
 // What an error of a user is about, normalized so that one cause is one group however many users
 // hit it: per-user ids and tokens in paths and messages become placeholders, and the code of
 // what failed underneath (undici hides ECONNREFUSED in `code` or `cause.code`) is brought up.
-import { redact } from '../shared/index.js'
+import { redact, routeTemplate } from '../shared/index.js'
 import type { ErrorGroup, Phase } from '../result/index.js'
 
 /** the longest sample message kept */
@@ -38,21 +38,6 @@ export function causeCode (err: unknown): string | undefined {
     e = e.cause as ErrorLike | undefined
   }
   return undici
-}
-
-/** A path as a route: no query, and ids (numbers, uuids, hex, opaque tokens, user-17) as `:id`. */
-export function routeTemplate (path: string): string {
-  const bare = path.split(/[?#]/, 1)[0] ?? ''
-  return bare.split('/').map(idSegment).join('/')
-}
-
-function idSegment (s: string): string {
-  if (s === '' || /^v\d{1,2}$/i.test(s)) return s
-  if (/^\d+$/.test(s) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)) return ':id'
-  if (/^[0-9a-f]{8,}$/i.test(s) && /\d/.test(s)) return ':id'
-  if (s.length >= 16 && /\d/.test(s) && /[A-Za-z]/.test(s)) return ':id'
-  // a name with a number in it (user-17, item42)
-  return /\d/.test(s) ? s.replace(/\d+/g, ':id') : s
 }
 
 /** The message with everything per-user masked: what stays is the same for every user with this cause. */

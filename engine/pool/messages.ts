@@ -52,6 +52,8 @@ export interface CohortTask {
   requestTimeoutMs: number
   /** response bodies: bytes kept per response, and whether to drop them once scanned */
   body: { maxBytes: number, discard: boolean }
+  /** request names kept by this cohort's recorder (the main thread caps the run's again; default 200) */
+  maxRequestNames?: number
   tickMs: number
   /** performance.timeOrigin + now at the run's start: ticks fall on whole tick intervals of this clock */
   originEpochMs: number

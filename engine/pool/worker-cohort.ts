@@ -58,7 +58,7 @@ export class WorkerCohort {
   readonly #sources: WorkerCohortSources
   readonly #port: MessagePort
   readonly #control: Int32Array
-  readonly #recorder = new MetricsRecorder()
+  readonly #recorder: MetricsRecorder
   readonly #errors = new ErrorGroups()
   readonly #isolation: CohortIsolation
   readonly #ticker: Ticker
@@ -87,6 +87,7 @@ export class WorkerCohort {
     this.#task = task
     this.#sources = sources
     this.#port = task.port
+    this.#recorder = new MetricsRecorder(task.maxRequestNames)
     this.#control = new Int32Array(task.barrier)
     this.#slot = new CohortSlot(this.#control, task.cohort.id)
     this.#slot.claim(threadId)

@@ -67,6 +67,33 @@ function errorCause (g: ErrorGroup): string {
   return parts.length > 0 ? `${parts.join(' ')}: ` : ''
 }
 
+function isolationLines (r: RunResult): string[] {
+  const iso = r.isolation
+  const out: string[] = []
+  if (iso.violations === 0) {
+    out.push(`  isolation: no user saw another user's data or events${iso.forgedCanaries > 0 ? ` (${num(iso.forgedCanaries)} forged canaries ignored)` : ''}`)
+  } else {
+    const kinds = Object.entries(iso.byKind).map(([k, n]) => `${k} ${num(n)}`).join(', ')
+    out.push(`  isolation: ${num(iso.incidents)} INCIDENTS (${num(iso.violations)} violations: ${kinds})`)
+    for (const v of iso.samples.slice(0, 8)) {
+      const where = v.where.channel !== undefined ? `ws ${v.where.channel}` : `${v.where.method ?? ''} ${v.where.path ?? ''}`.trim()
+      out.push(`    ${v.kind}: ${v.user} got ${v.owner}'s data · ${where} ${v.where.part}${v.where.header !== undefined ? ` ${v.where.header}` : ''} · ${v.excerpt}`)
+    }
+  }
+  const cd = iso.callerData
+  if (cd.probes > 0) {
+    const route = cd.routes[0] ?? ''
+    const path = route.slice(route.indexOf(' ') + 1)
+    out.push(`    caller data: ${num(cd.probes)} probes (not violations) on ${cd.routes.join(', ')}: probe.asOther('${path}') got the credential owner's own data: the route serves the caller's data, so asOther tests nothing there; use probe.foreign with a :param path`)
+  }
+  const st = iso.staleReads
+  if (st.count > 0) {
+    const worst = st.samples.reduce((m, x) => Math.max(m, x.staleByMs), 0)
+    out.push(`    stale reads: ${num(st.count)} reads showed the reader's own older write (not violations)${st.beyondBudget > 0 ? `, ${num(st.beyondBudget)} beyond maxStaleMs (failed checks)` : ', all within maxStaleMs'}; sampled up to ${num(worst)} ms stale`)
+  }
+  return out
+}
+
 export function formatSummary (r: RunResult, reportPath?: string): string {
   const out: string[] = []
   const load = (r.loadDurationMs / 1000).toFixed(1)
@@ -113,17 +140,11 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     for (const f of lk.snapshots ?? []) out.push(`    heap snapshot: ${f}`)
   }
   if (r.cpuProfile !== undefined) out.push(`  cpu profile: ${r.cpuProfile}`)
-  const iso = r.isolation
-  out.push('')
-  if (iso.violations === 0) {
-    out.push(`  isolation: no user saw another user's data or events${iso.forgedCanaries > 0 ? ` (${num(iso.forgedCanaries)} forged canaries ignored)` : ''}`)
-  } else {
-    const kinds = Object.entries(iso.byKind).map(([k, n]) => `${k} ${num(n)}`).join(', ')
-    out.push(`  isolation: ${num(iso.violations)} VIOLATIONS (${kinds})`)
-    for (const v of iso.samples.slice(0, 8)) {
-      const where = v.where.channel !== undefined ? `ws ${v.where.channel}` : `${v.where.method ?? ''} ${v.where.path ?? ''}`.trim()
-      out.push(`    ${v.kind}: ${v.user} got ${v.owner}'s data · ${where} ${v.where.part}${v.where.header !== undefined ? ` ${v.where.header}` : ''} · ${v.excerpt}`)
-    }
+  out.push('', ...isolationLines(r))
+  const names = r.requestNames
+  if (names.folded !== undefined) {
+    out.push('')
+    out.push(`  request names: WARNING ${num(names.folded.names)} names beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), ${num(names.folded.requests)} requests, e.g. '${redact(names.folded.example)}': name requests after their route ('get /items/:id'), not their concrete path`)
   }
   if (r.errors.groups.length > 0) {
     out.push('')

@@ -2,8 +2,8 @@
 // ground floor so every folder can speak of results without importing the engine that made them.
 export { SCHEMA_VERSION, type RunResult, type RunStatus, type StopReason } from './run-result.js'
 export { decideOutcome } from './outcome.js'
-export type { CounterSummary, RateSummary, GaugeSummary, TrendSummary, MetricSummary, SeriesPoint } from './metric-summary.js'
-export { VIOLATION_KINDS, type ViolationKind, type Violation, type IsolationSummary } from './isolation-summary.js'
+export type { CounterSummary, RateSummary, GaugeSummary, TrendSummary, MetricSummary, SeriesPoint, RequestNamesReport } from './metric-summary.js'
+export { VIOLATION_KINDS, type ViolationKind, type Violation, type IsolationSummary, type StaleRead } from './isolation-summary.js'
 export type { HeapSample, LeakVerdict, TrendResult, LeakSuspect, LeakReport } from './leak-report.js'
 export type { Phase, ErrorGroup } from './error-group.js'
 export { EXECUTORS, type ExecutorName, type ProfilePoint, type BreakpointReport } from './executor-report.js'

@@ -27,3 +27,15 @@ export interface SeriesPoint {
   /** the last value set during the second */
   gauges: Record<string, number>
 }
+
+/**
+ * Request names (the `name` tag of http.* and ws.reply.duration): at most `cap` distinct ones are
+ * kept run-wide; the rest are recorded under `(other)`.
+ */
+export interface RequestNamesReport {
+  cap: number
+  /** distinct names kept */
+  kept: number
+  /** names folded into `(other)`: distinct names (counted per thread, so an upper bound), requests, one example */
+  folded?: { names: number, requests: number, example: string }
+}

@@ -5,7 +5,7 @@ import type { ErrorGroup } from './error-group.js'
 import type { BreakpointReport, ExecutorName, ProfilePoint } from './executor-report.js'
 import type { IsolationSummary } from './isolation-summary.js'
 import type { LeakReport } from './leak-report.js'
-import type { MetricSummary, SeriesPoint } from './metric-summary.js'
+import type { MetricSummary, RequestNamesReport, SeriesPoint } from './metric-summary.js'
 import type { ThresholdResult } from './threshold-result.js'
 
 export const SCHEMA_VERSION = 1
@@ -46,6 +46,8 @@ export interface RunResult {
   /** after teardown a full GC in each worker must collect every user context and socket */
   selfCheck: { checked: number, retained: number }
   metrics: Record<string, MetricSummary>
+  /** the request-name cap and what it folded into `(other)` */
+  requestNames: RequestNamesReport
   timeSeries: SeriesPoint[]
   errors: { count: number, groups: ErrorGroup[] }
   /** one-line diagnoses from what was measured (what probably went wrong, what to try); never a pass/fail decision */

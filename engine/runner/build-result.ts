@@ -1,9 +1,9 @@
 // Everything measured, put together as the RunResult (report.json) with its pass/fail decision.
 import type { IsolationAggregator } from '../isolation/index.js'
-import { METRICS, type MetricsAggregator } from '../metrics/index.js'
+import { METRICS, OTHER_NAME, taggedKey, type MetricsAggregator } from '../metrics/index.js'
 import type { ResolvedRunOptions } from '../options/index.js'
 import type { CohortOutcome } from '../pool/index.js'
-import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
+import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
 import { runHints } from './hints.js'
@@ -28,6 +28,16 @@ export interface MeasuredRun {
 }
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
+
+function requestNamesOf (agg: MetricsAggregator): RequestNamesReport {
+  const n = agg.requestNames()
+  const requests = agg.counter(taggedKey(METRICS.httpReqs, 'name', OTHER_NAME))
+  return {
+    cap: n.cap,
+    kept: n.kept,
+    ...(n.folded !== undefined && { folded: { names: n.folded.names, requests, example: redact(n.folded.example) } })
+  }
+}
 
 export function buildRunResult (m: MeasuredRun): RunResult {
   const { o, agg, outcome } = m
@@ -78,6 +88,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     workers: { threads: outcome.threadsUsed, planned: m.threads, cohorts: m.cohorts },
     selfCheck: outcome.selfCheck,
     metrics: agg.summary(loadDurationMs / 1000),
+    requestNames: requestNamesOf(agg),
     timeSeries: agg.series(),
     errors: { count: errorCount, groups: outcome.errors },
     hints: runHints({ agg, users: outcome.users.allocated, setupConcurrency: o.setupConcurrency }).map(redact),

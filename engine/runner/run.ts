@@ -64,7 +64,7 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario): Promis
       t0,
       runId: randomBytes(6).toString('hex'),
       secret: randomBytes(32).toString('hex'),
-      agg: new MetricsAggregator(t0),
+      agg: new MetricsAggregator(t0, o.maxRequestNames),
       isolation: new IsolationAggregator()
     }
     inspection = await TargetInspection.start(o, target, s.agg)
@@ -110,6 +110,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       teardownTimeoutMs: o.teardownTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
       body: { maxBytes: o.maxBodyBytes, discard: o.discardBodies },
+      maxRequestNames: o.maxRequestNames,
       tickMs: o.tickMs,
       runStartedAt: s.t0,
       aggregator: agg,

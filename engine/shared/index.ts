@@ -9,3 +9,4 @@ export { Lifecycle, IllegalTransitionError, type Transitions } from './lifecycle
 export { withTimeout, delay } from './with-timeout.js'
 export { mapLimited } from './map-limited.js'
 export { onProcessExit } from './exit-cleanup.js'
+export { routeTemplate } from './route-template.js'

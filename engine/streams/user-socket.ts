@@ -171,7 +171,7 @@ export class UserSocket {
     const took = performance.now() - start
     const rec = this.#opts.recorder
     rec.trend(METRICS.wsReplyDuration, took)
-    if (options.name !== undefined) rec.trend(taggedKey(METRICS.wsReplyDuration, 'name', options.name), took)
+    if (options.name !== undefined) rec.trend(taggedKey(METRICS.wsReplyDuration, 'name', rec.names.bound(options.name)), took)
     return m
   }
 

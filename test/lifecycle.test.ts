@@ -190,6 +190,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     late: false,
     port: port2,
     secret: 'test-secret',
+    rows: null,
     isolation: { scan: true, barrierTimeoutMs: 1000 }
   }
   const cohort = new WorkerCohort(task, { scenario: () => Promise.resolve(scenario), directory: b => Directory.decode(b) })

@@ -81,6 +81,11 @@ export class OutDirError extends CrosstalkError {
   override readonly code = 'CT_ERR_OUT'
 }
 
+/** The users file (`--users-file`) cannot be read, does not parse, is empty, or has fewer rows than users: checked before any load. */
+export class UsersFileError extends CrosstalkError {
+  override readonly code = 'CT_ERR_USERS_FILE'
+}
+
 export class PortInUseError extends CrosstalkError {
   override readonly code = 'CT_ERR_PORT_IN_USE'
 }

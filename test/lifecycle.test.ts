@@ -190,6 +190,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
     late: false,
     port: port2,
     secret: 'test-secret',
+    rows: null,
     isolation: { scan: true, barrierTimeoutMs: 1000 },
     preconnect: false // the scenarios here do no I/O: no connection to open
   }

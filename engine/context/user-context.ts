@@ -19,6 +19,8 @@ export interface UserContextOptions {
   threadId: number
   cohortId: number
   isolation: CohortIsolation
+  /** the user's row of the users file (`--users-file`); none: an empty object */
+  data?: Readonly<Record<string, unknown>>
   /** an error in the scenario's own code outside an iteration's await (an extractor that threw) */
   onScenarioError?: (user: string, err: Error) => void
 }
@@ -64,7 +66,14 @@ export interface IoOptions {
   reconnection?: boolean
 }
 
-export class UserContext<S extends object = Record<string, unknown>> {
+/** the data of a user without a users file */
+const NO_DATA: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/**
+ * `S`: the scenario's per-user state; `D`: the shape of a users file's row (CSV: every field a
+ * string; JSON: any value), e.g. `UserContext<State, { email: string, password: string }>`.
+ */
+export class UserContext<S extends object = Record<string, unknown>, D extends object = Readonly<Record<string, unknown>>> {
   readonly id: number
   /** stable, readable, unique in the run: `user-<id>` */
   readonly name: string
@@ -73,6 +82,11 @@ export class UserContext<S extends object = Record<string, unknown>> {
   readonly cookies: CookieJar
   /** the scenario's per-user state */
   readonly state: S = {} as S
+  /**
+   * this user's row of the users file (`--users-file`), frozen: row `id % rows`, so the same row
+   * whichever worker runs the user. Without a users file, an empty object.
+   */
+  readonly data: D
   readonly threadId: number
   readonly cohortId: number
   /** completed iterations of this user */
@@ -92,6 +106,7 @@ export class UserContext<S extends object = Record<string, unknown>> {
     this.runId = opts.runId
     this.threadId = opts.threadId
     this.cohortId = opts.cohortId
+    this.data = (opts.data ?? NO_DATA) as D
     this.cookies = new CookieJar()
     const iso = opts.isolation
     this.http = new UserHttp({

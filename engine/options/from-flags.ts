@@ -46,12 +46,15 @@ function getAt (o: object, key: string): unknown {
   return key.split('.').reduce<unknown>((v, k) => isPlainObject(v) ? v[k] : undefined, o)
 }
 
-/** Sets a dotted key; a parent that is not an object yet (`leaks: true`, missing) becomes one. */
+/**
+ * Sets a dotted key; a parent that is not an object yet (`leaks: true`, missing) becomes one, and
+ * a parent in its short form, a path (`usersFile: 'users.csv'` and `--users-file-reuse`), { path }.
+ */
 function setAt (o: object, key: string, value: unknown): void {
   const parts = key.split('.')
   let at = o as Record<string, unknown>
   for (const k of parts.slice(0, -1)) {
-    if (!isPlainObject(at[k])) at[k] = {}
+    if (!isPlainObject(at[k])) at[k] = typeof at[k] === 'string' ? { path: at[k] } : {}
     at = at[k] as Record<string, unknown>
   }
   at[parts.at(-1)!] = value

@@ -71,6 +71,9 @@ export const switchOrObject: Kind = { expects: 'true, false or an object', accep
 /** `true` (a default place) or a path */
 export const switchOrPath: Kind = { expects: 'true, false or a path', accepts: v => typeof v === 'boolean' || typeof v === 'string', read: () => true }
 
+/** a path, or an object of settings with one (`usersFile: { path, reuse }`) */
+export const pathOrObject: Kind = { expects: 'a path or an object', accepts: v => typeof v === 'string' || isPlainObject(v), read: asText }
+
 export const fn: Kind = { expects: 'a function', accepts: v => typeof v === 'function', read: () => undefined }
 
 export const abortSignal: Kind = { expects: 'an AbortSignal', accepts: v => v instanceof AbortSignal, read: () => undefined }

@@ -1,9 +1,10 @@
 // run() options: the typed input, and the one place where defaults are filled in (read from the
 // option table) and every problem is collected (all at once, see problems.ts).
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { ExecutorName } from '../result/index.js'
 import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
+import type { UsersFileSpec } from '../scenario/index.js'
 import { withDefaultBudget, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
 import { parseDuration } from '../shared/index.js'
 import { checkFixtureOptions, type FixtureOptions, type FixtureProcess } from '../target/index.js'
@@ -49,6 +50,12 @@ export interface RunOptions {
   peakUsers?: number
   /** ramping-users: users at the start (default 0) */
   startUsers?: number
+  /**
+   * one row of data per user, as `user.data`: a .csv (header row of field names), .json (an array
+   * of objects) or .ndjson/.jsonl file; user N gets row N. `reuse`: fewer rows than users is
+   * fine, user N gets row N % rows. Relative to `cwd`.
+   */
+  usersFile?: string | { path: string, reuse?: boolean }
   /** constant-arrival-rate: iterations per second; breakpoint: the rate the ramp rises to */
   rate?: number
   /** ramping-arrival-rate, breakpoint: iterations per second at the start */
@@ -129,6 +136,8 @@ export interface ResolvedRunOptions {
   target: string | undefined
   allowRemote: boolean
   plan: ExecutionPlan
+  /** the users file, its path absolute (read and checked before any load, by the runner) */
+  usersFile: UsersFileSpec | null
   gracefulStopMs: number
   /** closed model: the first wait after a failed iteration (0: none) */
   errorBackoffMs: number
@@ -212,6 +221,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     target: o.target,
     allowRemote: get('allowRemote'),
     plan: plan!,
+    usersFile: resolveUsersFile(o, problems),
     gracefulStopMs: ms('gracefulStop', o.gracefulStop),
     // 0 turns the back-off off (a duration is otherwise positive)
     errorBackoffMs: o.errorBackoff === 0 || o.errorBackoff === '0' ? 0 : ms('errorBackoff', o.errorBackoff),
@@ -264,6 +274,16 @@ function resolvePlan (o: RunOptions, ms: (key: string, value: string | number | 
   })
   for (const p of [...stageProblems, ...planned.problems]) problems.add(p)
   return planned.plan
+}
+
+function resolveUsersFile (o: RunOptions, problems: Problems): UsersFileSpec | null {
+  if (o.usersFile === undefined) return null
+  const { path, reuse } = typeof o.usersFile === 'string' ? { path: o.usersFile, reuse: undefined } : o.usersFile
+  if (typeof path !== 'string' || path === '') {
+    problems.add('usersFile needs a path (--users-file <path>)')
+    return null
+  }
+  return { path: resolve(o.cwd ?? process.cwd(), path), reuse: reuse ?? defaultOf<boolean>('usersFile.reuse') }
 }
 
 function resolveLeaks (o: RunOptions): ResolvedRunOptions['leaks'] {

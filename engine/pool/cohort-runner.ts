@@ -6,6 +6,7 @@ import { Piscina } from 'piscina'
 import { encodeDirectory, type IsolationAggregator } from '../isolation/index.js'
 import type { MetricsAggregator } from '../metrics/index.js'
 import type { ErrorGroup } from '../result/index.js'
+import { userRowOf, type UserRow } from '../scenario/index.js'
 import { createControlBlock, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, STOP_NONE } from '../shared/index.js'
 import { CohortTotals, type UserCounts } from './cohort-totals.js'
 import { CohortTracker } from './cohort-tracker.js'
@@ -32,6 +33,8 @@ export interface CohortRunnerOptions {
   aggregator: MetricsAggregator
   isolation: IsolationAggregator
   secret: string
+  /** the users file's rows (user id N gets row N % rows), or null */
+  userRows: readonly UserRow[] | null
   scan: boolean
   barrierTimeoutMs: number
   /** called when the start barrier opens */
@@ -169,6 +172,7 @@ export class CohortRunner {
       originEpochMs: performance.timeOrigin + o.runStartedAt,
       barrier: this.#control.buffer,
       secret: o.secret,
+      rows: o.userRows === null ? null : Array.from({ length: spec.size }, (_v, i) => userRowOf(o.userRows!, spec.firstUser + i)),
       isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs },
       preconnect: o.preconnect
     } satisfies Omit<CohortTask, 'cohort' | 'late' | 'port'>)

@@ -52,8 +52,11 @@ export function messageTemplate (message: string): string {
 /** One occurrence of an error as a group of one: redacted message, and the cause's fields. */
 export function groupOf (phase: Phase, user: string, err: unknown): ErrorGroup {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike
-  const raw = typeof e.message === 'string' ? e.message : String(err)
-  const message = redact(raw.length > MESSAGE_CHARS ? `${raw.slice(0, MESSAGE_CHARS)}…` : raw)
+  // redacted, then cut: a cut first could leave half a secret that no longer matches (a huge
+  // message is bounded first, with room for a secret across the cut)
+  const full = typeof e.message === 'string' ? e.message : String(err)
+  const raw = redact(full.length > 4 * MESSAGE_CHARS ? full.slice(0, 4 * MESSAGE_CHARS) : full)
+  const message = raw.length > MESSAGE_CHARS ? `${raw.slice(0, MESSAGE_CHARS)}…` : raw
   const code = typeof e.code === 'string' ? e.code : undefined
   const cause = causeCode(err)
   const req = e.request

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { MetricsDelta } from '../metrics/index.js'
 import type { DirectoryEntry, ViolationDelta } from '../isolation/index.js'
 import type { ErrorGroup, ProfilePoint } from '../result/index.js'
+import type { UserRow } from '../scenario/index.js'
 import type { Deadlines } from './deadlines.js'
 
 export interface CohortSpec {
@@ -61,6 +62,11 @@ export interface CohortTask {
   /** submitted after the start barrier opened (a ramp adding users): its users join the load phase one by one */
   late: boolean
   port: MessagePort
+  /**
+   * the users file's rows of this cohort's users (user firstUser + i gets rows[i]), or null
+   * without a users file: each row travels to the one cohort that runs its user
+   */
+  rows: UserRow[] | null
   /** HMAC key of this run's canaries; never leaves memory */
   secret: string
   isolation: { scan: boolean, barrierTimeoutMs: number }

@@ -9,7 +9,7 @@ import { TimeoutError } from '../errors.js'
 import { CohortIsolation, type Directory } from '../isolation/index.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
-import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, mapLimited, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
+import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, registerRowSecrets, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, mapLimited, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
 import { runClosedLoad, wantedUsers } from './closed-load.js'
 import { ErrorBackoff } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
@@ -110,6 +110,8 @@ export class WorkerCohort {
     })
     this.#stopped = new Promise<void>(resolve => { this.#onStopping = resolve })
     this.#ticker = new Ticker(task.originEpochMs, task.tickMs, c => this.#tick(c))
+    // error messages are built and redacted here, in the worker: its rows' secrets must be known
+    for (const row of task.rows ?? []) registerRowSecrets(row)
     for (let i = 0; i < task.cohort.initialUsers; i++) this.#newUser()
     this.#watchStop()
   }
@@ -221,6 +223,7 @@ export class WorkerCohort {
     const t = this.#task
     const u = new UserContext<object>({
       id: t.cohort.firstUser + this.#users.length,
+      ...(t.rows !== null && { data: deepFreeze(t.rows[this.#users.length]) }),
       runId: t.runId,
       origin: t.origin,
       timeoutMs: t.requestTimeoutMs,
@@ -387,4 +390,16 @@ export class WorkerCohort {
       loadEndedEpochMs: this.#loadEndedEpochMs
     }
   }
+}
+
+/**
+ * A row, frozen with everything in it: with reuse, users of one cohort may share a row object
+ * (structured cloning keeps identity), so no user may change another's data.
+ */
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
 }

@@ -9,7 +9,8 @@ import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunPr
 import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
 import { writeJsonReport } from '../report/index.js'
-import { loadScenario, type LoadedScenario } from '../scenario/index.js'
+import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
+import { registerRowSecrets } from '../shared/index.js'
 import { resolveTarget, type ResolvedTarget } from '../target/index.js'
 import { buildRunResult } from './build-result.js'
 import { LoadWatch } from './load-watch.js'
@@ -19,22 +20,30 @@ import { TargetInspection } from './target-inspection.js'
 
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
-  await preflight(o)
+  const userRows = await preflight(o)
   const loaded = await loadScenario(o.scenario, o.cwd)
   try {
-    return await runLoaded(o, loaded)
+    return await runLoaded(o, loaded, userRows)
   } finally {
     loaded.dispose()
   }
 }
 
-/** Before the scenario is compiled and the target started: the report can be written, the users fit. */
-async function preflight (o: ResolvedRunOptions): Promise<void> {
+/**
+ * Before the scenario is compiled and the target started: the report can be written, the users
+ * fit, the users file reads and has a row for every user. Its secret values are masked in this
+ * thread from here on (workers register their own rows').
+ */
+async function preflight (o: ResolvedRunOptions): Promise<readonly UserRow[] | null> {
   if (o.out !== null) await checkOutDir(o.out)
   // the in-process fixture holds the server end of every connection in this process too
   const perUser = o.target === undefined && o.fixture.process === 'in-process' ? 2 : 1
   const warning = checkOpenFiles(o.plan.maxUsers, perUser)
   if (warning !== undefined) process.stderr.write(`crosstalk: warning: ${warning}\n`)
+  if (o.usersFile === null) return null
+  const file = await readUsersFile(o.usersFile, o.plan.maxUsers)
+  for (const row of file.rows) registerRowSecrets(row)
+  return file.rows
 }
 
 /** One run's clock, identity and accumulators. */
@@ -49,9 +58,11 @@ interface RunSession {
   secret: string
   agg: MetricsAggregator
   isolation: IsolationAggregator
+  /** the users file's rows, or null */
+  userRows: readonly UserRow[] | null
 }
 
-async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario): Promise<RunResult> {
+async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null): Promise<RunResult> {
   const target = await resolveTarget({ ...o, inspect: o.leaks !== null || o.cpuProfile !== null })
   let inspection: TargetInspection | undefined
   try {
@@ -65,7 +76,8 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario): Promis
       runId: randomBytes(6).toString('hex'),
       secret: randomBytes(32).toString('hex'),
       agg: new MetricsAggregator(t0, o.maxRequestNames),
-      isolation: new IsolationAggregator()
+      isolation: new IsolationAggregator(),
+      userRows
     }
     inspection = await TargetInspection.start(o, target, s.agg)
     const result = await measure(s, inspection)
@@ -116,6 +128,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       aggregator: agg,
       isolation: s.isolation,
       secret: s.secret,
+      userRows: s.userRows,
       scan: o.isolation.scan,
       barrierTimeoutMs: o.isolation.barrierTimeoutMs,
       onLoadStart: (at) => { controller.loadStarted(at); watch.start(at) }

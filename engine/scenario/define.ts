@@ -1,20 +1,21 @@
 // The scenario contract: what each virtual user does once (setup), repeatedly (iteration), last (teardown).
 import type { UserContext } from '../context/index.js'
 
-type Step<S extends object> = (user: UserContext<S>) => unknown
+type Step<S extends object, D extends object> = (user: UserContext<S, D>) => unknown
 
-export interface Scenario<S extends object = Record<string, unknown>> {
+/** `S`: the per-user state (`user.state`); `D`: a users file's row (`user.data`; CSV fields are strings). */
+export interface Scenario<S extends object = Record<string, unknown>, D extends object = Readonly<Record<string, unknown>>> {
   name: string
   description?: string
   /** once per user, before the start barrier (login, open sockets, create data) */
-  setup?: Step<S>
+  setup?: Step<S, D>
   /** repeated as the executor plans */
-  iteration: Step<S>
+  iteration: Step<S, D>
   /** once per user after the load phase (logout, close) */
-  teardown?: Step<S>
+  teardown?: Step<S, D>
 }
 
-/** Identity helper that types the scenario and its per-user state. */
-export function defineScenario<S extends object = Record<string, unknown>> (scenario: Scenario<S>): Scenario<S> {
+/** Identity helper that types the scenario, its per-user state and its users file's rows. */
+export function defineScenario<S extends object = Record<string, unknown>, D extends object = Readonly<Record<string, unknown>>> (scenario: Scenario<S, D>): Scenario<S, D> {
   return scenario
 }

@@ -1,6 +1,8 @@
 // Nothing secret may reach the terminal or a file: credential-looking values are masked in every
 // string crosstalk reports (evidence excerpts, error messages, URLs, headers, failure lines).
-// Canaries (`ctk_...`) stay readable: they are the evidence, and they carry no secret.
+// Canaries (`ctk_...`) stay readable: they are the evidence, and they carry no secret. The exact
+// secret values of a users file are masked first (secret-values.ts).
+import { maskSecretValues } from './secret-values.js'
 
 const MASK = '[redacted]'
 
@@ -35,9 +37,9 @@ const RULES: Array<[RegExp, string | Replacer]> = [
 
 export const EXCERPT_CHARS = 160
 
-/** `text` with credentials masked: bearer/basic tokens, secret=value pairs, header lines, URL userinfo and secret query values, opaque tokens. */
+/** `text` with credentials masked: registered secret values, bearer/basic tokens, secret=value pairs, header lines, URL userinfo and secret query values, opaque tokens. */
 export function redact (text: string): string {
-  let out = text
+  let out = maskSecretValues(text)
   for (const [re, r] of RULES) out = typeof r === 'string' ? out.replace(re, r) : out.replace(re, r)
   return out
 }
@@ -57,7 +59,7 @@ export function redactUrl (url: string): string {
   for (const name of [...parsed.searchParams.keys()]) {
     if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, MASK)
   }
-  return parsed.href.replace(/%5Bredacted%5D/g, MASK)
+  return maskSecretValues(parsed.href.replace(/%5Bredacted%5D/g, MASK))
 }
 
 /** A bounded, redacted window of `text` around `index`. */

@@ -48,7 +48,8 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 2 ** 20
 const RUN_ROWS: RunOptionRow[] = [
   { key: 'scenario', kind: kinds.scenario, defaultText: 'default', doc: 'built-in scenario name, file path or file URL' },
   { key: 'config', kind: kinds.text, cliOnly: true, flag: { long: 'config', short: 'c', value: 'file' }, defaultText: 'crosstalk.config.json (or .ts, .mts, .js, .mjs) if present', doc: 'run options from a file; flags win' },
-  { key: 'target', kind: kinds.text, flag: { long: 'target', short: 't', value: 'url' }, defaultText: 'start the embedded fixture', doc: 'base URL of the server under test' },
+  { key: 'target', kind: kinds.target, flag: { long: 'target', short: 't', value: 'url/cmd:command' }, defaultText: 'the embedded fixture (said on the first line)', doc: 'the server under test: its base URL, or cmd: and the command that starts it (crosstalk gives it a free port in $PORT and HOST=127.0.0.1, and stops it after the run)' },
+  { key: 'targetStartTimeout', kind: kinds.duration, default: '30s', flag: { long: 'target-start-timeout', value: 'duration' }, doc: 'a cmd: target must listen (or print its ready line) within this' },
   { key: 'allowRemote', kind: kinds.boolean, default: false, flag: { long: 'allow-remote' }, defaultText: 'off', doc: 'allow a target that is not a loopback address (127.0.0.0/8, ::1)' },
   { key: 'executor', kind: kinds.oneOf(EXECUTORS), default: 'constant-users', flag: { long: 'executor', short: 'e', value: 'name' }, defaultText: 'constant-users', doc: `how load is applied: ${EXECUTORS.join(', ')}` },
   { key: 'users', kind: kinds.whole, flag: { long: 'users', short: 'u', value: 'n' }, defaultText: `${EXECUTOR_DEFAULTS.users}; ${EXECUTOR_DEFAULTS.preAllocatedUsers} pre-allocated`, doc: 'simultaneous virtual users; spike: the baseline; arrival-rate executors: users set up before the start' },
@@ -75,7 +76,7 @@ const RUN_ROWS: RunOptionRow[] = [
   // run() and config file only: rarely changed, not worth a flag each
   { key: 'teardownTimeout', kind: kinds.duration, default: '10s', doc: 'per-user teardown timeout' },
   { key: 'drainTimeout', kind: kinds.duration, default: '2s', doc: 'after the load phase, how long WebSockets get to end and reconcile their event streams' },
-  { key: 'fixture', kind: kinds.object, doc: 'options of the embedded fixture (not with a target)' },
+  { key: 'fixture', kind: kinds.switchOrObject, doc: 'load the embedded fixture: true, or its options (not with a target; run() needs this or a target)' },
   ...fixtureRows(),
   { key: 'fixture.process', kind: kinds.oneOf(['in-process', 'child']), flag: { long: 'fixture-process', value: 'where' }, defaultText: 'in-process; child with --leaks or --cpu-profile', doc: 'embedded fixture: in-process or child (its own process)' },
   { key: 'leaks', kind: kinds.switchOrObject, default: false, flag: { long: 'leaks' }, defaultText: 'off', doc: "read the target's heap between GC cycles and give a leak verdict" },
@@ -84,7 +85,7 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'leaks.suspects', kind: kinds.boolean, default: true, doc: 'name suspects when a leak is flagged' },
   { key: 'leaks.snapshots', kind: kinds.boolean, default: false, flag: { long: 'heap-snapshots' }, defaultText: 'off', doc: 'save a heap snapshot of a flagged leak in the report directory' },
   { key: 'leaks.floorBytesPerOp', kind: kinds.decimal, default: 32, doc: 'growth below this many bytes per operation is never a leak' },
-  { key: 'inspectTarget', kind: kinds.text, flag: { long: 'inspect-target', value: 'host:port' }, doc: 'the inspector of a --target started with node --inspect=127.0.0.1:PORT (for --leaks, --cpu-profile)' },
+  { key: 'inspectTarget', kind: kinds.text, flag: { long: 'inspect-target', value: 'host:port' }, doc: 'the inspector of a --target URL started with node --inspect=127.0.0.1:PORT: host:port or its ws:// URL (for --leaks, --cpu-profile; a cmd: target needs none)' },
   { key: 'cpuProfile', kind: kinds.switchOrPath, default: false, flag: { long: 'cpu-profile' }, defaultText: 'off', doc: "save the target's CPU profile of the load phase as target.cpuprofile in the report directory" },
   { key: 'isolation', kind: kinds.object, doc: 'isolation checks' },
   { key: 'isolation.scan', kind: kinds.boolean, default: true, doc: "scan every response and frame for other users' canaries" },

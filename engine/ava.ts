@@ -1,7 +1,7 @@
 // `crosstalk/ava`: a macro that runs a scenario inside an ava test.
 //   import test from 'ava'
 //   import { loadTest } from 'crosstalk/ava'
-//   test('items hold under 1000 users', loadTest, { scenario: 'items', users: 1000, duration: '5s' })
+//   test('items hold under 1000 users', loadTest, { scenario: 'items', target: 'cmd:node server.js', users: 1000, duration: '5s' })
 import type { ExecutionContext } from 'ava'
 import { formatSummary } from './report/index.js'
 import type { RunOptions } from './options/index.js'

@@ -37,7 +37,7 @@ test('users whose setup fails are counted lost, with their error grouped', async
     async setup (user) { if (user.id % 2 === 0) throw new Error('setup refused') },
     async iteration (user) { await user.http.get('/health') }
   })`)
-  const r = await run({ scenario: file, users: 100, iterations: 2, workers: 2 })
+  const r = await run({ fixture: true, scenario: file, users: 100, iterations: 2, workers: 2 })
   t.is(r.users.lost, 50)
   t.is(r.users.completed, 50)
   t.is(r.status, 'failed')
@@ -59,7 +59,7 @@ test('a crashing worker thread loses its users but never hangs the run or loses 
     }
   })`)
   const started = Date.now()
-  const r = await run({ scenario: file, users: 200, duration: '2s', workers: 2 })
+  const r = await run({ fixture: true, scenario: file, users: 200, duration: '2s', workers: 2 })
   t.true(Date.now() - started < 20_000)
   t.is(r.status, 'failed')
   t.true(r.users.lost > 0 && r.users.lost < 200, `lost ${r.users.lost}`)
@@ -75,7 +75,7 @@ test('an iteration that never resolves is cut after the graceful stop', async t 
     async iteration (user) { await user.http.get('/health'); await new Promise(() => {}) }
   })`)
   const started = Date.now()
-  const r = await run({ scenario: file, users: 20, duration: '500ms', gracefulStop: '500ms', workers: 1 })
+  const r = await run({ fixture: true, scenario: file, users: 20, duration: '500ms', gracefulStop: '500ms', workers: 1 })
   t.true(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
   t.is(r.users.interrupted, 20)
   t.like(r.metrics[METRICS.httpReqs], { count: 20 })
@@ -86,6 +86,7 @@ test('an AbortSignal interrupts within 2 s and the report says so', async t => {
   const controller = new AbortController()
   let abortedAt = 0
   const result: RunResult = await run({
+    fixture: true,
     scenario: 'items',
     users: 200,
     duration: '60s',
@@ -107,14 +108,14 @@ test('an AbortSignal interrupts within 2 s and the report says so', async t => {
 
 test('bad scenarios and targets are rejected before any load, with their codes', async t => {
   const dir = tempDir(t)
-  await t.throwsAsync(run({ scenario: 'no-such-scenario' }), { instanceOf: ScenarioNotFoundError })
-  await t.throwsAsync(run({ scenario: join(dir, 'missing.mjs') }), { instanceOf: ScenarioNotFoundError })
+  await t.throwsAsync(run({ fixture: true, scenario: 'no-such-scenario' }), { instanceOf: ScenarioNotFoundError })
+  await t.throwsAsync(run({ fixture: true, scenario: join(dir, 'missing.mjs') }), { instanceOf: ScenarioNotFoundError })
   const invalid = writeScenario(dir, 'invalid.mjs', 'export const nothing = 1')
-  await t.throwsAsync(run({ scenario: invalid }), { instanceOf: ScenarioInvalidError })
+  await t.throwsAsync(run({ fixture: true, scenario: invalid }), { instanceOf: ScenarioInvalidError })
   const broken = writeScenario(dir, 'broken.mjs', 'export default {{{')
-  await t.throwsAsync(run({ scenario: broken }), { instanceOf: ScenarioLoadError })
+  await t.throwsAsync(run({ fixture: true, scenario: broken }), { instanceOf: ScenarioLoadError })
   await t.throwsAsync(run({ target: 'http://example.com' }), { instanceOf: TargetNotLoopbackError })
-  const err = await t.throwsAsync(run({ users: 0, workers: -1, duration: 'soon' }), { instanceOf: ConfigError })
+  const err = await t.throwsAsync(run({ fixture: true, users: 0, workers: -1, duration: 'soon' }), { instanceOf: ConfigError })
   t.is(err?.problems.length, 3, err?.message)
 })
 
@@ -150,7 +151,7 @@ test('HTTP and WebSocket waits time out with CT_ERR_TIMEOUT instead of hanging',
 })
 
 test('self-check: after teardown every user context and socket is collectable, and a scenario that keeps them is caught', async t => {
-  const clean = await run({ scenario: 'default', users: 200, duration: '1s', workers: 2 })
+  const clean = await run({ fixture: true, scenario: 'default', users: 200, duration: '1s', workers: 2 })
   t.deepEqual(clean.selfCheck, { checked: 400, retained: 0 }, 'users and their sockets')
   const dir = tempDir(t)
   const file = writeScenario(dir, 'hoarder.mjs', `const kept = []
@@ -159,6 +160,6 @@ test('self-check: after teardown every user context and socket is collectable, a
     async setup (user) { if (user.id % 4 === 0) kept.push(user) },
     async iteration (user) { await user.http.get('/health') }
   })`)
-  const r = await run({ scenario: file, users: 100, iterations: 1, workers: 2 })
+  const r = await run({ fixture: true, scenario: file, users: 100, iterations: 1, workers: 2 })
   t.deepEqual(r.selfCheck, { checked: 100, retained: 25 })
 })

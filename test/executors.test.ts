@@ -126,7 +126,7 @@ function followsSchedule (t: ExecutionContext, r: RunResult, planned: number): v
 }
 
 test('constant-arrival-rate holds its rate: never ahead of the schedule, never far behind, no drops', async t => {
-  const r = await run({ scenario: healthScenario(t), executor: 'constant-arrival-rate', rate: 400, duration: '4s', users: 20, maxUsers: 100, workers: 2 })
+  const r = await run({ fixture: true, scenario: healthScenario(t), executor: 'constant-arrival-rate', rate: 400, duration: '4s', users: 20, maxUsers: 100, workers: 2 })
   t.is(r.status, 'passed', r.failures.join('; '))
   followsSchedule(t, r, 1600)
   t.false(METRICS.droppedIterations in r.metrics)
@@ -134,7 +134,7 @@ test('constant-arrival-rate holds its rate: never ahead of the schedule, never f
 })
 
 test('ramping-arrival-rate follows its ramp against the schedule', async t => {
-  const r = await run({ scenario: healthScenario(t), executor: 'ramping-arrival-rate', startRate: 100, stages: '4s:500', users: 20, maxUsers: 200, workers: 2 })
+  const r = await run({ fixture: true, scenario: healthScenario(t), executor: 'ramping-arrival-rate', startRate: 100, stages: '4s:500', users: 20, maxUsers: 200, workers: 2 })
   t.is(r.status, 'passed', r.failures.join('; '))
   followsSchedule(t, r, 1200) // the area under 100 -> 500 over 4 s
 })
@@ -145,7 +145,7 @@ function activeSeconds (r: RunResult): Array<{ s: number, n: number }> {
 }
 
 test('ramping-users adds users as cohorts join and removes them as the stages fall', async t => {
-  const r = await run({ scenario: healthScenario(t), executor: 'ramping-users', stages: '3s:300,1s:300,2s:0', workers: 2 })
+  const r = await run({ fixture: true, scenario: healthScenario(t), executor: 'ramping-users', stages: '3s:300,1s:300,2s:0', workers: 2 })
   t.is(r.status, 'passed', r.failures.join('; '))
   // exact: every planned user was set up and finished, none lost, never more than the plan
   t.like(r.users, { planned: 300, allocated: 300, completed: 300, lost: 0 })
@@ -168,7 +168,7 @@ test('ramping-users adds users as cohorts join and removes them as the stages fa
 })
 
 test('spike rises to its peak and falls back to the baseline', async t => {
-  const r = await run({ scenario: healthScenario(t), executor: 'spike', users: 20, peakUsers: 200, duration: '10s', workers: 2 })
+  const r = await run({ fixture: true, scenario: healthScenario(t), executor: 'spike', users: 20, peakUsers: 200, duration: '10s', workers: 2 })
   t.is(r.status, 'passed', r.failures.join('; '))
   t.is(r.users.peakActive, 200)
   const active = activeSeconds(r)

@@ -79,7 +79,7 @@ for (let i = 0; i < 4; i++) {
 
 test('--cpu-profile writes a profile of the target that DevTools can open', async t => {
   const out = tempDir(t)
-  const r = await run({ scenario: 'items', users: 20, duration: '1s', workers: 1, out, cpuProfile: true })
+  const r = await run({ fixture: true, scenario: 'items', users: 20, duration: '1s', workers: 1, out, cpuProfile: true })
   t.is(r.cpuProfile, join(out, 'target.cpuprofile'))
   const profile = JSON.parse(readFileSync(join(out, 'target.cpuprofile'), 'utf8')) as { nodes: unknown[], samples: unknown[], startTime: number, endTime: number }
   t.true(profile.nodes.length > 10 && profile.samples.length > 10 && profile.endTime > profile.startTime)

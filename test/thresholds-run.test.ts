@@ -97,7 +97,7 @@ test('breakpoint reports no break when the target holds to the top of the ramp',
   const scenario = writeScenario(tempDir(t), 'health.mjs', `export default defineScenario({
     name: 'health', async iteration (user) { await user.http.get('/health') }
   })`)
-  const r = await run({ scenario, executor: 'breakpoint', startRate: 10, rate: 100, duration: '3s', users: 10, workers: 1, thresholds: { 'http.req.duration': ['p(95)<2000'] } })
+  const r = await run({ fixture: true, scenario, executor: 'breakpoint', startRate: 10, rate: 100, duration: '3s', users: 10, workers: 1, thresholds: { 'http.req.duration': ['p(95)<2000'] } })
   t.like(r.breakpoint, { broke: false })
   t.is(r.status, 'passed')
 })

@@ -33,7 +33,7 @@ export function registerCompareCommand (program: Command): void {
     .requiredOption('-c, --candidate <target>', 'the same forms as --baseline')
     .option('--rounds <n>', `baseline/candidate pairs, alternating which goes first (default ${COMPARE_DEFAULTS.rounds})`)
     .option('--budget <metric=change>', "allowed change in the worse direction (repeatable), e.g. 'p95=+10%', 'throughput=-5%', 'errorRate=+0.01'", collect)
-    .option('--leaks', 'also compare heap growth per operation (fixture targets)')
+    .option('--leaks', 'also compare heap growth per operation (fixture: and cmd: targets, started with their inspector)')
     .option('--warmup <seconds>', 'seconds left out at the start of each run (default 1)')
     .option('--seed <n>', 'bootstrap seed (results are reproducible)')
     .option('-o, --out <dir>', 'directory for compare.json, compare.md and the runs\' reports', './crosstalk-compare')

@@ -22,11 +22,18 @@ export function registerRunCommand (program: Command): void {
   })
 }
 
-/** Flags over the config file, checked with every problem at once (before any load). */
+/** Said first when no target is given: the embedded fixture is loaded, never silently. */
+const EMBEDDED_FIXTURE_NOTE = "target: embedded fixture (no --target given; --target <url> or --target 'cmd:<command>' loads your server)"
+
+/**
+ * Flags over the config file, checked with every problem at once (before any load). Without a
+ * target (flag or file) the command loads the embedded fixture, as run() does with `fixture: true`.
+ */
 async function runOptions (scenario: string | undefined, flags: FlagValues, config: string | undefined): Promise<RunOptions> {
   const problems = new Problems()
   const file = await loadConfigFile(config, process.cwd(), problems)
   const options = runOptionsFromFlags(flags, { ...file?.options, ...(scenario !== undefined && { scenario }) }, problems)
+  if (options.target === undefined && options.fixture === undefined) options.fixture = true
   checkRunOptions(options, problems)
   problems.throwIfAny()
   return options
@@ -38,6 +45,7 @@ async function runCommand (scenario: string | undefined, flags: FlagValues, opts
   const out = options.out ?? DEFAULT_OUT
   const signals = new StopSignals('stopping users and writing the report')
   const progress = quiet ? undefined : createProgressPrinter(process.stderr)
+  if (!quiet && options.target === undefined) process.stdout.write(`${EMBEDDED_FIXTURE_NOTE}\n`)
   try {
     const result = await run({ ...options, signal: signals.signal, ...(progress !== undefined && { onProgress: progress.update }) })
     progress?.done()

@@ -1,7 +1,7 @@
 // Baseline vs candidate over interleaved rounds: per-metric bootstrap intervals, verdicts against
 // budgets, isolation side by side, and the overall verdict. The result is compare.json.
 import { ConfigError } from '../errors.js'
-import { VIOLATION_KINDS, type IsolationSummary, type LeakReport, type RunResult, type RunStatus, type ViolationKind } from '../result/index.js'
+import { VIOLATION_KINDS, type IsolationSummary, type LeakReport, type RunResult, type RunStatus, type TargetStartup, type ViolationKind } from '../result/index.js'
 import { bootstrapOptionProblems, bootstrapPairedMean, bootstrapRounds, relativeChange, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, type BootstrapResult } from './bootstrap.js'
 import { resolveBudgets, type Budget, type BudgetSet } from './budget.js'
 import { METRIC_DEFINITIONS, WINDOW_METRICS, worseSign, type ComparedMetric, type MetricUnit, type Statistic } from './compared-metrics.js'
@@ -119,6 +119,12 @@ export interface ComparisonResult {
   /** p50, p95, p99, throughput, errorRate, and heapSlope when every run measured leaks */
   metrics: MetricComparison[]
   isolation: IsolationComparison
+  /** servers started from cmd: targets: time to listening and RSS after start, each side and candidate - baseline */
+  startup?: {
+    baseline?: TargetStartup
+    candidate?: TargetStartup
+    change?: { startMs: number, rssBytes?: number }
+  }
 }
 
 interface Resolved {

@@ -39,6 +39,7 @@ export function formatComparisonMarkdown (r: ComparisonResult): string {
     ? `The candidate shows ${r.isolation.candidate.violations} isolation violation${r.isolation.candidate.violations === 1 ? '' : 's'}: a regression whatever the baseline shows.`
     : 'No isolation violations in the candidate.')
   out.push('')
+  if (r.startup !== undefined) out.push(...startupSection(r.startup, b, c))
   out.push('## Rounds')
   out.push('')
   out.push(`| round | baseline status | baseline windows | candidate status | candidate windows |`)
@@ -50,4 +51,22 @@ export function formatComparisonMarkdown (r: ComparisonResult): string {
   out.push(md(methodLine(r)))
   out.push('')
   return out.join('\n')
+}
+
+/** Start-up of servers crosstalk started from commands: time to listening and RSS after start. */
+function startupSection (s: NonNullable<ComparisonResult['startup']>, b: string, c: string): string[] {
+  const mib = (bytes: number | undefined): string => bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MiB`
+  const signed = (v: number, text: string): string => `${v > 0 ? '+' : ''}${text}`
+  const ch = s.change
+  return [
+    '## Start-up',
+    '',
+    `| | baseline (${b}) | candidate (${c}) | change |`,
+    '|---|--:|--:|--:|',
+    `| listening after | ${s.baseline === undefined ? 'n/a' : `${s.baseline.startMs} ms`} | ${s.candidate === undefined ? 'n/a' : `${s.candidate.startMs} ms`} | ${ch === undefined ? 'n/a' : signed(ch.startMs, `${ch.startMs} ms`)} |`,
+    `| RSS after start | ${mib(s.baseline?.rssBytes)} | ${mib(s.candidate?.rssBytes)} | ${ch?.rssBytes === undefined ? 'n/a' : signed(ch.rssBytes, mib(ch.rssBytes))} |`,
+    '',
+    'Servers started from cmd: targets, once for the whole comparison: one reading each, not a statistic.',
+    ''
+  ]
 }

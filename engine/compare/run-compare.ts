@@ -70,13 +70,13 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   const written: string[] = []
   try {
     const started = await Promise.allSettled((['baseline', 'candidate'] as const).map(async (side) => {
-      live[side] = await startCompareTarget(sides[side], { allowRemote: o.allowRemote === true, inspect: o.leaks === true, startTimeoutMs: COMPARE_DEFAULTS.commandStartTimeoutMs })
+      live[side] = await startCompareTarget(sides[side], { allowRemote: o.allowRemote === true, inspect: o.leaks === true, startTimeoutMs: COMPARE_DEFAULTS.commandStartTimeoutMs, cwd })
     }))
     const failed = started.find(s => s.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     if (o.leaks === true) {
       for (const side of ['baseline', 'candidate'] as const) {
-        if (live[side]!.inspector === undefined) throw new ConfigError(`heap slopes need the server's inspector: ${side} '${sides[side].spec}' is not a fixture started here`)
+        if (live[side]!.inspector === undefined) throw new ConfigError(`heap slopes need the server's inspector: ${side} '${sides[side].spec}' is a URL: give fixture:<mode> or cmd:<command>, which crosstalk starts with their inspector`)
       }
     }
     for (let r = 0; r < rounds && !aborted(); r++) {
@@ -109,7 +109,18 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   // interrupted: what was measured is still compared and written (the caller exits 130/143)
   const interrupted = aborted() ? { interrupted: `interrupted after ${results.length} of ${rounds} round${rounds === 1 ? '' : 's'}: only complete rounds are compared` } : {}
   if (results.length === 0 && !aborted()) throw new ConfigError('no round completed: nothing to compare')
-  return await write(o.out ?? null, compareRounds(results, { ...options, ...interrupted }), written)
+  return await write(o.out ?? null, { ...compareRounds(results, { ...options, ...interrupted }), ...startupOf(live) }, written)
+}
+
+/** Both sides' start-up when crosstalk started them from commands, and the change. */
+function startupOf (live: Partial<Record<CompareSide, LiveTarget>>): Pick<ComparisonResult, 'startup'> {
+  const b = live.baseline?.startup
+  const c = live.candidate?.startup
+  if (b === undefined && c === undefined) return {}
+  const change = b !== undefined && c !== undefined
+    ? { startMs: c.startMs - b.startMs, ...(b.rssBytes !== undefined && c.rssBytes !== undefined && { rssBytes: c.rssBytes - b.rssBytes }) }
+    : undefined
+  return { startup: { ...(b !== undefined && { baseline: b }), ...(c !== undefined && { candidate: c }), ...(change !== undefined && { change }) } }
 }
 
 function pick (o: CompareRunOptions): { budgets?: string | string[], confidence?: number, resamples?: number, seed?: number, warmupS?: number } {

@@ -1,26 +1,25 @@
 // What `--baseline` / `--candidate` name: a URL, the fixture in a configuration
 // (`fixture:legacy`, `fixture:context?latencyMs=12`), a command that starts a server
 // (`cmd:node server.js`, given a free PORT), or a report.json from an earlier run.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { ConfigError, TargetUnreachableError } from '../errors.js'
+import { ConfigError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
-import { FIXTURE_MODES, FIXTURE_OPTION_TABLE, parseFixtureOptionValues, parseTargetUrl, probeTcp, resolveTarget, superviseGroup, type FixtureOptions } from '../target/index.js'
+import { CMD_PREFIX, FIXTURE_MODES, FIXTURE_OPTION_TABLE, parseFixtureOptionValues, parseTargetSpec, parseTargetUrl, probeTcp, resolveTarget, type CommandStartup, type FixtureOptions, type TargetCommand } from '../target/index.js'
 
 export type CompareTarget =
   | { kind: 'url', spec: string, url: string }
   | { kind: 'fixture', spec: string, options: FixtureOptions }
-  | { kind: 'command', spec: string, command: string }
+  | { kind: 'command', spec: string, command: TargetCommand }
   | { kind: 'report', spec: string, path: string }
 
 /** A target being served for the comparison's rounds. */
 export interface LiveTarget {
   url: string
-  /** the server's inspector (fixtures started here), for heap slopes */
+  /** the server's inspector (fixtures and commands started here), for heap slopes */
   inspector?: string
+  /** a command target's start-up: time to listening and resident memory */
+  startup?: CommandStartup
   close: () => Promise<void>
 }
 
@@ -30,10 +29,11 @@ const QUERY_OPTIONS = FIXTURE_OPTION_TABLE.filter(o => o.key !== 'port' && o.key
 export function parseCompareTarget (spec: string, cwd: string): CompareTarget {
   const s = spec.trim()
   if (s.startsWith('fixture:')) return { kind: 'fixture', spec, options: parseFixtureQuery(spec, s.slice('fixture:'.length)) }
-  if (s.startsWith('cmd:')) {
-    const command = s.slice(4).trim()
-    if (command === '') throw new ConfigError(`'${spec}': give the command that starts the server, e.g. cmd:node server.js (it gets a free port in PORT)`)
-    return { kind: 'command', spec, command }
+  if (s.startsWith(CMD_PREFIX)) {
+    const problems: string[] = []
+    const parsed = parseTargetSpec(s, problems)
+    if (parsed?.kind !== 'command') throw new ConfigError(problems)
+    return { kind: 'command', spec, command: parsed.command }
   }
   if (/^https?:\/\//.test(s)) return { kind: 'url', spec, url: s }
   if (s.endsWith('.json')) {
@@ -72,79 +72,32 @@ export function readReport (path: string): RunResult {
   return r
 }
 
-/** Starts (or checks) a live target; the fixture runs in its own process, inspectable for heap slopes. */
-export async function startCompareTarget (t: CompareTarget, o: { allowRemote: boolean, inspect: boolean, startTimeoutMs: number }): Promise<LiveTarget> {
+/** Starts (or checks) a live target; fixtures and commands run in their own process, inspectable for heap slopes. */
+export async function startCompareTarget (t: CompareTarget, o: { allowRemote: boolean, inspect: boolean, startTimeoutMs: number, cwd: string }): Promise<LiveTarget> {
   switch (t.kind) {
     case 'url': {
       const url = parseTargetUrl(t.url, o.allowRemote)
       await probeTcp(url)
       return { url: url.href, close: async () => {} }
     }
-    case 'fixture': {
-      const target = await resolveTarget({ target: undefined, allowRemote: false, fixture: { ...t.options, process: 'child' }, inspect: o.inspect })
-      return { url: target.url, ...(target.fixture?.inspectorUrl !== undefined && { inspector: target.fixture.inspectorUrl }), close: () => target.close() }
+    case 'fixture':
+    case 'command': {
+      const target = await resolveTarget({
+        target: t.kind === 'command' ? t.command : undefined,
+        allowRemote: false,
+        fixture: { ...(t.kind === 'fixture' && t.options), process: 'child' },
+        inspect: o.inspect,
+        cwd: o.cwd,
+        targetStartTimeoutMs: o.startTimeoutMs
+      })
+      return {
+        url: target.url,
+        ...(target.inspectorUrl !== undefined && { inspector: target.inspectorUrl }),
+        ...(target.command !== undefined && { startup: target.command }),
+        close: () => target.close()
+      }
     }
-    case 'command':
-      return await startCommand(t, o.startTimeoutMs)
     case 'report':
       throw new ConfigError(`${t.spec} is a report, not a server to run against`)
-  }
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolvePort(port))
-    })
-  })
-}
-
-async function startCommand (t: Extract<CompareTarget, { kind: 'command' }>, timeoutMs: number): Promise<LiveTarget> {
-  const port = await freePort()
-  // its own process group (the shell and the server), watched by a supervisor: it dies with crosstalk
-  const child: ChildProcess = spawn(t.command, { shell: true, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } })
-  const supervision = superviseGroup(child.pid!)
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-2000) })
-  const exited = new Promise<string>(resolveExit => child.once('exit', (code, signal) => resolveExit(signal === null ? `exit code ${code}` : `signal ${signal}`)))
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try { process.kill(-child.pid!, 'SIGTERM') } catch { /* already gone */ }
-      const force = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ } }, 3000)
-      await exited
-      clearTimeout(force)
-    }
-    supervision.release()
-  }
-  try {
-    await Promise.race([
-      waitListening(t.command, new URL(`http://127.0.0.1:${port}/`), timeoutMs, () => child.exitCode !== null || child.signalCode !== null),
-      // a server that dies while we wait is reported at once, with how it ended and its last words
-      exited.then(how => { throw new TargetUnreachableError(`'${t.command}' ended (${how}) before listening on PORT=${port}: ${lastLine(stderr)}`) })
-    ])
-  } catch (err) {
-    await stop()
-    throw err
-  }
-  return { url: `http://127.0.0.1:${port}/`, close: stop }
-}
-
-function lastLine (text: string): string {
-  return text.trim().split('\n').at(-1) ?? ''
-}
-
-/** Probes until the port answers; gives up quietly once `ended` (the race reports that). */
-async function waitListening (command: string, url: URL, timeoutMs: number, ended: () => boolean): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!ended()) {
-    try {
-      return await probeTcp(url, 500)
-    } catch {
-      if (performance.now() > deadline) throw new TargetUnreachableError(`'${command}' did not listen on 127.0.0.1:${url.port} (its PORT) within ${timeoutMs} ms`)
-      await sleep(100)
-    }
   }
 }

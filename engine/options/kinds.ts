@@ -59,6 +59,9 @@ export const stages: Kind = {
   read: asText
 }
 
+/** a URL or `cmd:<command>`, or (run() and config files) a command target's object; its form is checked by the resolver */
+export const target: Kind = { expects: "a URL, 'cmd:<command>' or { command, env, cwd, ready, port }", accepts: v => typeof v === 'string' || isPlainObject(v), read: asText }
+
 export const scenario: Kind = { expects: 'a scenario name, file path or file URL', accepts: v => typeof v === 'string' || v instanceof URL, read: asText }
 
 export const directory: Kind = { expects: 'a directory (or null: write nothing)', accepts: v => v === null || typeof v === 'string', read: asText }

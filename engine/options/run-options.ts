@@ -7,7 +7,7 @@ import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } fro
 import type { UsersFileSpec } from '../scenario/index.js'
 import { withDefaultBudget, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
 import { parseDuration } from '../shared/index.js'
-import { checkFixtureOptions, type FixtureOptions, type FixtureProcess } from '../target/index.js'
+import { checkFixtureOptions, parseTargetSpec, type FixtureOptions, type FixtureProcess, type TargetCommand } from '../target/index.js'
 import { checkOptionValues } from './check-values.js'
 import { checkThresholds } from './check-thresholds.js'
 import { defaultOf } from './option-table.js'
@@ -32,8 +32,13 @@ export interface RunProgress {
 export interface RunOptions {
   /** built-in scenario name (`items`, `events`), file path or file URL; default: `default` */
   scenario?: string | URL
-  /** target base URL; default: start the embedded fixture server */
-  target?: string
+  /**
+   * the server under test: its base URL, `cmd:<command>` or { command, env, cwd, ready, port } to
+   * start it (given a free port in $PORT, stopped after the run). Required unless `fixture` is given.
+   */
+  target?: string | TargetCommand
+  /** a command target: how long it gets to listen (default 30s) */
+  targetStartTimeout?: string | number
   /** permit a non-loopback target (off: load goes to 127.0.0.0/8 and ::1 only) */
   allowRemote?: boolean
   /**
@@ -72,8 +77,8 @@ export interface RunOptions {
   cohortSize?: number
   /** directory for report.json (null/undefined: write nothing) */
   out?: string | null
-  /** options of the embedded fixture (ignored with `target`) */
-  fixture?: FixtureOptions & { process?: FixtureProcess }
+  /** load the embedded fixture instead of a target: true, or its options */
+  fixture?: boolean | (FixtureOptions & { process?: FixtureProcess })
   setupTimeout?: string | number
   /** users in setup at once, run-wide (default 100): paces logins and connection opening before the start */
   setupConcurrency?: number
@@ -106,7 +111,7 @@ export interface RunOptions {
     /** growth below this is never a leak, bytes per operation (default 32) */
     floorBytesPerOp?: number
   }
-  /** host:port of the target's inspector (a server started with node --inspect=127.0.0.1:PORT), for leaks and CPU profiles of a --target */
+  /** the inspector of a URL target (a server started with node --inspect=127.0.0.1:PORT): host:port or its ws:// URL, for leaks and CPU profiles (a cmd: target is inspected without it) */
   inspectTarget?: string
   /** record the target's CPU profile during the load phase (a .cpuprofile in the report directory, or this path) */
   cpuProfile?: boolean | string
@@ -133,7 +138,12 @@ export interface RunOptions {
 
 export interface ResolvedRunOptions {
   scenario: string | URL | undefined
-  target: string | undefined
+  /** undefined: the embedded fixture */
+  target: string | TargetCommand | undefined
+  /** a command target's bound on starting */
+  targetStartTimeoutMs: number
+  /** a command target (started here, inspected through NODE_OPTIONS) */
+  targetIsCommand: boolean
   allowRemote: boolean
   plan: ExecutionPlan
   /** the users file, its path absolute (read and checked before any load, by the runner) */
@@ -207,8 +217,10 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   // an executor that is not one has been reported: planning another would only add noise
   const plan = input.executor !== undefined && o.executor === undefined ? null : resolvePlan(o, ms, problems)
   const leaks = resolveLeaks(o)
-  if (o.target !== undefined && o.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (o.cpuProfile !== undefined && o.cpuProfile !== false))) {
-    problems.add('leak detection and CPU profiles of a --target need its inspector: start the server with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT')
+  const targetIsCommand = checkTarget(o, problems)
+  // a cmd: target is started with its inspector; a URL's server was started by someone else
+  if (o.target !== undefined && !targetIsCommand && o.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (o.cpuProfile !== undefined && o.cpuProfile !== false))) {
+    problems.add("leak detection and CPU profiles of a --target URL need its inspector: give --target 'cmd:<command>' so crosstalk starts it with one, or start it with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT")
   }
   const maxDurationMs = problems.catch(() => parseDuration(o.maxDuration ?? defaultOf<string>('maxDuration'), 'maxDuration'))
   if (plan !== null && plan.durationMs !== null && maxDurationMs !== undefined && plan.durationMs > maxDurationMs) {
@@ -219,6 +231,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   return {
     scenario: o.scenario,
     target: o.target,
+    targetStartTimeoutMs: ms('targetStartTimeout', o.targetStartTimeout),
+    targetIsCommand,
     allowRemote: get('allowRemote'),
     plan: plan!,
     usersFile: resolveUsersFile(o, problems),
@@ -298,12 +312,27 @@ function resolveLeaks (o: RunOptions): ResolvedRunOptions['leaks'] {
   }
 }
 
+/**
+ * No silent fixture: run() loads a target or, when told so, the embedded fixture. Checks a
+ * command target's form; returns whether the target is a command.
+ */
+function checkTarget (o: RunOptions, problems: Problems): boolean {
+  if (o.target === undefined) {
+    if (o.fixture === undefined || o.fixture === false) problems.add('target: give a URL, cmd:<command>, or fixture: true for the embedded fixture')
+    return false
+  }
+  if (o.fixture !== undefined && o.fixture !== false) problems.add('give either a target or fixture options, not both')
+  const found: string[] = []
+  const spec = parseTargetSpec(o.target, found)
+  for (const p of found) problems.add(p)
+  return spec?.kind === 'command'
+}
+
 /** The embedded fixture's options, checked now with the rest (it starts only after every check). */
 function resolveFixture (o: RunOptions, problems: Problems): ResolvedRunOptions['fixture'] {
-  if (o.target !== undefined && o.fixture !== undefined) problems.add('give either a target or fixture options, not both')
   const inspecting = (o.leaks !== undefined && o.leaks !== false) || (o.cpuProfile !== undefined && o.cpuProfile !== false)
   const wantsInProcess = typeof o.leaks === 'object' && (o.leaks.backend === 'in-process' || o.leaks.backend === 'memwatch')
-  const { process: where, ...options } = o.fixture ?? {}
+  const { process: where, ...options } = typeof o.fixture === 'object' ? o.fixture : {}
   if (o.target === undefined) for (const p of checkFixtureOptions(options).problems) problems.add(p)
   // inspected, the embedded fixture runs in its own process so its heap is the target's alone
   return { ...options, process: where ?? (inspecting && !wantsInProcess ? 'child' : 'in-process') }

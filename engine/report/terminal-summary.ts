@@ -16,6 +16,10 @@ function num (v: number): string {
   return v.toLocaleString('en-US', { maximumFractionDigits: 2 })
 }
 
+function mib (bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`
+}
+
 function pct (v: number): string {
   return `${(v * 100).toFixed(2)}%`
 }
@@ -163,7 +167,9 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   }
   out.push('')
   const f = r.target.fixture
-  out.push(`  target ${redactUrl(r.target.url)}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}`)
+  const c = r.target.command
+  const started = c === undefined ? '' : ` (started 'cmd:${c.command}', pid ${c.pid}: listening after ${num(c.startMs)} ms${c.rssBytes === undefined ? '' : `, RSS ${mib(c.rssBytes)} after start`})`
+  out.push(`  target ${redactUrl(r.target.url)}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}${started}`)
   if (reportPath !== undefined) out.push(`  report ${reportPath}`)
   return out.join('\n')
 }

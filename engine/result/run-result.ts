@@ -63,5 +63,19 @@ export interface RunResult {
   leaks?: LeakReport
   /** the target's CPU profile of the run, when asked for */
   cpuProfile?: string
-  target: { url: string, fixture?: FixtureStats & { process: string } }
+  /** `command`: set when crosstalk started the server from a command (a cmd: target) */
+  target: { url: string, fixture?: FixtureStats & { process: string }, command?: TargetStartup }
+}
+
+/** How a server crosstalk started from a command came up. */
+export interface TargetStartup {
+  command: string
+  /** the process listening on the port (found in the command's process group), else the spawned one */
+  pid: number
+  /** ms from spawn to listening (or to its ready line) */
+  startMs: number
+  /** resident memory (VmRSS) of `pid` once listening; absent without Linux's /proc */
+  rssBytes?: number
+  /** ws:// URL of its inspector, when started with one (--leaks, --cpu-profile) */
+  inspector?: string
 }

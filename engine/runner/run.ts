@@ -46,6 +46,14 @@ async function preflight (o: ResolvedRunOptions): Promise<readonly UserRow[] | n
   return file.rows
 }
 
+/** Start the fixture child or the command with its inspector: the heap or CPU profile is read through it. */
+function wantsInspector (o: ResolvedRunOptions): boolean {
+  const wanted = o.leaks !== null || o.cpuProfile !== null
+  if (!o.targetIsCommand) return wanted
+  // a command inspected through --inspect-target, or read in this process, is started as it is
+  return wanted && o.inspectTarget === undefined && o.leaks?.backend !== 'in-process' && o.leaks?.backend !== 'memwatch'
+}
+
 /** One run's clock, identity and accumulators. */
 interface RunSession {
   o: ResolvedRunOptions
@@ -63,7 +71,7 @@ interface RunSession {
 }
 
 async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null): Promise<RunResult> {
-  const target = await resolveTarget({ ...o, inspect: o.leaks !== null || o.cpuProfile !== null })
+  const target = await resolveTarget({ ...o, inspect: wantsInspector(o) })
   let inspection: TargetInspection | undefined
   try {
     const t0 = performance.now()
@@ -159,7 +167,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     stop: { reason: controller.stopReason ?? 'fatal', interrupted: controller.interrupted, engineFailures: controller.failures },
     watch: { abortedBy: watch.abortedBy, breakpoint: watch.breakpoint },
     findings,
-    target: { url: s.target.url, ...await fixtureStats(s.target) }
+    target: { url: s.target.url, ...await fixtureStats(s.target), ...(s.target.command !== undefined && { command: s.target.command }) }
   })
 }
 

@@ -79,7 +79,7 @@ async function heapBackendFor (o: ResolvedRunOptions, target: ResolvedTarget): P
     return wanted === 'memwatch' ? await memwatchBackend() : inProcessBackend()
   }
   if (o.inspectTarget !== undefined) return await remoteBackend(o.inspectTarget)
-  if (target.fixture?.inspectorUrl !== undefined) return await remoteBackend(target.fixture.inspectorUrl)
+  if (target.inspectorUrl !== undefined) return await remoteBackend(target.inspectorUrl)
   if (target.fixture?.process === 'in-process') return inProcessBackend()
-  throw new ConfigError('no inspector to read the target\'s heap: pass --inspect-target host:port')
+  throw new ConfigError('no inspector to read the target\'s heap: give --target \'cmd:<command>\' (started with one) or pass --inspect-target host:port')
 }

@@ -1,12 +1,15 @@
-// Where the load goes: a user-given URL (loopback unless explicitly allowed, and reachable), or
-// the embedded fixture server, started in-process or as a child process.
+// Where the load goes: a user-given URL (loopback unless explicitly allowed, and reachable), a
+// server crosstalk starts from a command (command-target.ts), or the embedded fixture server,
+// started in-process or as a child process.
 import { spawn } from 'node:child_process'
-import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
 import { request } from 'undici'
 import { ConfigError, PortInUseError, TargetNotLoopbackError, TargetUnreachableError } from '../errors.js'
 import { isLoopbackHost, redactUrl } from '../shared/index.js'
+import { CommandTarget, type CommandStartup } from './command-target.js'
+import { probeTcp } from './probe-tcp.js'
 import { superviseGroup } from './supervise.js'
+import { parseTargetSpec, type TargetCommand } from './target-spec.js'
 import { FIXTURE_CHILD_ENTRY, fixtureOptionArgs, startEmbeddedFixture, validateFixtureOptions, type FixtureOptions, type FixtureStats } from './embedded-fixture.js'
 
 /** Where the embedded fixture runs: in this process, or in a child process of its own. */
@@ -17,7 +20,11 @@ export interface ResolvedTarget {
   /** origin the users connect to (scheme://host:port) */
   origin: string
   /** set when crosstalk started the fixture */
-  fixture?: { process: FixtureProcess, pid: number, inspectorUrl?: string, stats(): Promise<FixtureStats> }
+  fixture?: { process: FixtureProcess, pid: number, stats(): Promise<FixtureStats> }
+  /** set when crosstalk started the server from a command */
+  command?: CommandStartup
+  /** the inspector (ws:// URL) of a server crosstalk started with one: a fixture child or a command */
+  inspectorUrl?: string
   close(): Promise<void>
 }
 
@@ -35,25 +42,25 @@ export function parseTargetUrl (target: string, allowRemote: boolean): URL {
   return url
 }
 
-/** Opens and closes one TCP connection, so an unreachable target fails before any worker starts. */
-export function probeTcp (url: URL, timeoutMs = 3000): Promise<void> {
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port })
-    const fail = (why: string): void => {
-      socket.destroy()
-      reject(new TargetUnreachableError(`target ${url.host} is unreachable: ${why}`))
-    }
-    socket.setTimeout(timeoutMs, () => fail(`no connection within ${timeoutMs} ms`))
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message))
-    socket.once('connect', () => { socket.end(); resolve() })
-  })
+export interface ResolveTargetOptions {
+  target: string | TargetCommand | undefined
+  allowRemote: boolean
+  fixture: FixtureOptions & { process: FixtureProcess }
+  /** start the server with its inspector (a fixture child or a command) */
+  inspect?: boolean
+  /** a command target's working directory (default: process.cwd()) */
+  cwd?: string
+  /** a command target's bound on starting (default 30 s) */
+  targetStartTimeoutMs?: number
 }
 
-export async function resolveTarget (opts: { target: string | undefined, allowRemote: boolean, fixture: FixtureOptions & { process: FixtureProcess }, inspect?: boolean }): Promise<ResolvedTarget> {
+export async function resolveTarget (opts: ResolveTargetOptions): Promise<ResolvedTarget> {
   if (opts.target !== undefined) {
-    const url = parseTargetUrl(opts.target, opts.allowRemote)
+    const problems: string[] = []
+    const spec = parseTargetSpec(opts.target, problems)
+    if (spec === undefined) throw new ConfigError(problems)
+    if (spec.kind === 'command') return await startCommandTarget(spec.command, opts)
+    const url = parseTargetUrl(spec.url, opts.allowRemote)
     await probeTcp(url)
     return { url: url.href, origin: url.origin, close: async () => {} }
   }
@@ -64,6 +71,17 @@ export async function resolveTarget (opts: { target: string | undefined, allowRe
     throw new ConfigError((err as Error).message)
   }
   return where === 'child' ? startChildFixture({ ...fixtureOptions, inspect: opts.inspect === true }) : startInProcessFixture(fixtureOptions)
+}
+
+async function startCommandTarget (command: TargetCommand, opts: ResolveTargetOptions): Promise<ResolvedTarget> {
+  const started = await CommandTarget.start(command, { cwd: opts.cwd ?? process.cwd(), inspect: opts.inspect === true, startTimeoutMs: opts.targetStartTimeoutMs ?? 30_000 })
+  return {
+    url: started.url,
+    origin: new URL(started.url).origin,
+    command: started.startup,
+    ...(started.inspector !== undefined && { inspectorUrl: started.inspector }),
+    close: () => started.stop()
+  }
 }
 
 async function startInProcessFixture (options: FixtureOptions): Promise<ResolvedTarget> {
@@ -109,10 +127,10 @@ async function startChildFixture (options: FixtureOptions & { inspect?: boolean 
   return {
     url: info.url,
     origin: new URL(info.url).origin,
+    ...(info.inspectorUrl !== undefined && { inspectorUrl: info.inspectorUrl }),
     fixture: {
       process: 'child',
       pid: info.pid,
-      ...(info.inspectorUrl !== undefined && { inspectorUrl: info.inspectorUrl }),
       stats: async () => {
         const res = await request(new URL('/stats', info.url), { headersTimeout: 5000, bodyTimeout: 5000 })
         return await res.body.json() as FixtureStats

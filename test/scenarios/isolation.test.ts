@@ -3,6 +3,7 @@ import test from 'ava'
 import { loadTest } from '../../engine/ava.js'
 
 test('isolation: 1000 users on the clean fixture see only their own data', loadTest, {
+  fixture: true,
   scenario: 'isolation',
   users: 1000,
   iterations: 2,

@@ -9,6 +9,7 @@ const ITERATIONS = 3
 const REQUESTS_PER_USER = 2 + 3 * ITERATIONS + 1
 
 test('items: 1000 users, per-user and total request counts match the fixture exactly', loadTest, {
+  fixture: true,
   scenario: 'items',
   users: USERS,
   iterations: ITERATIONS,

@@ -73,7 +73,7 @@ test('1000 users from a 1000-row CSV on 2 threads: each credential logs in exact
   t.deepEqual([...new Set(server.logins.values())], [1], 'each logged in once')
   t.deepEqual([...server.logins.keys()].sort(), rows.map(a => a.email).sort())
   // the string form of the option, and CSV fields read back exactly (comma and quote inside quotes)
-  const names = await run({ scenario: nameCheck, users: 50, iterations: 1, workers: 2, usersFile: join(dir, 'users.csv'), out: null })
+  const names = await run({ scenario: nameCheck, fixture: true, users: 50, iterations: 1, workers: 2, usersFile: join(dir, 'users.csv'), out: null })
   t.is(names.status, 'passed', JSON.stringify(names.metrics['checks{check:comma kept}']))
 })
 

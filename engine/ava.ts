@@ -3,7 +3,7 @@
 //   import { loadTest } from 'crosstalk/ava'
 //   test('items hold under 1000 users', loadTest, { scenario: 'items', target: 'cmd:node server.js', users: 1000, duration: '5s' })
 import type { ExecutionContext } from 'ava'
-import { formatSummary } from './report/index.js'
+import { formatFailureReport, formatSummary } from './report/index.js'
 import type { RunOptions } from './options/index.js'
 import type { RunResult } from './result/index.js'
 import { run } from './runner/index.js'
@@ -24,6 +24,7 @@ export async function loadTest (t: ExecutionContext, options: LoadTestOptions): 
   const { assert, ...runOptions } = options
   const result = await run(runOptions)
   t.log(formatSummary(result))
-  t.deepEqual(loadTestProblems(result), [], `scenario ${result.scenario.name} ${result.status}`)
+  // the message says what failed and where: checks with their scenario line, thresholds with their value
+  t.deepEqual(loadTestProblems(result), [], formatFailureReport(result))
   await assert?.(t, result)
 }

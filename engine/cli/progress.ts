@@ -6,7 +6,7 @@ const PLAIN_EVERY_S = 5
 export function formatProgress (p: RunProgress): string {
   const p95 = p.p95Ms === null ? '-' : `${p.p95Ms.toFixed(1)}ms`
   const events = p.eventsReceived > 0 ? `  ${Math.round(p.eventsPerS).toLocaleString('en-US')} events/s` : ''
-  return `${p.elapsedS.toFixed(0).padStart(4)}s  ${p.phase.padEnd(8)} users ${p.activeUsers}/${p.plannedUsers}  ${Math.round(p.reqPerS).toLocaleString('en-US')} req/s  p95 ${p95}${events}  errors ${p.errors}`
+  return `${p.elapsedS.toFixed(0).padStart(4)}s  ${p.phase.padEnd(8)} users ${p.activeUsers}/${p.plannedUsers}  ${Math.round(p.reqPerS).toLocaleString('en-US')} req/s  p95 ${p95}${events}  errors ${p.errors}${p.failedRequests > 0 ? `  failed requests ${p.failedRequests}` : ''}`
 }
 
 export function createProgressPrinter (stream: NodeJS.WriteStream): { update: (p: RunProgress) => void, done: () => void } {

@@ -3,6 +3,7 @@
 // these handler methods natively (new-style handlers are wrapped), so this is its leanest path.
 import { Client, type Dispatcher } from 'undici'
 import { HttpRequestError, TimeoutError } from '../errors.js'
+import { routeTemplate } from '../shared/index.js'
 import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell } from '../metrics/index.js'
 import { HttpResponse } from './http-response.js'
 import { PreopenedConnector } from './preopened-connector.js'
@@ -157,6 +158,8 @@ export class UserHttp {
   #answeredOn = 0
   /** the client holds an open connection (undici's connect/disconnect events) */
   #connected = false
+  /** the last request sent, for where a failed check happened (kept as given: no string built per request) */
+  #last: { method: string, path: string } = { method: '', path: '' }
   /** closed by force: what fails from now on was cut by the engine, not by the target */
   #aborted = false
 
@@ -199,6 +202,8 @@ export class UserHttp {
     if (path.charCodeAt(0) !== 47 /* / */) {
       return Promise.reject(new HttpRequestError(`request path must start with '/': '${path}'`))
     }
+    this.#last.method = method
+    this.#last.path = path
     const anonymous = options.anonymous === true
     // the common case (no extra headers) builds no merged copies
     const headers: Record<string, string> = anonymous
@@ -244,10 +249,15 @@ export class UserHttp {
         if (!anonymous) this.#storeCookies(c.rawHeaders)
         const body = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks)
         if (options.shared !== true) this.#opts.inspect?.(method, path, c.rawHeaders, body)
-        resolve(new HttpResponse(c.status, c.rawHeaders, this.#opts.body.discard ? EMPTY : body, ms, c.discarded))
+        resolve(new HttpResponse(c.status, c.rawHeaders, this.#opts.body.discard ? EMPTY : body, ms, c.discarded, method, path))
       }, this.#opts.body.maxBytes, timeout)
       this.#client.dispatch({ path, method, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, collector)
     })
+  }
+
+  /** The last request this user sent, as a route (`GET /items/:id`), or undefined before any. */
+  get lastRequest (): string | undefined {
+    return this.#last.method === '' ? undefined : `${this.#last.method} ${routeTemplate(this.#last.path)}`
   }
 
   /**

@@ -10,12 +10,17 @@ export class HttpResponse {
   readonly rawHeaders: Buffer[]
   /** body bytes received beyond the run's maxBodyBytes: counted, not kept (the body is cut there) */
   readonly discardedBytes: number
+  /** the request this answers, for errors that name it */
+  readonly method: string
+  readonly path: string
   #headers: Record<string, string> | undefined
   #text: string | undefined
   #json: unknown
 
-  constructor (status: number, rawHeaders: Buffer[], body: Buffer, durationMs: number, discardedBytes = 0) {
+  constructor (status: number, rawHeaders: Buffer[], body: Buffer, durationMs: number, discardedBytes = 0, method = '', path = '') {
     this.status = status
+    this.method = method
+    this.path = path
     this.discardedBytes = discardedBytes
     this.rawHeaders = rawHeaders
     this.body = body
@@ -57,8 +62,9 @@ export class HttpResponse {
         this.#json = JSON.parse(this.text())
       } catch (err) {
         const cut = this.discardedBytes > 0 ? ` (body cut at ${this.body.length} bytes by maxBodyBytes)` : ''
-        // the status travels with the error: error groups key on it, not on the (redacted) body excerpt
-        throw Object.assign(new SyntaxError(`response ${this.status} is not JSON${cut}: ${this.text().slice(0, 80)}`, { cause: err }), { status: this.status })
+        // the request and status travel with the error: error groups key on them, not on the (redacted) body excerpt
+        const request = this.method === '' ? undefined : { method: this.method, path: this.path, status: this.status }
+        throw Object.assign(new SyntaxError(`${request === undefined ? '' : `${this.method} ${this.path}: `}response ${this.status} is not JSON${cut}: ${this.text().slice(0, 80)}`, { cause: err }), { status: this.status, request })
       }
     }
     return this.#json as T

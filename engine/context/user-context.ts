@@ -2,6 +2,7 @@
 import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
 import type { CohortIsolation, DirectoryEntry } from '../isolation/index.js'
 import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type BurstOutcome } from '../probes/index.js'
+import { scenarioFrame } from '../shared/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { UserHttp } from './http-client.js'
 import { IoSocket, UserSocket, type EventExtractors, type IoEvent, type StreamProtocol, type WsMessage } from '../streams/index.js'
@@ -241,8 +242,15 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   /** Records a named check (`checks` rate, and `checks{check:<name>}`); returns `condition`. */
   check (condition: unknown, name: string): boolean {
     const ok = Boolean(condition)
-    this.#opts.recorder.rate(METRICS.checks, ok)
-    this.#opts.recorder.rate(taggedKey(METRICS.checks, 'check', name), ok)
+    const recorder = this.#opts.recorder
+    recorder.rate(METRICS.checks, ok)
+    recorder.rate(taggedKey(METRICS.checks, 'check', name), ok)
+    // the first failure of each check says where: who, after which request, at which line
+    if (!ok && recorder.checkSamples.wants(name)) {
+      const request = this.http.lastRequest
+      const at = scenarioFrame(new Error())
+      recorder.checkSamples.add({ check: name, user: this.name, ...(request !== undefined && { request }), ...(at !== undefined && { at }) })
+    }
     return ok
   }
 

@@ -1,6 +1,7 @@
 // Main-thread merge of worker deltas into run totals and a per-second time series.
 import type { GaugeSummary, MetricSummary, SeriesPoint, TrendSummary } from '../result/index.js'
 import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram } from './histogram.js'
+import { CheckSamples, type CheckFailureSample } from './check-samples.js'
 import type { MetricsDelta } from './delta.js'
 import { NameCap, OTHER_NAME, nameTagOf } from './name-cap.js'
 import { taggedKey } from './names.js'
@@ -47,6 +48,7 @@ export class MetricsAggregator {
   /** incoming key -> the key it is stored under (its name folded past the cap) */
   readonly #keyOf = new Map<string, string>()
   #folded: { names: number, example: string } | undefined
+  readonly #checkSamples = new CheckSamples()
   /** the newest second already closed into the series: later data for it goes to the next open one */
   #lastClosed = -1
   readonly #counters = new Map<string, number>()
@@ -65,6 +67,7 @@ export class MetricsAggregator {
   add (delta: MetricsDelta, source: string, now: number): void {
     const bucket = this.#bucket(now)
     if (delta.folded !== undefined) this.#addFolded(delta.folded.names, delta.folded.example)
+    for (const s of delta.checkSamples ?? []) this.#checkSamples.add(s)
     for (const raw in delta.counters) {
       const n = delta.counters[raw]!
       const k = this.#key(raw)
@@ -103,6 +106,11 @@ export class MetricsAggregator {
     // a second's value is the last one set in it: sources report together on tick boundaries,
     // and the sum is only whole once the last of them has (a max would keep half-updated sums)
     this.#bucket(now).gauges.set(key, g.value)
+  }
+
+  /** The first failure of each check that failed: who, after which request, at which line. */
+  checkSamples (): CheckFailureSample[] {
+    return this.#checkSamples.list()
   }
 
   /** What became of request names: the cap, the kept count, the folded ones. */

@@ -1,4 +1,5 @@
 // What a worker ships to the main thread every tick: only what changed since the last tick.
+import type { CheckFailureSample } from './check-samples.js'
 import type { FoldedNames } from './name-cap.js'
 
 export interface MetricsDelta {
@@ -10,4 +11,6 @@ export interface MetricsDelta {
   gauges: Record<string, number>
   /** request names this worker folded into `(other)` since the last tick */
   folded?: FoldedNames
+  /** where checks failed for the first time in this worker, since the last tick */
+  checkSamples?: CheckFailureSample[]
 }

@@ -2,6 +2,7 @@
 // (counter(), histogram()) and skip even the Map lookup; cells live as long as the recorder.
 import { createHistogram, encodeHistogram, type Histogram } from './histogram.js'
 import type { MetricsDelta } from './delta.js'
+import { CheckSamples } from './check-samples.js'
 import { NameCap } from './name-cap.js'
 
 export interface RateCell { passes: number, fails: number }
@@ -14,6 +15,8 @@ export class MetricsRecorder {
   readonly #gauges = new Map<string, number>()
   /** request names (the `name` tag) beyond the run's cap fold into `(other)` */
   readonly names: NameCap
+  /** where each check first failed */
+  readonly checkSamples = new CheckSamples()
 
   constructor (maxRequestNames?: number) {
     this.names = new NameCap(maxRequestNames)
@@ -90,6 +93,8 @@ export class MetricsRecorder {
     this.#gauges.clear()
     const folded = this.names.drain()
     if (folded !== undefined) delta.folded = folded
+    const samples = this.checkSamples.drain()
+    if (samples !== undefined) delta.checkSamples = samples
     return delta
   }
 }

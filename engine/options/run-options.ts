@@ -22,8 +22,10 @@ export interface RunProgress {
   /** over the last complete second */
   reqPerS: number
   p95Ms: number | null
-  /** iteration errors + failed requests so far */
+  /** setup, iteration and teardown errors so far (report.json's `errors`) */
   errors: number
+  /** requests that failed so far (http.req.failed): statuses outside `expect`, transport errors */
+  failedRequests: number
   /** WebSocket events received so far, and over the last complete second */
   eventsReceived: number
   eventsPerS: number

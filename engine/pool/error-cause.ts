@@ -1,29 +1,14 @@
 // What an error of a user is about, normalized so that one cause is one group however many users
 // hit it: per-user ids and tokens in paths and messages become placeholders, and the code of
 // what failed underneath (undici hides ECONNREFUSED in `code` or `cause.code`) is brought up.
-import { redact, routeTemplate } from '../shared/index.js'
+import { redact, routeTemplate, scenarioFrame } from '../shared/index.js'
 import type { ErrorGroup, Phase } from '../result/index.js'
 
 /** the longest sample message kept */
 const MESSAGE_CHARS = 300
 const SYSTEM_CODE = /^E[A-Z0-9]{2,}$/
 
-interface ErrorLike { message?: unknown, code?: unknown, cause?: unknown, status?: unknown, stack?: unknown, request?: { method?: unknown, path?: unknown, status?: unknown } }
-
-/** crosstalk's own files and Node's: a frame in them is not the scenario's */
-const ENGINE_FRAME = /\/(dist\/)?engine\/|node_modules\/|\(node:|^\s*at node:|<anonymous>/
-
-/** `file:line:column` of the first stack frame in the scenario's own code, if the error came through it. */
-export function scenarioFrame (err: unknown): string | undefined {
-  const stack = (err as ErrorLike | undefined)?.stack
-  if (typeof stack !== 'string') return undefined
-  for (const line of stack.split('\n').slice(1, 12)) {
-    if (!line.trimStart().startsWith('at ') || ENGINE_FRAME.test(line)) continue
-    const where = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/.exec(line)?.[1]
-    if (where !== undefined) return where.replace(/^file:\/\//, '')
-  }
-  return undefined
-}
+interface ErrorLike { message?: unknown, code?: unknown, cause?: unknown, status?: unknown, request?: { method?: unknown, path?: unknown, status?: unknown } }
 
 /** The system code (ECONNREFUSED ...) found along the cause chain, else the first undici code. */
 export function causeCode (err: unknown): string | undefined {

@@ -1,2 +1,2 @@
 export { writeJsonReport, JSON_REPORT_FILE } from './json-report.js'
-export { formatSummary } from './terminal-summary.js'
+export { formatSummary, formatFailureReport } from './terminal-summary.js'

@@ -1,6 +1,6 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
 import { metricDefinition, type MetricUnit } from '../metrics/index.js'
-import type { ErrorGroup, MetricSummary, RunResult } from '../result/index.js'
+import type { CheckFailure, ErrorGroup, MetricSummary, RunResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
 
@@ -98,6 +98,32 @@ function isolationLines (r: RunResult): string[] {
   return out
 }
 
+/**
+ * Why a run failed, for a test runner's failure message: the scenario file, then each failure
+ * with where it happened (failed checks with their line, failed thresholds with their value,
+ * isolation samples, the largest error groups). Empty when the run passed.
+ */
+export function formatFailureReport (r: RunResult): string {
+  if (r.status === 'passed') return ''
+  const out = [`scenario ${r.scenario.name} (${r.scenario.source}) ${r.status}`]
+  for (const f of r.failures) out.push(`  ${redact(f)}`)
+  for (const c of r.checkFailures.slice(0, 5)) out.push(`  check ${checkFailureLine(c)}`)
+  const failed = r.thresholds.filter(th => !th.passed)
+  if (failed.length > 0) out.push(...formatThresholdLines(failed).map(l => `  threshold${l.slice(1)}`))
+  for (const v of r.isolation.samples.slice(0, 3)) {
+    const where = v.where.channel !== undefined ? `ws ${v.where.channel}` : `${v.where.method ?? ''} ${v.where.path ?? ''}`.trim()
+    out.push(`  isolation ${v.kind}: ${v.user} got ${v.owner}'s data · ${where} ${v.where.part} · ${v.excerpt}`)
+  }
+  for (const g of r.errors.groups.slice(0, 3)) out.push(`  error ${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)}${g.at === undefined ? '' : ` (at ${g.at})`}`)
+  return out.join('\n')
+}
+
+/** `'item created' failed 12 of 1,000 (first: user-17 after POST /items, at scenario.ts:14:7)` */
+export function checkFailureLine (c: CheckFailure): string {
+  const where = [c.first.request !== undefined ? `after ${c.first.request}` : undefined, c.first.at !== undefined ? `at ${c.first.at}` : undefined].filter(w => w !== undefined)
+  return `'${c.check}' failed ${num(c.fails)} of ${num(c.total)} (first: ${c.first.user}${where.length > 0 ? ` ${where.join(', ')}` : ''})`
+}
+
 export function formatSummary (r: RunResult, reportPath?: string): string {
   const out: string[] = []
   const load = (r.loadDurationMs / 1000).toFixed(1)
@@ -149,6 +175,11 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   if (names.folded !== undefined) {
     out.push('')
     out.push(`  request names: WARNING ${num(names.folded.names)} names beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), ${num(names.folded.requests)} requests, e.g. '${redact(names.folded.example)}': name requests after their route ('get /items/:id'), not their concrete path`)
+  }
+  if (r.checkFailures.length > 0) {
+    out.push('')
+    out.push('  failed checks')
+    for (const c of r.checkFailures.slice(0, 10)) out.push(`    ${checkFailureLine(c)}`)
   }
   if (r.errors.groups.length > 0) {
     out.push('')

@@ -10,6 +10,14 @@ import type { ThresholdResult } from './threshold-result.js'
 
 export const SCHEMA_VERSION = 1
 
+export interface CheckFailure {
+  check: string
+  fails: number
+  total: number
+  /** the first failure seen: its user, that user's last request (`GET /items/:id`), the check's `file:line:column` */
+  first: { user: string, request?: string, at?: string }
+}
+
 export type RunStatus = 'passed' | 'failed' | 'interrupted'
 
 export type StopReason = 'duration' | 'iterations' | 'max-duration' | 'abort-on-fail' | 'breakpoint' | 'interrupt' | 'hard-deadline' | 'fatal'
@@ -50,6 +58,8 @@ export interface RunResult {
   requestNames: RequestNamesReport
   timeSeries: SeriesPoint[]
   errors: { count: number, groups: ErrorGroup[] }
+  /** each check that failed: how often, and where it first failed (user, their last request, the scenario line) */
+  checkFailures: CheckFailure[]
   /** one-line diagnoses from what was measured (what probably went wrong, what to try); never a pass/fail decision */
   hints: string[]
   /**

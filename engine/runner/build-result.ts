@@ -3,7 +3,7 @@ import type { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, OTHER_NAME, taggedKey, type MetricsAggregator } from '../metrics/index.js'
 import type { ResolvedRunOptions } from '../options/index.js'
 import type { CohortOutcome } from '../pool/index.js'
-import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
+import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type CheckFailure, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
 import { runHints } from './hints.js'
@@ -91,6 +91,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     requestNames: requestNamesOf(agg),
     timeSeries: agg.series(),
     errors: { count: errorCount, groups: outcome.errors },
+    checkFailures: checkFailures(agg),
     hints: runHints({ agg, users: outcome.users.allocated, setupConcurrency: o.setupConcurrency }).map(redact),
     isolation: iso,
     ...m.findings,
@@ -105,4 +106,13 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     // --target http://user:password@host: the credentials stay out of the report
     target: { ...m.target, url: redactUrl(m.target.url) }
   }
+}
+
+/** Failed checks, most failures first, each with where it first failed (redacted: a sample may quote a path). */
+function checkFailures (agg: MetricsAggregator): CheckFailure[] {
+  return agg.checkSamples().map((s) => {
+    const rate = agg.rate(taggedKey(METRICS.checks, 'check', s.check))
+    const first = { user: s.user, ...(s.request !== undefined && { request: redact(s.request) }), ...(s.at !== undefined && { at: s.at }) }
+    return { check: s.check, fails: rate.fails, total: rate.passes + rate.fails, first }
+  }).sort((a, b) => b.fails - a.fails)
 }

@@ -206,7 +206,8 @@ function progress (s: RunSession, controller: RunController): RunProgress {
     plannedUsers: o.plan.maxUsers,
     reqPerS: last?.counters[METRICS.httpReqs] ?? 0,
     p95Ms: last?.trends[METRICS.httpReqDuration]?.p95 ?? null,
-    errors: agg.counter(METRICS.errors) + agg.rate(METRICS.httpReqFailed).passes,
+    errors: agg.counter(METRICS.errors),
+    failedRequests: agg.rate(METRICS.httpReqFailed).passes,
     eventsReceived: agg.counter(METRICS.wsEventsReceived),
     eventsPerS: last?.counters[METRICS.wsEventsReceived] ?? 0
   }

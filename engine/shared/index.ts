@@ -9,5 +9,6 @@ export { createControlBlock, signal, waitUntilChanged, READY, GO, STOP, PARTIES,
 export { Lifecycle, IllegalTransitionError, type Transitions } from './lifecycle.js'
 export { withTimeout, delay } from './with-timeout.js'
 export { mapLimited } from './map-limited.js'
+export { scenarioFrame } from './scenario-frame.js'
 export { onProcessExit } from './exit-cleanup.js'
 export { routeTemplate } from './route-template.js'

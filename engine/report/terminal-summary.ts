@@ -133,9 +133,13 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push('')
+  let base = ''
   for (const key of Object.keys(r.metrics)) {
-    const tagged = key.includes('{')
-    out.push(line(tagged ? `  ${key.slice(key.indexOf('{'))}` : key, metricValue(key, r.metrics[key]!)))
+    const brace = key.indexOf('{')
+    const name = brace === -1 ? key : key.slice(0, brace)
+    // a tagged key goes under its metric's line; one whose metric has no untagged line keeps its name
+    out.push(line(brace !== -1 && name === base ? `  ${key.slice(brace)}` : key, metricValue(key, r.metrics[key]!)))
+    if (brace === -1 || name !== base) base = brace === -1 ? key : ''
   }
   if (r.thresholds.length > 0) {
     out.push('')

@@ -1,7 +1,7 @@
 // A small notes service that knows nothing of crosstalk: accounts from users.csv, a session
 // cookie, each user's own notes. Plain node:http, listening on $PORT (default 3000).
 //   BUG=shared-cache  caches GET /notes by URL only, so users get each other's notes
-//   LEAK=audit        keeps every request in an audit log that is never trimmed (~150 B each)
+//   LEAK=audit        keeps every request (with its headers) in an audit log that is never trimmed
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -41,7 +41,7 @@ async function handle (req, res) {
   }
   const email = caller(req)
   if (email === undefined) return send(res, 401, { error: 'log in first' })
-  if (process.env.LEAK === 'audit') audit.push({ email, method: req.method, path: url.pathname, at: Date.now() })
+  if (process.env.LEAK === 'audit') audit.push({ email, method: req.method, path: url.pathname, headers: req.headers, at: Date.now() })
   if (req.method === 'POST' && url.pathname === '/logout') {
     const sid = /sid=([^;]+)/.exec(req.headers.cookie)[1]
     sessions.delete(sid)

@@ -12,6 +12,8 @@ export interface HeapReading {
   usedBytes: number
   heapUsed: number
   external: number
+  /** heapUsed + external just before that GC: what it recovered is beforeBytes - usedBytes */
+  beforeBytes: number
 }
 
 /** live sampled bytes per allocation site, `function (file:line)` -> bytes */
@@ -21,7 +23,7 @@ export interface HeapBackend {
   readonly kind: HeapBackendKind
   /** why a requested backend was replaced, if it was */
   note?: string
-  /** forces a full GC in the target, then reads its memory */
+  /** reads the target's memory, forces a full GC, reads it again */
   read (): Promise<HeapReading>
   startAllocationSampling (): Promise<void>
   /** live sampled bytes per site, right after read() (whose full GC dropped the dead samples) */
@@ -76,9 +78,10 @@ class ProtocolHeapBackend implements HeapBackend {
   }
 
   async read (): Promise<HeapReading> {
+    const before = await this.#memory()
     await this.#post('HeapProfiler.collectGarbage')
     const m = await this.#memory()
-    return { usedBytes: m.heapUsed + m.external, heapUsed: m.heapUsed, external: m.external }
+    return { usedBytes: m.heapUsed + m.external, heapUsed: m.heapUsed, external: m.external, beforeBytes: before.heapUsed + before.external }
   }
 
   async startAllocationSampling (): Promise<void> {

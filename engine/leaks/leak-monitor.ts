@@ -1,5 +1,8 @@
 // Heap readings between GC cycles during a run: every `everyOps` completed operations the target
-// is fully collected and its used heap read. The verdict uses the steady window only (trend.ts).
+// is fully collected and its used heap read. Quiet readings (the default) hold new iterations,
+// wait for those in flight to end (bounded), collect, read and release: a reading under full
+// load counts the live state of every request in flight (megabytes at 1000 users), which is
+// noise to the trend. The verdict uses the steady window only (trend.ts).
 // Suspects, only when a leak is flagged: allocation sites whose live bytes grew in both halves
 // of the steady window (sampling heap profiles at its start, middle and end).
 import { createWriteStream } from 'node:fs'
@@ -7,13 +10,24 @@ import { mkdir } from 'node:fs/promises'
 import { freemem } from 'node:os'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
-import type { HeapSample, LeakReport, LeakSuspect } from '../result/index.js'
+import type { HeapSample, LeakReadings, LeakReport, LeakSuspect } from '../result/index.js'
 import { writeFileAtomic } from '../shared/index.js'
+import { ReadingCadence, type PlannedLoad } from './cadence.js'
+import { leakFigures } from './figures.js'
 import { analyzeHeapTrend } from './trend.js'
 import type { AllocationSites, HeapBackend } from './heap-backend.js'
 
+export type ReadingMode = 'quiet' | 'under-load'
+
 export interface LeakMonitorOptions {
-  everyOps: number
+  /** a reading every this many operations; undefined: from the operation rate (cadence.ts) */
+  everyOps: number | undefined
+  /** hold the load for each reading, or read under load (servers that must not pause) */
+  readings: ReadingMode
+  /** how long a quiet reading waits for the iterations in flight before reading anyway */
+  drainBoundMs: number
+  /** the planned load, for the cadence */
+  plan: PlannedLoad
   /** readings are at least this far apart, whatever the op rate (each one is a full GC) */
   minIntervalMs: number
   suspects: boolean
@@ -26,60 +40,87 @@ export interface LeakMonitorOptions {
   onSample?: (sample: HeapSample) => void
 }
 
+/** What the monitor counts readings by. */
+export interface LoadCounters {
+  /** completed operations (requests + WebSocket messages sent) */
+  ops: () => number
+  /** completed iterations */
+  iterations: () => number
+}
+
+/** How the load is held for a quiet reading (the pool's LoadHold). */
+export interface LoadPause {
+  /** holds new iterations, waits at most boundMs for those in flight; how many were left */
+  hold: (boundMs: number) => Promise<{ inFlight: number, drainMs: number }>
+  release: () => void
+}
 
 const POLL_MS = 50
 
 export class LeakMonitor {
   readonly #backend: HeapBackend
   readonly #o: LeakMonitorOptions
-  readonly #ops: () => number
+  readonly #count: LoadCounters
+  readonly #cadence: ReadingCadence
   readonly #origin = performance.now()
   readonly #samples: HeapSample[] = []
   readonly #sites: Array<AllocationSites | undefined> = []
+  #pause: LoadPause | undefined
+  /** when a time-bound load ends: after it, users tear down (log out...), which is not the load's heap */
+  #loadEndsAt = Infinity
   #loop: Promise<void> | undefined
   #stopped = false
   #failure: string | undefined
 
-  constructor (backend: HeapBackend, options: LeakMonitorOptions, ops: () => number) {
+  constructor (backend: HeapBackend, options: LeakMonitorOptions, counters: LoadCounters) {
     this.#backend = backend
     this.#o = options
-    this.#ops = ops
+    this.#count = counters
+    this.#cadence = new ReadingCadence(options.everyOps, options.plan)
+  }
+
+  /** The load to hold for quiet readings (without one, readings are taken under load). */
+  attachLoad (pause: LoadPause): void {
+    this.#pause = pause
+  }
+
+  /** The load started at `at` (performance.now()): the cadence measures its rate from here. */
+  loadStarted (at: number): void {
+    this.#cadence.loadStarted(at)
+    if (this.#o.plan.durationMs !== null) this.#loadEndsAt = at + this.#o.plan.durationMs
   }
 
   /** Baseline reading, profilers on, then readings every `everyOps` until stop(). */
   async start (): Promise<void> {
     if (this.#o.suspects) await this.#backend.startAllocationSampling()
     if (this.#o.cpuProfilePath !== null) await this.#backend.startCpuProfile()
-    await this.#sample()
+    await this.#sample(false) // before the load: nothing in flight to wait for
     this.#loop = this.#run()
   }
 
-  async stop (): Promise<LeakReport> {
+  /** The last reading, the verdict and its figures; `loadMs` is how long the load ran. */
+  async stop (loadMs: number): Promise<LeakReport> {
     this.#stopped = true
     await this.#loop
+    const everyOps = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations(), true)!
     // a last reading only if operations moved on: readings after the load ended would add a
-    // flat tail that is not the server's behaviour under load
+    // flat tail that is not the server's behaviour under load. Not after a time-bound load: by
+    // now every user tore down, and a teardown that frees per-user state (a logout) would read
+    // as the heap dropping at the end of the load
     const lastOps = this.#samples.at(-1)?.ops ?? 0
-    if (this.#failure === undefined && this.#ops() - lastOps >= this.#o.everyOps / 2) {
-      try { await this.#sample() } catch (err) { this.#failure = (err as Error).message }
+    if (this.#failure === undefined && this.#o.plan.durationMs === null && this.#count.ops() - lastOps >= everyOps / 2) {
+      try { await this.#sample(false) } catch (err) { this.#failure = (err as Error).message }
     }
-    let cpuProfile: string | undefined
-    if (this.#o.cpuProfilePath !== null) {
-      try {
-        const profile = await this.#backend.stopCpuProfile()
-        await writeFileAtomic(this.#o.cpuProfilePath, JSON.stringify(profile))
-        cpuProfile = this.#o.cpuProfilePath
-      } catch (err) {
-        this.#failure ??= `CPU profile: ${(err as Error).message}`
-      }
-    }
+    const cpuProfile = await this.#stopCpuProfile()
     const trend = analyzeHeapTrend(this.#samples, { floorBytesPerOp: this.#o.floorBytesPerOp })
     const { window, ...rest } = trend
     const report: LeakReport = {
       ...rest,
       backend: this.#backend.kind,
       ...(this.#backend.note !== undefined && { note: this.#backend.note }),
-      everyOps: this.#o.everyOps,
+      everyOps,
+      readings: this.#readings(loadMs),
+      figures: leakFigures(this.#samples, trend),
       samples: this.#samples,
       suspects: trend.verdict === 'leak' ? this.#suspects(window) : [],
       ...(cpuProfile !== undefined && { cpuProfile })
@@ -92,28 +133,80 @@ export class LeakMonitor {
     return report
   }
 
+  async #stopCpuProfile (): Promise<string | undefined> {
+    if (this.#o.cpuProfilePath === null) return undefined
+    try {
+      const profile = await this.#backend.stopCpuProfile()
+      await writeFileAtomic(this.#o.cpuProfilePath, JSON.stringify(profile))
+      return this.#o.cpuProfilePath
+    } catch (err) {
+      this.#failure ??= `CPU profile: ${(err as Error).message}`
+      return undefined
+    }
+  }
+
+  #readings (loadMs: number): LeakReadings {
+    const held = this.#samples.filter(s => (s.pauseMs ?? 0) > 0)
+    const pausedMs = held.reduce((sum, s) => sum + s.pauseMs!, 0)
+    const idleMs = held.reduce((sum, s) => sum + Math.max(0, s.pauseMs! - (s.drainMs ?? 0)), 0)
+    return {
+      mode: this.#o.readings,
+      cadence: this.#cadence.rule,
+      quiet: this.#samples.filter(s => s.quiet === true).length,
+      notQuiet: held.filter(s => s.quiet !== true).length,
+      pausedMs: Math.round(pausedMs),
+      maxPauseMs: Math.round(Math.max(0, ...held.map(s => s.pauseMs!))),
+      loadMs: Math.round(loadMs),
+      heldShare: loadMs > 0 ? pausedMs / loadMs : 0,
+      idleMs: Math.round(idleMs),
+      throughputCost: loadMs > 0 ? idleMs / loadMs : 0
+    }
+  }
+
   async #run (): Promise<void> {
-    let next = this.#o.everyOps
     let last = performance.now()
     while (!this.#stopped) {
       await new Promise(resolve => setTimeout(resolve, POLL_MS))
-      if (this.#ops() < next || performance.now() - last < this.#o.minIntervalMs) continue
+      const everyOps = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations())
+      if (everyOps === undefined || this.#stopped || performance.now() >= this.#loadEndsAt) continue
+      const next = (this.#samples.at(-1)?.ops ?? 0) + everyOps
+      if (this.#count.ops() < next || performance.now() - last < this.#o.minIntervalMs) continue
       try {
-        await this.#sample()
+        await this.#sample(this.#o.readings === 'quiet')
       } catch (err) {
         // a target that went away must not take the run with it: keep what was measured
         this.#failure = (err as Error).message
         return
       }
       last = performance.now()
-      next = this.#samples.at(-1)!.ops + this.#o.everyOps
     }
   }
 
-  async #sample (): Promise<void> {
-    const ops = this.#ops()
-    const reading = await this.#backend.read()
-    const sample = { ops, usedBytes: reading.usedBytes, at: Math.round(performance.now() - this.#origin) }
+  /** One reading; `hold`: at a quiet point (the load held and drained, bounded), released before the allocation sites. */
+  async #sample (hold: boolean): Promise<void> {
+    const pause = hold ? this.#pause : undefined
+    const heldAt = performance.now()
+    let sample: HeapSample
+    try {
+      const quiet = pause === undefined ? undefined : await pause.hold(this.#o.drainBoundMs)
+      const ops = this.#count.ops()
+      const reading = await this.#backend.read()
+      sample = {
+        ops,
+        usedBytes: reading.usedBytes,
+        at: Math.round(performance.now() - this.#origin),
+        beforeGcBytes: reading.beforeBytes,
+        // not held: quiet only before and after the load (the baseline and last readings)
+        quiet: quiet === undefined ? !hold && this.#o.readings === 'quiet' : quiet.inFlight === 0,
+        inFlight: quiet?.inFlight ?? 0,
+        pauseMs: 0,
+        drainMs: Math.round((quiet?.drainMs ?? 0) * 10) / 10
+      }
+    } finally {
+      pause?.release()
+    }
+    if (pause !== undefined) sample.pauseMs = Math.round((performance.now() - heldAt) * 10) / 10
+    else { delete sample.inFlight; delete sample.drainMs }
     this.#samples.push(sample)
     this.#o.onSample?.(sample)
     this.#sites.push(this.#o.suspects ? await this.#backend.allocationSites() : undefined)

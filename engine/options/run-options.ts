@@ -102,8 +102,10 @@ export interface RunOptions {
   maxDuration?: string | number
   /** heap readings between GC cycles and a leak verdict (off by default) */
   leaks?: boolean | {
-    /** a reading every this many completed operations (requests + WebSocket messages sent); default 1000 */
+    /** a reading every this many completed operations (requests + WebSocket messages sent); default: from the operation rate, ~30 readings over the planned load */
     everyOps?: number
+    /** 'quiet' (default): hold new iterations and let those in flight end before each reading; 'under-load': read as the load runs */
+    readings?: 'quiet' | 'under-load'
     /** 'remote' (inspector on 127.0.0.1), 'in-process' (this thread), 'memwatch' (main thread, optional) */
     backend?: 'remote' | 'in-process' | 'memwatch'
     /** name suspects when a leak is flagged (default true) */
@@ -172,7 +174,7 @@ export interface ResolvedRunOptions {
   maxRequestNames: number
   tickMs: number
   isolation: { scan: boolean, barrierTimeoutMs: number }
-  leaks: { everyOps: number, backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
+  leaks: { everyOps: number | undefined, readings: 'quiet' | 'under-load', backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
   cpuProfile: string | null
   inspectTarget: string | undefined
   thresholds: Threshold[]
@@ -192,7 +194,6 @@ export const DEFAULTS = {
   maxDuration: defaultOf<string>('maxDuration'),
   barrierTimeout: defaultOf<string>('isolation.barrierTimeout'),
   drainTimeout: defaultOf<string>('drainTimeout'),
-  leakEveryOps: defaultOf<number>('leaks.everyOps'),
   fastTickMs: 250,
   leakFloorBytesPerOp: defaultOf<number>('leaks.floorBytesPerOp'),
   tickMs: 1000
@@ -306,7 +307,8 @@ function resolveLeaks (o: RunOptions): ResolvedRunOptions['leaks'] {
   const leaks = o.leaks === undefined || o.leaks === false ? null : o.leaks === true ? {} : o.leaks
   if (leaks === null) return null
   return {
-    everyOps: leaks.everyOps ?? defaultOf('leaks.everyOps'),
+    everyOps: leaks.everyOps,
+    readings: leaks.readings ?? defaultOf('leaks.readings'),
     backend: leaks.backend,
     suspects: leaks.suspects ?? defaultOf('leaks.suspects'),
     snapshots: leaks.snapshots ?? defaultOf('leaks.snapshots'),

@@ -53,6 +53,7 @@ export async function runClosedLoad (lp: LoadPhase, users: Array<User | undefine
           while (i < want && !done()) {
             const ended = await runIteration(lp, u)
             if (ended === 'cut') return
+            if (ended === 'skipped') continue // held past the end: the loop's checks end it
             if (ended === 'ok') lp.backoff.succeeded(u)
             // a failing target is not retried in a tight loop; the wait ends with the user's load
             else await waitUnless(Math.min(lp.backoff.failed(u), end - performance.now()), lp.stopped)

@@ -10,6 +10,7 @@ import { userRowOf, type UserRow } from '../scenario/index.js'
 import { createControlBlock, signal, GO, PARTIES, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, STOP_NONE } from '../shared/index.js'
 import { CohortTotals, type UserCounts } from './cohort-totals.js'
 import { CohortTracker } from './cohort-tracker.js'
+import { LoadHold } from './load-gate.js'
 import type { CohortPlan, CohortResult, CohortSpec, CohortTask, DirectoryMessage } from './messages.js'
 import { Watchdog, watchdogBoundMs, type StuckThread } from './watchdog.js'
 
@@ -95,6 +96,11 @@ export class CohortRunner {
     this.#initial = options.cohorts.filter(c => c.startAtMs <= SUBMIT_LEAD_MS)
     this.#later = new Set(options.cohorts.filter(c => c.startAtMs > SUBMIT_LEAD_MS))
     if (this.#initial.length === 0) this.#onAllReady()
+  }
+
+  /** Holds new iterations for a quiet heap reading (leaks/leak-monitor.ts), across every cohort. */
+  get loadHold (): LoadHold {
+    return new LoadHold(this.#control.view)
   }
 
   /** Graceful stop (a failed abortOnFail threshold, a breakpoint found): no new iterations or cohorts. */

@@ -49,16 +49,27 @@ export async function runOpenLoad (lp: LoadPhase, pool: OpenLoadUsers): Promise<
   await new Promise<void>((resolve) => {
     let timer: NodeJS.Timeout | undefined
     let next = schedule.next()
+    /** how long the schedule's clock stood still while the load was held for quiet heap readings */
+    let shift = 0
     const step = (): void => {
       if (lp.stopping()) return resolve()
+      if (lp.gate.held) {
+        // arrivals due during a hold are postponed by its length, not launched in a burst after
+        // it: the schedule's clock stops, so coordinated-omission correction measures each
+        // iteration from its postponed time and the pause is not charged to the server
+        const since = performance.now()
+        void lp.gate.released().then(() => { shift += performance.now() - since; step() })
+        return
+      }
       const now = performance.now()
+      const origin = lp.start + shift
       // late timers catch up: every due arrival starts now and is measured from when it was due
-      while (next !== null && lp.start + next <= now && lp.start + next < lp.deadline) {
-        launch(lp.start + next)
+      while (next !== null && origin + next <= now && origin + next < lp.deadline) {
+        launch(origin + next)
         next = schedule.next()
       }
-      if (next === null || lp.start + next >= lp.deadline) return resolve()
-      timer = setTimeout(step, lp.start + next - now)
+      if (next === null || origin + next >= lp.deadline) return resolve()
+      timer = setTimeout(step, origin + next - now)
     }
     void lp.stopped.then(() => { clearTimeout(timer); resolve() })
     step()

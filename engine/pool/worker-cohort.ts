@@ -13,6 +13,7 @@ import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, registerRowSecrets, STOP,
 import { runClosedLoad, wantedUsers } from './closed-load.js'
 import { ErrorBackoff } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
+import { IterationGate } from './load-gate.js'
 import type { LoadPhase, User } from './load-phase.js'
 import type { ByeMessage, CohortResult, CohortTask, DirectoryMessage, ReadyMessage, TickMessage } from './messages.js'
 import { runOpenLoad } from './open-load.js'
@@ -304,6 +305,7 @@ export class WorkerCohort {
       aborted: () => this.aborted,
       stopped: this.#stopped,
       active: this.#active,
+      gate: new IterationGate(this.#control),
       countedAtStart: !t.late
     }
   }

@@ -1,6 +1,6 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
 import { metricDefinition, type MetricUnit } from '../metrics/index.js'
-import type { CheckFailure, ErrorGroup, MetricSummary, RunResult } from '../result/index.js'
+import type { CheckFailure, ErrorGroup, LeakReport, MetricSummary, RunResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
 
@@ -168,7 +168,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     const last = lk.samples.at(-1)
     out.push('')
     out.push(`  leaks: ${lk.verdict.toUpperCase()} · ${Math.round(lk.bytesPerOp)} B/op (95% CI ${Math.round(lk.ciLow)}..${Math.round(lk.ciHigh)}) · ${lk.mbPerMillionOps.toFixed(1)} MB per million ops · ${lk.samples.length} readings (${lk.backend})${first !== undefined && last !== undefined ? ` · heap ${mb(first.usedBytes)} -> ${mb(last.usedBytes)}` : ''}`)
-    out.push(`    ${lk.reason}`)
+    out.push(`    ${lk.reason}`, ...leakFigureLines(lk))
     if (lk.note !== undefined) out.push(`    note: ${lk.note}`)
     for (const s of lk.suspects.slice(0, 3)) out.push(`    suspect: ${s.name}${s.site !== undefined ? ` (${s.site})` : ''} +${mb(s.bytesDelta)} · ${s.bytesPerOp} B/op`)
     for (const f of lk.snapshots ?? []) out.push(`    heap snapshot: ${f}`)
@@ -207,4 +207,21 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   out.push(`  target ${redactUrl(r.target.url)}${f !== undefined ? ` (fixture ${f.process}: ${num(f.requests)} requests, peak ${num(f.peakOpenSockets)} sockets, peak ${num(f.peakOpenWebSockets)} WebSockets)` : ''}${started}`)
   if (reportPath !== undefined) out.push(`  report ${reportPath}`)
   return out.join('\n')
+}
+
+/** The seed figures and what the readings cost, two lines under the verdict. */
+function leakFigureLines (lk: LeakReport): string[] {
+  const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`
+  const f = lk.figures
+  const g = f.growthPer1kOps
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)}`
+  const gc = f.gcEffectiveness === null ? '' : ` · a forced GC recovers ${pct(f.gcEffectiveness.median)} of the heap (median; ${pct(f.gcEffectiveness.min)}..${pct(f.gcEffectiveness.max)})`
+  const r = lk.readings
+  const how = r.mode === 'quiet'
+    ? `quiet readings (${r.quiet} quiet${r.notQuiet > 0 ? `, ${r.notQuiet} whose drain wait ran out` : ''}): new iterations held ${num(r.pausedMs)} ms in all (${pct(r.heldShare)} of the load, longest ${num(r.maxPauseMs)} ms), nothing in flight ${num(r.idleMs)} ms: throughput cost ${pct(r.throughputCost)}`
+    : 'readings under load (not paused)'
+  return [
+    `    growth ${kb(g.bytes)} KB per 1K ops (95% CI ${kb(g.ciLow)}..${kb(g.ciHigh)})${gc} · peak ${mb(f.peakBytes)} · final ${mb(f.finalBytes)} · noise ±${mb(f.noiseBytes)}`,
+    `    ${how} · a reading every ${num(lk.everyOps)} ops, ${r.cadence}`
+  ]
 }

@@ -7,6 +7,57 @@ export interface HeapSample {
   usedBytes: number
   /** ms since the run started */
   at: number
+  /** used bytes just before the forced GC (heapUsed + external): what the GC recovered is beforeGcBytes - usedBytes */
+  beforeGcBytes?: number
+  /** taken with new iterations held and none in flight (a quiet reading); false: under load, or the drain wait ran out */
+  quiet?: boolean
+  /** iterations still in flight when the heap was read (quiet readings: 0 unless the drain wait ran out) */
+  inFlight?: number
+  /** how long the load was held for this reading, ms (0: not held) */
+  pauseMs?: number
+  /** of pauseMs, how long the iterations in flight took to end (the server still busy with them) */
+  drainMs?: number
+}
+
+/** How the readings were taken and what the pauses cost. */
+export interface LeakReadings {
+  /** 'quiet': each reading holds new iterations and waits for those in flight; 'under-load': read as the load runs */
+  mode: 'quiet' | 'under-load'
+  /** how everyOps was chosen */
+  cadence: string
+  /** readings taken with nothing in flight */
+  quiet: number
+  /** readings whose drain wait ran out (read anyway, marked not quiet) */
+  notQuiet: number
+  /** total ms the load was held */
+  pausedMs: number
+  /** the longest hold, ms */
+  maxPauseMs: number
+  /** the load phase's length, ms */
+  loadMs: number
+  /** pausedMs / loadMs: the share of the load's time no new iteration could start */
+  heldShare: number
+  /** of pausedMs, the time with nothing in flight (GC, reading, release): the server had no work, ms */
+  idleMs: number
+  /**
+   * idleMs / loadMs: the throughput the readings cost. During the rest of a hold (the drain) the
+   * server still works through the requests in flight, so heldShare is an upper bound.
+   */
+  throughputCost: number
+}
+
+/** The seed figures: growth per 1K operations, what a forced GC recovers, the heap's peak and end. */
+export interface LeakFigures {
+  /** Theil-Sen slope over the steady window x 1000, with its 95% CI, bytes */
+  growthPer1kOps: { bytes: number, ciLow: number, ciHigh: number }
+  /** per forced GC, bytes recovered / bytes before, over the readings that have both (null: none) */
+  gcEffectiveness: { median: number, min: number, max: number, readings: number } | null
+  /** the largest used heap after a forced GC, bytes */
+  peakBytes: number
+  /** the last reading's used heap, bytes */
+  finalBytes: number
+  /** standard deviation of the steady window's readings around their Theil-Sen line, bytes: the readings' noise */
+  noiseBytes: number
 }
 
 export type LeakVerdict = 'leak' | 'no-leak' | 'inconclusive'
@@ -44,6 +95,8 @@ export interface LeakReport extends Omit<TrendResult, 'window'> {
   backend: string
   note?: string
   everyOps: number
+  readings: LeakReadings
+  figures: LeakFigures
   samples: HeapSample[]
   suspects: LeakSuspect[]
   cpuProfile?: string

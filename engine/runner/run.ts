@@ -139,8 +139,9 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       userRows: s.userRows,
       scan: o.isolation.scan,
       barrierTimeoutMs: o.isolation.barrierTimeoutMs,
-      onLoadStart: (at) => { controller.loadStarted(at); watch.start(at) }
+      onLoadStart: (at) => { controller.loadStarted(at); watch.start(at); inspection.loadStarted(at) }
     })
+    inspection.attachLoad(runner.loadHold)
     controller.attach(runner)
     outcome = await runner.run()
     controller.settled({ startedAt: outcome.loadStartedAt, endedAt: outcome.loadEndedAt })
@@ -152,7 +153,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     clearInterval(progressTimer)
     watch.close()
   }
-  const findings = await inspection.finish(agg)
+  const findings = await inspection.finish(agg, outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt)
   return buildRunResult({
     o,
     runId: s.runId,

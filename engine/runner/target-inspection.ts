@@ -1,7 +1,7 @@
 // The inspector side of a run: heap readings between GC cycles and a leak verdict, and/or the
 // target's CPU profile. Started before the load, finished after it, closed whatever happened.
 import { ConfigError } from '../errors.js'
-import { inProcessBackend, LeakMonitor, memwatchBackend, remoteBackend, type HeapBackend } from '../leaks/index.js'
+import { inProcessBackend, LeakMonitor, memwatchBackend, remoteBackend, type HeapBackend, type LoadPause } from '../leaks/index.js'
 import { METRICS, type MetricsAggregator } from '../metrics/index.js'
 import type { ResolvedRunOptions } from '../options/index.js'
 import type { LeakReport } from '../result/index.js'
@@ -12,6 +12,13 @@ export interface InspectionFindings {
   leaks?: LeakReport
   cpuProfile?: string
 }
+
+/**
+ * How long a quiet reading waits for the iterations in flight to end before it reads anyway (and
+ * marks the reading not quiet): long enough for a request at 1000 users on a slow server, short
+ * enough that one stuck iteration cannot stall the load for long.
+ */
+const DRAIN_BOUND_MS = 2000
 
 export class TargetInspection {
   readonly #o: ResolvedRunOptions
@@ -28,17 +35,24 @@ export class TargetInspection {
   static async start (o: ResolvedRunOptions, target: ResolvedTarget, agg: MetricsAggregator): Promise<TargetInspection> {
     const backend = await heapBackendFor(o, target)
     const l = o.leaks
-    const ops = (): number => agg.counter(METRICS.httpReqs) + agg.counter(METRICS.wsMessagesSent)
+    const counters = {
+      ops: (): number => agg.counter(METRICS.httpReqs) + agg.counter(METRICS.wsMessagesSent),
+      iterations: (): number => agg.counter(METRICS.iterations)
+    }
+    const plan = o.plan
     const monitor = backend !== undefined && l !== null
       ? new LeakMonitor(backend, {
         everyOps: l.everyOps,
+        readings: l.readings,
+        drainBoundMs: DRAIN_BOUND_MS,
+        plan: { durationMs: plan.durationMs, iterations: plan.iterations === null ? null : plan.iterations * plan.maxUsers },
         minIntervalMs: 100,
         suspects: l.suspects,
         cpuProfilePath: o.cpuProfile,
         snapshotDir: l.snapshots ? (o.out ?? '.') : null,
         floorBytesPerOp: l.floorBytesPerOp,
         onSample: s => agg.setGauge(METRICS.targetHeapUsed, 'target', s.usedBytes, performance.now())
-      }, ops)
+      }, counters)
       : undefined
     const inspection = new TargetInspection(o, backend, monitor)
     try {
@@ -51,10 +65,20 @@ export class TargetInspection {
     return inspection
   }
 
-  /** Stops reading: the leak verdict (and its slope as a gauge) and where the CPU profile went. */
-  async finish (agg: MetricsAggregator): Promise<InspectionFindings> {
+  /** The load that quiet readings hold, once its cohorts exist. */
+  attachLoad (pause: LoadPause): void {
+    this.#monitor?.attachLoad(pause)
+  }
+
+  /** The start barrier opened at `at`: the reading cadence measures the operation rate from here. */
+  loadStarted (at: number): void {
+    this.#monitor?.loadStarted(at)
+  }
+
+  /** Stops reading: the leak verdict (and its slope as a gauge) and where the CPU profile went; `loadMs`: how long the load ran. */
+  async finish (agg: MetricsAggregator, loadMs: number): Promise<InspectionFindings> {
     if (this.#monitor !== undefined) {
-      const leaks = await this.#monitor.stop()
+      const leaks = await this.#monitor.stop(loadMs)
       agg.setGauge(METRICS.targetHeapSlope, 'target', leaks.bytesPerOp, performance.now())
       return { leaks, ...(leaks.cpuProfile !== undefined && { cpuProfile: leaks.cpuProfile }) }
     }

@@ -13,6 +13,10 @@ export const STOP = 2
 export const PARTIES = 3
 /** how many scenario calls were entered, run-wide: orders the calls of cohorts sharing a thread */
 export const CALLS = 4
+/** 1 while the main thread holds new iterations for a quiet heap reading (see pool/load-gate.ts) */
+export const HOLD = 5
+/** iterations in flight, run-wide: the main thread waits for 0 before a quiet reading */
+export const IN_FLIGHT = 6
 /** first of the named burst barrier slots */
 export const BURST_BASE = 8
 export const BURST_SLOTS = 64

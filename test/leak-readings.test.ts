@@ -1,0 +1,87 @@
+// Quiet heap readings at 1000 users: each reading holds new iterations, waits for those in flight,
+// collects and reads; the report says so, with the pauses and what they cost, and the seed
+// figures (growth per 1K ops with its CI, GC effectiveness, peak and final heap). A server that
+// keeps a session per visitor is flagged; its twin without the leak is not, and its quiet
+// readings are less noisy than readings under load.
+import test from 'ava'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { run, type RunResult } from '../engine/index.js'
+import { tempDir, writeScenario } from './support.js'
+
+/**
+ * A node:http server on $PORT that, with --leak, opens a session for every visitor without a
+ * cookie and never expires it (the scenario sends none: one session, ~200 B, per request).
+ */
+const SERVER = `import { createServer } from 'node:http'
+const leak = process.argv.includes('--leak')
+const sessions = new Map()
+let n = 0
+createServer((req, res) => {
+  const body = JSON.stringify({ ok: true, path: req.url, at: Date.now() })
+  if (leak) sessions.set('sid-' + (++n), { id: n, createdAt: Date.now(), agent: String(req.headers['user-agent']) + n })
+  res.setHeader('content-type', 'application/json')
+  res.end(body)
+}).listen(Number(process.env.PORT), process.env.HOST)
+`
+
+function leakRun (t: { teardown: (fn: () => void) => void }, leak: boolean, readings: 'quiet' | 'under-load'): Promise<RunResult> {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'server.mjs'), SERVER)
+  const scenario = writeScenario(dir, 'visit.mjs', `export default defineScenario({
+    name: 'visit',
+    async iteration (user) {
+      const r = await user.http.get('/page', { name: 'page' })
+      user.check(r.status === 200, 'ok')
+    }
+  })`)
+  return run({ scenario, target: `cmd:node ${join(dir, 'server.mjs')}${leak ? ' --leak' : ''}`, users: 1000, duration: '20s', workers: 2, leaks: { readings } })
+}
+
+function describe (r: RunResult): string {
+  const l = r.leaks
+  if (l === undefined) return 'no leak report'
+  const f = l.figures
+  return `${l.verdict}: ${l.reason}; ${l.samples.length} readings every ${l.everyOps} ops (${l.readings.cadence}); ` +
+    `held ${l.readings.pausedMs} ms (${(l.readings.heldShare * 100).toFixed(1)}%), idle ${l.readings.idleMs} ms (${(l.readings.throughputCost * 100).toFixed(1)}%); ` +
+    `noise ${(f.noiseBytes / 1024).toFixed(0)} KB, growth ${(f.growthPer1kOps.bytes / 1024).toFixed(1)} KB/1K ops, gc ${f.gcEffectiveness?.median.toFixed(2)}, peak ${(f.peakBytes / 2 ** 20).toFixed(1)} MB`
+}
+
+test.serial('1000 users, a session kept per visitor: flagged with quiet readings, each taken with nothing in flight, and the seed figures are sane', async t => {
+  const r = await leakRun(t, true, 'quiet')
+  const l = r.leaks!
+  t.log(describe(r))
+  t.is(l.verdict, 'leak', describe(r))
+  t.is(l.readings.mode, 'quiet')
+  // held readings: nothing left in flight, a measured pause each
+  const held = l.samples.filter(s => (s.pauseMs ?? 0) > 0)
+  t.true(held.length >= 8, describe(r))
+  t.true(held.every(s => s.quiet === true && s.inFlight === 0 && s.drainMs! <= s.pauseMs!), describe(r))
+  t.is(l.readings.notQuiet, 0)
+  t.is(l.readings.pausedMs, Math.round(held.reduce((sum, s) => sum + s.pauseMs!, 0)))
+  t.true(l.readings.idleMs <= l.readings.pausedMs && l.readings.throughputCost <= l.readings.heldShare && l.readings.loadMs >= 20_000)
+  t.regex(l.readings.cadence, /^from the operation rate: \d+ ops\/s/)
+  // the seed figures
+  const f = l.figures
+  t.true(f.growthPer1kOps.ciLow > 0 && f.growthPer1kOps.ciLow <= f.growthPer1kOps.bytes && f.growthPer1kOps.bytes <= f.growthPer1kOps.ciHigh, describe(r))
+  t.is(f.growthPer1kOps.bytes, l.bytesPerOp * 1000)
+  t.true(f.gcEffectiveness !== null && f.gcEffectiveness.readings === l.samples.length, describe(r))
+  t.true(f.gcEffectiveness!.min >= 0 && f.gcEffectiveness!.max <= 1 && f.gcEffectiveness!.min <= f.gcEffectiveness!.median, describe(r))
+  t.true(f.peakBytes >= f.finalBytes && f.finalBytes > 0)
+  t.is(f.peakBytes, Math.max(...l.samples.map(s => s.usedBytes)))
+  // a growing store: the last reading is the largest
+  t.is(f.finalBytes, f.peakBytes, describe(r))
+})
+
+test.serial('1000 users, the same server without the leak: not flagged, and quiet readings are less noisy than readings under load', async t => {
+  const quiet = await leakRun(t, false, 'quiet')
+  t.log(`quiet: ${describe(quiet)}`)
+  t.not(quiet.leaks?.verdict, 'leak', describe(quiet))
+  const loaded = await leakRun(t, false, 'under-load')
+  t.log(`under load: ${describe(loaded)}`)
+  const l = loaded.leaks!
+  t.is(l.readings.mode, 'under-load')
+  t.true(l.samples.every(s => s.quiet === false && s.pauseMs === 0), 'under load: nothing held')
+  t.is(l.readings.pausedMs, 0)
+  t.true(quiet.leaks!.figures.noiseBytes < l.figures.noiseBytes, `quiet ${quiet.leaks!.figures.noiseBytes} B vs under load ${l.figures.noiseBytes} B`)
+})

@@ -37,7 +37,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false },
-      globals: { process: 'readonly', console: 'readonly' }
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' }
     }
   }
 )

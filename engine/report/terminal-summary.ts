@@ -124,6 +124,19 @@ export function checkFailureLine (c: CheckFailure): string {
   return `'${c.check}' failed ${num(c.fails)} of ${num(c.total)} (first: ${c.first.user}${where.length > 0 ? ` ${where.join(', ')}` : ''})`
 }
 
+/** One line per metric; a tagged key goes under its metric's line, or keeps its name when the metric has no untagged line. */
+function metricLines (metrics: RunResult['metrics']): string[] {
+  const out: string[] = []
+  let base = ''
+  for (const key of Object.keys(metrics)) {
+    const brace = key.indexOf('{')
+    const name = brace === -1 ? key : key.slice(0, brace)
+    out.push(line(brace !== -1 && name === base ? `  ${key.slice(brace)}` : key, metricValue(key, metrics[key]!)))
+    if (brace === -1 || name !== base) base = brace === -1 ? key : ''
+  }
+  return out
+}
+
 export function formatSummary (r: RunResult, reportPath?: string): string {
   const out: string[] = []
   const load = (r.loadDurationMs / 1000).toFixed(1)
@@ -133,14 +146,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push('')
-  let base = ''
-  for (const key of Object.keys(r.metrics)) {
-    const brace = key.indexOf('{')
-    const name = brace === -1 ? key : key.slice(0, brace)
-    // a tagged key goes under its metric's line; one whose metric has no untagged line keeps its name
-    out.push(line(brace !== -1 && name === base ? `  ${key.slice(brace)}` : key, metricValue(key, r.metrics[key]!)))
-    if (brace === -1 || name !== base) base = brace === -1 ? key : ''
-  }
+  out.push(...metricLines(r.metrics))
   if (r.thresholds.length > 0) {
     out.push('')
     out.push(`  thresholds (${r.thresholds.filter(t => t.passed).length} of ${r.thresholds.length} passed)`)

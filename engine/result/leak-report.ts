@@ -28,7 +28,7 @@ export interface TrendResult {
   window: { from: number, to: number }
   /**
    * true when the first half of the window grew above the floor and the second half's 95% interval
-   * lies wholly under the floor or wholly under the first half's interval (a cache that filled and stopped)
+   * lies wholly under the floor or under a quarter of the first half's lower bound (a cache that filled and stopped)
    */
   flattening: boolean
   /** Theil-Sen slope and 95% interval of each half of the steady window (B/op): what the flattening rule compares */

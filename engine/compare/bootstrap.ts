@@ -31,7 +31,7 @@ export interface BootstrapResult {
   /** the statistic over all of the baseline's values */
   baseline: number
   candidate: number
-  /** candidate - baseline: the mean of the per-round differences (bootstrapPairedMean: of the pairs') */
+  /** candidate - baseline: the mean of the per-round differences */
   diff: number
   diffCI: [number, number]
   /**
@@ -193,41 +193,6 @@ export function bootstrapRounds (rounds: readonly RoundSamples[], options: Boots
   const baseline = summarize(o.statistic, Float64Array.from(used.flatMap(r => r.baseline)))
   const candidate = summarize(o.statistic, Float64Array.from(used.flatMap(r => r.candidate)))
   return result(baseline, candidate, diff, diffs, relatives, n, o, relative)
-}
-
-/** One value per run and side, paired by round (e.g. a heap slope). */
-export interface PairedValue {
-  baseline: number
-  candidate: number
-}
-
-/**
- * Paired bootstrap over rounds of the mean difference: resample the pairs with replacement,
- * take mean(candidate - baseline). Pairs with a non-finite value are left out.
- */
-export function bootstrapPairedMean (pairs: readonly PairedValue[], options: BootstrapOptions = {}): BootstrapResult {
-  const o = resolve(options)
-  const used = pairs.filter(p => Number.isFinite(p.baseline) && Number.isFinite(p.candidate))
-  if (used.length === 0) throw new RangeError('bootstrapPairedMean: no pair of finite values')
-  const n = used.length
-  const baseline = mean(used.map(p => p.baseline))
-  const candidate = mean(used.map(p => p.candidate))
-  const diff = mean(used.map(p => p.candidate - p.baseline))
-  const random = mulberry32(o.seed)
-  const diffs = new Float64Array(o.resamples)
-  const relatives = new Float64Array(o.resamples)
-  for (let k = 0; k < o.resamples; k++) {
-    let sumB = 0
-    let sumD = 0
-    for (let j = 0; j < n; j++) {
-      const p = used[randomIndex(random, n)]!
-      sumB += p.baseline
-      sumD += p.candidate - p.baseline
-    }
-    diffs[k] = sumD / n
-    relatives[k] = relativeChange(sumD / n, sumB / n)
-  }
-  return result(baseline, candidate, diff, diffs, relatives, n, o)
 }
 
 /** The point estimates and the percentile intervals of the resampled differences. */

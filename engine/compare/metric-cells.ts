@@ -56,5 +56,8 @@ export function methodLine (r: ComparisonResult): string {
   const statistic = 'statistic: median of each run\'s windows (mean for the error rate; heap slope: one slope per run)'
   const change = 'change: mean of the per-round differences, relative change from the geometric mean of the per-round candidate/baseline ratios'
   const bootstrap = `bootstrap paired by round (rounds resampled; one round: its windows), ${m.resamples} resamples, ${formatConfidence(m.confidence)} percentile intervals widened for few rounds, seed ${m.seed}`
-  return `${rounds}; ${windows}; ${statistic}; ${change}; ${bootstrap}; latency from ${m.latencyMetric}.`
+  const heap = m.heapSlopeInterval === 'paired-t'
+    ? `; heap slope interval: Student's t on the per-round differences (paired-t, rounds - 1 degrees of freedom; one round is too few)`
+    : ''
+  return `${rounds}; ${windows}; ${statistic}; ${change}; ${bootstrap}${heap}; latency from ${m.latencyMetric}.`
 }

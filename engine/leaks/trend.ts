@@ -1,8 +1,10 @@
 // Leak verdict from heap readings taken after forced full GCs: a robust slope of bytes against
 // completed operations (Theil-Sen), a rank test that the heap really trends upward (Mann-Kendall),
-// and a check that the growth is not a cache that filled and stopped.
+// and the same slope on each half of the window, so a cache that filled and stopped is told apart
+// from a leak. The rules that turn this evidence into a verdict are in leak-verdict.ts.
 import type { HeapSample, LeakVerdict, TrendResult } from '../result/index.js'
 import { assertFiniteSeries, mannKendall } from './mann-kendall.js'
+import { decideVerdict, isFlattening, type TrendEvidence } from './leak-verdict.js'
 import { theilSen } from './theil-sen.js'
 
 export { mannKendall, type MannKendallResult } from './mann-kendall.js'
@@ -20,11 +22,6 @@ export interface TrendOptions {
   alpha?: number
 }
 
-
-/** Above this p-value there is no evidence of growth at all (looser than alpha on purpose: between the two is 'inconclusive'). */
-const NO_TREND_P = 0.05
-/** The second half of the window growing at under this share of the first half's rate counts as flattening. */
-const FLATTENING_RATIO = 0.25
 
 interface ResolvedOptions { warmupFraction: number, minSamples: number, floorBytesPerOp: number, alpha: number }
 
@@ -62,25 +59,12 @@ function samplesNeeded (n: number, min: number, warmupFraction: number): number 
   return lo
 }
 
-function formatBytes (v: number): string {
-  if (Math.abs(v) >= 100) return String(Math.round(v))
-  return String(Number(v.toPrecision(3)))
-}
-
-function formatP (p: number): string {
-  if (p < 0.001) return p.toExponential(0)
-  return String(Number(p.toPrecision(2)))
-}
-
 /**
  * Decides whether the heap grows with the work done. The steady window is the samples after the
- * warm-up share; on it (x = ops, y = usedBytes, in sample order):
- * - fewer than minSamples samples, or no operations completed across it: 'inconclusive';
- * - flattening (second-half Theil-Sen slope < 25% of a first-half slope above the floor): 'no-leak'
- *   when the second-half slope is under the floor, else 'inconclusive';
- * - Mann-Kendall p < alpha and the 95% CI of the slope entirely above the floor: 'leak';
- * - p >= 0.05 or the CI entirely below the floor: 'no-leak';
- * - anything else: 'inconclusive'.
+ * warm-up share; on it (x = ops, y = usedBytes, in sample order) the evidence is the Theil-Sen
+ * slope with its 95% interval, the Mann-Kendall p-value, and the same slope on each half of the
+ * window. Fewer than minSamples samples, or no operations completed across the window, give
+ * 'inconclusive'; otherwise the rules in leak-verdict.ts decide.
  */
 export function analyzeHeapTrend (samples: HeapSample[], options: TrendOptions = {}): TrendResult {
   const o = resolveOptions(options)
@@ -94,30 +78,29 @@ export function analyzeHeapTrend (samples: HeapSample[], options: TrendOptions =
   const xs = ops.slice(from)
   const ys = used.slice(from)
   const k = xs.length
-  const window = { from, to: n }
-  const span = k > 0 ? `samples ${from}..${n - 1}` : 'no samples'
-
-  const fit = theilSen(xs, ys)
-  const mk = mannKendall(ys)
   // The halves overlap in nothing; for odd k the middle sample goes to the second half.
   const mid = Math.floor(k / 2)
-  const firstHalf = theilSen(xs.slice(0, mid), ys.slice(0, mid)).slope
-  const lastHalf = theilSen(xs.slice(mid), ys.slice(mid)).slope
-  const flattening = firstHalf > o.floorBytesPerOp && lastHalf < FLATTENING_RATIO * firstHalf
-
-  const floor = formatBytes(o.floorBytesPerOp)
-  const stats = `slope ${formatBytes(fit.slope)} B/op (95% CI ${formatBytes(fit.low)}..${formatBytes(fit.high)}), ` +
-    `Mann-Kendall p=${formatP(mk.pIncreasing)} in the steady window (${span})`
+  const evidence: TrendEvidence = {
+    fit: theilSen(xs, ys),
+    p: mannKendall(ys).pIncreasing,
+    first: theilSen(xs.slice(0, mid), ys.slice(0, mid)),
+    second: theilSen(xs.slice(mid), ys.slice(mid)),
+    floor: o.floorBytesPerOp,
+    alpha: o.alpha,
+    readings: k,
+    span: k > 0 ? `samples ${from}..${n - 1}` : 'no samples'
+  }
   const result = (verdict: LeakVerdict, reason: string): TrendResult => ({
     verdict,
     reason,
-    bytesPerOp: fit.slope,
-    ciLow: fit.low,
-    ciHigh: fit.high,
-    pValue: mk.pIncreasing,
-    mbPerMillionOps: fit.slope * 1e6 / 2 ** 20,
-    window,
-    flattening
+    bytesPerOp: evidence.fit.slope,
+    ciLow: evidence.fit.low,
+    ciHigh: evidence.fit.high,
+    pValue: evidence.p,
+    mbPerMillionOps: evidence.fit.slope * 1e6 / 2 ** 20,
+    window: { from, to: n },
+    flattening: isFlattening(evidence),
+    halves: { first: evidence.first, second: evidence.second }
   })
 
   if (k < o.minSamples) {
@@ -126,21 +109,8 @@ export function analyzeHeapTrend (samples: HeapSample[], options: TrendOptions =
       `${Math.round(o.warmupFraction * 100)}% warm-up, need ${o.minSamples}: take ${more} more sample${more === 1 ? '' : 's'}`)
   }
   if (xs.every(x => x === xs[0])) {
-    return result('inconclusive', `no operations completed during the steady window (${span}), so growth per operation cannot be measured`)
+    return result('inconclusive', `no operations completed during the steady window (${evidence.span}), so growth per operation cannot be measured`)
   }
-  if (flattening) {
-    const halves = `growth slowed from ${formatBytes(firstHalf)} to ${formatBytes(lastHalf)} B/op between the halves of the steady window`
-    return lastHalf < o.floorBytesPerOp
-      ? result('no-leak', `${halves}, under the ${floor} B/op floor, like a cache that filled; ${stats}`)
-      : result('inconclusive', `${halves} but is still above the ${floor} B/op floor; ${stats}`)
-  }
-  if (mk.pIncreasing < o.alpha && fit.low > o.floorBytesPerOp) {
-    const mb = Number((fit.slope * 1e6 / 2 ** 20).toPrecision(3))
-    return result('leak', `heap grows steadily with load (${mb} MB per million ops): ${stats}`)
-  }
-  if (mk.pIncreasing >= NO_TREND_P) return result('no-leak', `no significant upward trend: ${stats}`)
-  if (fit.high < o.floorBytesPerOp) return result('no-leak', `growth is under the ${floor} B/op floor: ${stats}`)
-  return mk.pIncreasing >= o.alpha
-    ? result('inconclusive', `a weak upward trend (p >= ${o.alpha}) that may be noise: ${stats}`)
-    : result('inconclusive', `a significant upward trend whose 95% CI reaches the ${floor} B/op floor: ${stats}`)
+  const { verdict, reason } = decideVerdict(evidence)
+  return result(verdict, reason)
 }

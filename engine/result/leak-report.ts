@@ -77,8 +77,20 @@ export interface TrendResult {
   mbPerMillionOps: number
   /** index range [from, to) of the samples that formed the steady window */
   window: { from: number, to: number }
-  /** true when the growth in the second half of the window is much lower than in the first half (a cache that filled and stopped) */
+  /**
+   * true when the first half of the window grew above the floor and the second half's 95% interval
+   * lies wholly under the floor or under a quarter of the first half's lower bound (a cache that filled and stopped)
+   */
   flattening: boolean
+  /** Theil-Sen slope and 95% interval of each half of the steady window (B/op): what the flattening rule compares */
+  halves: { first: SlopeInterval, second: SlopeInterval }
+}
+
+/** A slope with its two-sided 95% confidence bounds, bytes per operation. */
+export interface SlopeInterval {
+  slope: number
+  low: number
+  high: number
 }
 
 export interface LeakSuspect {

@@ -117,7 +117,9 @@ test('planted tokens, session ids and a target password appear in no artifact; c
   t.is(planted.tokens.size, 12)
   t.is(planted.sids.size, 12)
   t.is(report.errors.count, 12 * 4)
-  const artifacts: Record<string, string> = { 'report.json': reportText, stdout: r.stdout, stderr: r.stderr }
+  // the rendered reports too: they are built from the redacted result and must stay so
+  const rendered = Object.fromEntries(['report.html', 'summary.md', 'junit.xml'].map(f => [f, readFileSync(join(out, f), 'utf8')]))
+  const artifacts: Record<string, string> = { 'report.json': reportText, ...rendered, stdout: r.stdout, stderr: r.stderr }
   for (const [name, text] of Object.entries(artifacts)) {
     for (const secret of [...planted.tokens, ...planted.sids, password]) t.false(text.includes(secret), `${name} holds ${secret}`)
   }

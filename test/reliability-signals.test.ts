@@ -70,11 +70,11 @@ test('--out under a regular file: CT_ERR_OUT, exit 2, within a second of startin
   t.is(c.code, 2, c.stderr)
   t.regex(c.stderr, /^crosstalk: CT_ERR_OUT: --out /)
   t.is(server.requests(), 0)
-  // the clean case: a directory that does not exist yet is created and holds only the report
+  // the clean case: a directory that does not exist yet is created and holds only the reports
   const fresh = join(dir, 'new', 'deeper')
   const ok = await cli(['run', scenario, '--target', server.url, '--users', '2', '--iterations', '2', '--out', fresh, '-q'], { cwd: dir, timeoutMs: 30_000 })
   t.is(ok.code, 0, ok.stderr)
-  t.deepEqual(readdirSync(fresh), ['report.json'])
+  t.deepEqual(readdirSync(fresh).sort(), ['junit.xml', 'report.html', 'report.json', 'summary.md'])
   t.true(server.requests() >= 4)
 })
 

@@ -1,8 +1,10 @@
 // `crosstalk compare --baseline <b> --candidate <c> [scenario]`: interleaved rounds, a verdict
-// against budgets, a table on the terminal, compare.json + compare.md on disk.
+// against budgets, a table on the terminal, compare.json + compare.md + compare.html on disk
+// (compare.md also appended to $GITHUB_STEP_SUMMARY when set).
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
-import { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonTable } from '../compare/index.js'
+import { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonMarkdown, formatComparisonTable } from '../compare/index.js'
+import { appendStepSummary } from '../report/index.js'
 import { EXIT_FAILED, EXIT_PASSED } from '../errors.js'
 import { METRICS } from '../metrics/index.js'
 import { checkRunOptions, Problems, runOptionRow, runOptionsFromFlags, type FlagValues } from '../options/index.js'
@@ -36,7 +38,7 @@ export function registerCompareCommand (program: Command): void {
     .option('--leaks', 'also compare heap growth per operation (fixture: and cmd: targets, started with their inspector)')
     .option('--warmup <seconds>', 'seconds left out at the start of each run (default 1)')
     .option('--seed <n>', 'bootstrap seed (results are reproducible)')
-    .option('-o, --out <dir>', 'directory for compare.json, compare.md and the runs\' reports', './crosstalk-compare')
+    .option('-o, --out <dir>', 'directory for compare.json, compare.md, compare.html and the runs\' reports', './crosstalk-compare')
     .option('-q, --quiet', 'no per-run lines and no table')
   const runFlags = addTableFlags(command, SHARED_RUN_ROWS)
   command.action(async (scenario: string | undefined, flags: CompareFlags & Record<string, unknown>) => {
@@ -81,6 +83,7 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags, ru
       }
     })
     if (f.quiet !== true) process.stdout.write(formatComparisonTable(result) + `\n  report ${resolve(join(f.out, COMPARE_JSON_FILE))}\n`)
+    await appendStepSummary(formatComparisonMarkdown(result))
     if (signals.signal.aborted) return signals.exitCode
     return result.verdict === 'fail' ? EXIT_FAILED : EXIT_PASSED
   } finally {

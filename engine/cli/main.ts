@@ -6,6 +6,7 @@ import { type CrosstalkError, EXIT_PASSED, InternalError, UsageError, isCrosstal
 import { registerFixtureCommand } from './fixture-command.js'
 import { registerRunCommand } from './run-command.js'
 import { registerCompareCommand } from './compare-command.js'
+import { registerReportCommand } from './report-command.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -17,6 +18,7 @@ export function createProgram (): Command {
     .configureOutput({ outputError: () => {} }) // errors are printed once, in our format, below
   registerRunCommand(program)
   registerCompareCommand(program)
+  registerReportCommand(program)
   registerFixtureCommand(program)
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} })
   return program

@@ -1,9 +1,9 @@
 // `crosstalk run [scenario]`: flags (registered from the run option table) over the config file
-// -> every problem at once -> run() -> summary + report.json -> exit code.
+// -> every problem at once -> run() -> summary + report files (+ $GITHUB_STEP_SUMMARY) -> exit code.
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
 import { EXIT_FAILED, EXIT_PASSED } from '../errors.js'
-import { formatSummary, JSON_REPORT_FILE } from '../report/index.js'
+import { appendStepSummary, formatMarkdownSummary, formatSummary, JSON_REPORT_FILE, resultSummary } from '../report/index.js'
 import { checkRunOptions, DEFAULT_OUT, Problems, RUN_OPTION_TABLE, runOptionsFromFlags, type FlagValues, type RunOptions } from '../options/index.js'
 import { builtInScenarios } from '../scenario/index.js'
 import { run } from '../runner/index.js'
@@ -42,14 +42,19 @@ async function runOptions (scenario: string | undefined, flags: FlagValues, conf
 async function runCommand (scenario: string | undefined, flags: FlagValues, opts: Record<string, unknown>): Promise<number> {
   const options = await runOptions(scenario, flags, opts.config as string | undefined)
   const quiet = opts.quiet === true
+  const json = opts.json === true
+  // with --json, stdout carries the JSON alone: what people read goes to stderr
+  const text = json ? process.stderr : process.stdout
   const out = options.out ?? DEFAULT_OUT
   const signals = new StopSignals('stopping users and writing the report')
   const progress = quiet ? undefined : createProgressPrinter(process.stderr)
-  if (!quiet && options.target === undefined) process.stdout.write(`${EMBEDDED_FIXTURE_NOTE}\n`)
+  if (!quiet && options.target === undefined) text.write(`${EMBEDDED_FIXTURE_NOTE}\n`)
   try {
     const result = await run({ ...options, signal: signals.signal, ...(progress !== undefined && { onProgress: progress.update }) })
     progress?.done()
-    if (!quiet) process.stdout.write(formatSummary(result, resolve(join(out, JSON_REPORT_FILE))) + '\n')
+    if (!quiet) text.write(formatSummary(result, resolve(join(out, JSON_REPORT_FILE))) + '\n')
+    if (options.reports?.md !== false) await appendStepSummary(formatMarkdownSummary(result))
+    if (json) process.stdout.write(JSON.stringify(resultSummary(result), null, 2) + '\n')
     if (result.status === 'interrupted') return signals.exitCode
     return result.status === 'passed' ? EXIT_PASSED : EXIT_FAILED
   } finally {

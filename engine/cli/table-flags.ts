@@ -16,7 +16,8 @@ export function addTableFlags (command: Command, rows: readonly RunOptionRow[]):
   }
   return opts => {
     const values = new Map<RunOptionRow, FlagValue>()
-    for (const [row, name] of names) if (opts[name] !== undefined) values.set(row, opts[name] as FlagValue)
+    // commander gives a `--no-x` switch the value true when it is not given: that is no flag
+    for (const [row, name] of names) if (opts[name] !== undefined && command.getOptionValueSource(name) !== 'default') values.set(row, opts[name] as FlagValue)
     return values
   }
 }

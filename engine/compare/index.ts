@@ -6,3 +6,4 @@ export { METRIC_DEFINITIONS, type ComparedMetric, type MetricDefinition, type Me
 export { formatComparisonTable } from './render-terminal.js'
 export { formatComparisonMarkdown } from './render-markdown.js'
 export { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, type CompareRunOptions } from './run-compare.js'
+export { renderComparisonHtml } from './render-html.js'

@@ -1,12 +1,11 @@
 // The comparison as a Markdown report.
+import { markdownText } from '../report/index.js'
 import type { ComparisonResult } from './compare-rounds.js'
 import { formatConfidence } from './format.js'
 import { metricCells, methodLine, OVERALL_MARKS } from './metric-cells.js'
 
-/** Text safe inside a Markdown paragraph or table cell. */
-function md (s: string): string {
-  return s.replace(/[\\`*_[\]<>|#]/g, '\\$&')
-}
+// the same escaping as summary.md, so both read alike in a job summary
+const md = markdownText
 
 export function formatComparisonMarkdown (r: ComparisonResult): string {
   const conf = formatConfidence(r.method.confidence)

@@ -1,6 +1,6 @@
 // `compare()`: the same scenario against a baseline and a candidate, interleaved in rounds
 // (B C, C B, B C, ...) so machine drift falls on both sides alike, or two earlier reports; then
-// statistics on per-second windows (compare-rounds.ts) and compare.json + compare.md.
+// statistics on per-second windows (compare-rounds.ts) and compare.json + compare.md + compare.html.
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
@@ -11,6 +11,7 @@ import { compareRounds, type ComparisonResult, type ComparisonRound } from './co
 import { parseBudgets } from './budget.js'
 import { parseCompareTarget, readReport, startCompareTarget, type LiveTarget } from './targets.js'
 import { formatComparisonMarkdown } from './render-markdown.js'
+import { COMPARE_HTML_FILE, renderComparisonHtml } from './render-html.js'
 
 export type CompareSide = 'baseline' | 'candidate'
 
@@ -33,7 +34,7 @@ export interface CompareRunOptions {
   seed?: number
   /** seconds at the start of each run's load phase left out (default 1) */
   warmupS?: number
-  /** directory for compare.json, compare.md and each run's report (null: write nothing) */
+  /** directory for compare.json, compare.md, compare.html and each run's reports (null: write nothing) */
   out?: string | null
   allowRemote?: boolean
   signal?: AbortSignal
@@ -57,7 +58,7 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   if (reports[0] === true && reports[1] === true) {
     const baseline = readReport((sides.baseline as { path: string }).path)
     const candidate = readReport((sides.candidate as { path: string }).path)
-    return await write(o.out ?? null, compareRounds([{ baseline, candidate }], options), [])
+    return await write(o.out ?? null, compareRounds([{ baseline, candidate }], options), [], [{ baseline, candidate }])
   }
   if (reports[0] !== reports[1]) throw new ConfigError('compare two reports, or two servers: not one of each')
 
@@ -109,7 +110,7 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   // interrupted: what was measured is still compared and written (the caller exits 130/143)
   const interrupted = aborted() ? { interrupted: `interrupted after ${results.length} of ${rounds} round${rounds === 1 ? '' : 's'}: only complete rounds are compared` } : {}
   if (results.length === 0 && !aborted()) throw new ConfigError('no round completed: nothing to compare')
-  return await write(o.out ?? null, { ...compareRounds(results, { ...options, ...interrupted }), ...startupOf(live) }, written)
+  return await write(o.out ?? null, { ...compareRounds(results, { ...options, ...interrupted }), ...startupOf(live) }, written, results)
 }
 
 /** Both sides' start-up when crosstalk started them from commands, and the change. */
@@ -136,9 +137,11 @@ function pick (o: CompareRunOptions): { budgets?: string | string[], confidence?
 export const COMPARE_JSON_FILE = 'compare.json'
 export const COMPARE_MARKDOWN_FILE = 'compare.md'
 
-async function write (out: string | null, result: ComparisonResult, runReports: string[]): Promise<ComparisonResult> {
+/** compare.json, compare.md and compare.html (which draws the rounds' per-second series). */
+async function write (out: string | null, result: ComparisonResult, runReports: string[], rounds: readonly ComparisonRound[]): Promise<ComparisonResult> {
   if (out === null) return result
   await writeFileAtomic(join(out, COMPARE_JSON_FILE), JSON.stringify({ ...result, runReports }, null, 2) + '\n')
   await writeFileAtomic(join(out, COMPARE_MARKDOWN_FILE), formatComparisonMarkdown(result))
+  await writeFileAtomic(join(out, COMPARE_HTML_FILE), renderComparisonHtml(result, rounds))
   return result
 }

@@ -1,7 +1,7 @@
 // Flag values (as commander hands them over: text, repeated text, or true for a switch) -> run()
 // options, over the config file's. Each flag is read by its row's kind; problems are collected.
 import { isPlainObject } from './kinds.js'
-import { flagText, RUN_OPTION_TABLE, type RunOptionRow } from './option-table.js'
+import { flagText, isNegation, RUN_OPTION_TABLE, type RunOptionRow } from './option-table.js'
 import type { Problems } from './problems.js'
 import type { RunOptions } from './run-options.js'
 
@@ -14,7 +14,12 @@ export function runOptionsFromFlags (values: FlagValues, base: RunOptions, probl
   const o = structuredCloneData(base)
   for (const row of rows) {
     const given = values.get(row)
-    if (given === undefined || given === false || row.cliOnly === true) continue
+    if (given === undefined || row.cliOnly === true) continue
+    // `--no-html` turns its option off; any other switch is off by not being given
+    if (given === false) {
+      if (row.flag !== undefined && isNegation(row.flag)) setAt(o, row.key, false)
+      continue
+    }
     const texts = typeof given === 'string' ? [given] : given === true ? [] : given
     const current = getAt(o, row.key)
     const value = row.kind.merge !== undefined ? row.kind.merge(texts, current, problems) : row.kind.read(texts)

@@ -18,6 +18,11 @@ export interface RunFlag {
   repeatable?: boolean
 }
 
+/** `--no-html`: a switch that turns its option off (the option is on by default). */
+export function isNegation (flag: RunFlag): boolean {
+  return flag.long.startsWith('no-') && flag.value === undefined
+}
+
 export interface RunOptionRow {
   /** the run() key, dotted when nested (`leaks.everyOps`); also the config file key */
   key: string
@@ -70,7 +75,12 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'thresholds', kind: kinds.thresholds, flag: { long: 'threshold', value: 'metric: expression', repeatable: true }, doc: "fail the run unless it holds (repeatable; adds to the config file's), e.g. 'http.req.duration: p(95)<50', 'http.req.duration{name:get item}: p(99)<200'" },
   { key: 'workers', kind: kinds.whole, check: between(1, 64), flag: { long: 'workers', short: 'w', value: 'n' }, defaultText: 'cores - 1, at least 2', doc: 'worker threads' },
   { key: 'cohortSize', kind: kinds.whole, check: atLeastOne, doc: 'users per Piscina task (default: derived from users and workers)' },
-  { key: 'out', kind: kinds.directory, default: null, cliDefault: DEFAULT_OUT, flag: { long: 'out', short: 'o', value: 'dir' }, defaultText: DEFAULT_OUT, doc: 'directory for report.json' },
+  { key: 'out', kind: kinds.directory, default: null, cliDefault: DEFAULT_OUT, flag: { long: 'out', short: 'o', value: 'dir' }, defaultText: DEFAULT_OUT, doc: 'directory for report.json, report.html, summary.md and junit.xml' },
+  { key: 'reports', kind: kinds.object, doc: 'which files are written beside report.json in `out`' },
+  { key: 'reports.html', kind: kinds.boolean, default: true, flag: { long: 'no-html' }, defaultText: 'written', doc: 'no report.html (the run\'s charts and tables, one self-contained page)' },
+  { key: 'reports.md', kind: kinds.boolean, default: true, flag: { long: 'no-md' }, defaultText: 'written', doc: 'no summary.md (the run in Markdown; `crosstalk run` also appends it to $GITHUB_STEP_SUMMARY when set)' },
+  { key: 'reports.junit', kind: kinds.boolean, default: true, flag: { long: 'no-junit' }, defaultText: 'written', doc: 'no junit.xml (thresholds, checks, isolation, leaks and lost users as JUnit test cases)' },
+  { key: 'json', kind: kinds.boolean, cliOnly: true, flag: { long: 'json' }, doc: 'print the result as JSON on stdout (report.json without timeSeries); the summary and progress go to stderr' },
   { key: 'quiet', kind: kinds.boolean, cliOnly: true, flag: { long: 'quiet', short: 'q' }, doc: 'no progress line and no summary' },
   { key: 'requestTimeout', kind: kinds.duration, default: '10s', flag: { long: 'request-timeout', value: 'duration' }, doc: 'bound on each whole response, headers and body (CT_ERR_TIMEOUT past it)' },
   { key: 'maxBodyBytes', kind: kinds.whole, check: atLeastOne, default: DEFAULT_MAX_BODY_BYTES, flag: { long: 'max-body', value: 'bytes' }, defaultText: `${DEFAULT_MAX_BODY_BYTES} (16 MiB)`, doc: 'response body bytes kept per request; the rest is counted in http.body.discarded, not kept nor scanned' },

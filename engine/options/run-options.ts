@@ -77,8 +77,10 @@ export interface RunOptions {
   workers?: number
   /** users per Piscina task (default: derived from users and workers) */
   cohortSize?: number
-  /** directory for report.json (null/undefined: write nothing) */
+  /** directory for report.json, report.html, summary.md and junit.xml (null/undefined: write nothing) */
   out?: string | null
+  /** the files written beside report.json in `out` (each on by default) */
+  reports?: { html?: boolean, md?: boolean, junit?: boolean }
   /** load the embedded fixture instead of a target: true, or its options */
   fixture?: boolean | (FixtureOptions & { process?: FixtureProcess })
   setupTimeout?: string | number
@@ -162,6 +164,8 @@ export interface ResolvedRunOptions {
   workers: number
   cohortSize: number | undefined
   out: string | null
+  /** the files written beside report.json (when `out` is set) */
+  reports: { html: boolean, md: boolean, junit: boolean }
   fixture: FixtureOptions & { process: FixtureProcess }
   setupTimeoutMs: number
   /** users in setup at once, run-wide */
@@ -247,6 +251,11 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     workers: o.workers ?? defaultWorkers(),
     cohortSize: o.cohortSize,
     out,
+    reports: {
+      html: o.reports?.html ?? defaultOf('reports.html'),
+      md: o.reports?.md ?? defaultOf('reports.md'),
+      junit: o.reports?.junit ?? defaultOf('reports.junit')
+    },
     fixture: resolveFixture(o, problems),
     setupTimeoutMs: ms('setupTimeout', o.setupTimeout),
     setupConcurrency: get('setupConcurrency'),

@@ -1,2 +1,7 @@
-export { writeJsonReport, JSON_REPORT_FILE } from './json-report.js'
+export { writeJsonReport, readJsonReport, resultSummary, JSON_REPORT_FILE } from './json-report.js'
 export { formatSummary, formatFailureReport } from './terminal-summary.js'
+export { renderHtmlReport } from './html-report.js'
+export { renderPage, chartFigure, escapeHtml, type ChartSpec, type ChartSeries } from './html-page.js'
+export { formatMarkdownSummary, appendStepSummary, markdownText } from './markdown-summary.js'
+export { formatJunitReport } from './junit-report.js'
+export { writeReports, writeRenderedReports, type ReportFormats } from './report-files.js'

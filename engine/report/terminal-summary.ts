@@ -66,7 +66,7 @@ function executorLine (r: RunResult): string {
 }
 
 /** What an error group is about, before its sample message: `CT_ERR_HTTP ECONNREFUSED GET /items/:id 500: ` */
-function errorCause (g: ErrorGroup): string {
+export function errorCause (g: ErrorGroup): string {
   const parts = [g.code, g.cause, g.method, g.route, g.status === undefined ? undefined : String(g.status)].filter(p => p !== undefined)
   return parts.length > 0 ? `${parts.join(' ')}: ` : ''
 }

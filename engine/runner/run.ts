@@ -8,7 +8,7 @@ import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
 import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
-import { writeJsonReport } from '../report/index.js'
+import { writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
 import { registerRowSecrets } from '../shared/index.js'
 import { resolveTarget, type ResolvedTarget } from '../target/index.js'
@@ -89,7 +89,7 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
     }
     inspection = await TargetInspection.start(o, target, s.agg)
     const result = await measure(s, inspection)
-    if (o.out !== null) await writeJsonReport(o.out, result)
+    if (o.out !== null) await writeReports(o.out, result, o.reports)
     return result
   } finally {
     await inspection?.close()

@@ -11,6 +11,7 @@ import type { HeapSample, LeakReport, LeakSuspect } from '../result/index.js'
 import { writeFileAtomic } from '../shared/index.js'
 import { analyzeHeapTrend } from './trend.js'
 import type { AllocationSites, HeapBackend } from './heap-backend.js'
+import { HeapDiffRecorder, type HeapDiffOptions } from './diff-recorder.js'
 
 export interface LeakMonitorOptions {
   everyOps: number
@@ -24,6 +25,8 @@ export interface LeakMonitorOptions {
   floorBytesPerOp: number
   /** each reading as it is taken (for the target.heap.used gauge) */
   onSample?: (sample: HeapSample) => void
+  /** heap diff between GC cycles: snapshots (or memwatch) at readings, see diff-recorder.ts */
+  diff?: HeapDiffOptions
 }
 
 
@@ -39,11 +42,13 @@ export class LeakMonitor {
   #loop: Promise<void> | undefined
   #stopped = false
   #failure: string | undefined
+  readonly #diff: HeapDiffRecorder | undefined
 
   constructor (backend: HeapBackend, options: LeakMonitorOptions, ops: () => number) {
     this.#backend = backend
     this.#o = options
     this.#ops = ops
+    this.#diff = options.diff === undefined ? undefined : new HeapDiffRecorder(backend, options.diff)
   }
 
   /** Baseline reading, profilers on, then readings every `everyOps` until stop(). */
@@ -87,6 +92,8 @@ export class LeakMonitor {
     if (this.#failure !== undefined) {
       report.reason = `${report.reason}; sampling stopped early: ${this.#failure}`
     }
+    const diff = await this.#diff?.finish(trend.verdict === 'leak', this.#ops(), this.#samples.at(-1)?.usedBytes ?? 0)
+    if (diff !== undefined) report.diff = diff
     if (trend.verdict === 'leak' && this.#o.snapshotDir !== null) report.snapshots = await this.#snapshot(this.#o.snapshotDir)
     await this.#backend.close()
     return report
@@ -117,6 +124,7 @@ export class LeakMonitor {
     this.#samples.push(sample)
     this.#o.onSample?.(sample)
     this.#sites.push(this.#o.suspects ? await this.#backend.allocationSites() : undefined)
+    await this.#diff?.afterReading(this.#samples.length - 1, ops, sample.at, reading.usedBytes)
   }
 
   /** Sites that grew in both halves of the steady window, largest growth first. */

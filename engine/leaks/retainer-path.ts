@@ -5,6 +5,12 @@
 import type { HeapGraph } from './heap-snapshot.js'
 
 const NONE = 0xffffffff
+/**
+ * Roots that hold whatever the VM was busy with when the snapshot was taken (the stack of a
+ * request being handled, the debugger): walked last, so a path shows the owner that keeps an
+ * object beyond the moment (`handler()::sessions`), not the stack frame that touched it then.
+ */
+const MOMENTARY_ROOTS = new Set(['(Stack roots)', '(Handle scope)', '(Debugger)', '(Relocatable)', '(Compilation cache)', '(Code flusher)', '(Write barrier)'])
 
 export class RetainerTree {
   readonly #g: HeapGraph
@@ -25,21 +31,29 @@ export class RetainerTree {
     const weak = g.edgeTypes.indexOf('weak')
     const seen = new Uint8Array(g.nodeCount)
     const queue = new Uint32Array(g.nodeCount)
+    const synthetic = g.nodeTypes.indexOf('synthetic')
+    const later: number[] = []
     let head = 0
     let tail = 0
     queue[tail++] = 0
     seen[0] = 1
-    while (head < tail) {
-      const n = queue[head++]!
-      for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e += g.ef) {
-        if (g.edges[e + g.f.edgeType] === weak) continue
-        const to = g.edges[e + g.f.edgeTo]! / g.nf
-        if (seen[to] === 1) continue
-        seen[to] = 1
-        this.#via[to] = e
-        this.#from[to] = n
-        queue[tail++] = to
+    for (;;) {
+      while (head < tail) {
+        const n = queue[head++]!
+        for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e += g.ef) {
+          if (g.edges[e + g.f.edgeType] === weak) continue
+          const to = g.edges[e + g.f.edgeTo]! / g.nf
+          if (seen[to] === 1) continue
+          seen[to] = 1
+          this.#via[to] = e
+          this.#from[to] = n
+          if (g.nodes[to * g.nf + g.f.type] === synthetic && MOMENTARY_ROOTS.has(g.strings[g.nodes[to * g.nf + g.f.name]!]!)) later.push(to)
+          else queue[tail++] = to
+        }
       }
+      if (later.length === 0) break
+      for (const r of later) queue[tail++] = r
+      later.length = 0
     }
   }
 

@@ -168,8 +168,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push(`    ${lk.reason}`)
     if (lk.note !== undefined) out.push(`    note: ${lk.note}`)
     for (const s of lk.suspects.slice(0, 3)) out.push(`    suspect: ${s.name}${s.site !== undefined ? ` (${s.site})` : ''} +${mb(s.bytesDelta)} · ${s.bytesPerOp} B/op`)
-    out.push(...heapDiffLines(lk.diff))
-    for (const f of lk.snapshots ?? []) out.push(`    heap snapshot: ${f}`)
+    out.push(...heapDiffLines(lk.diff), ...(lk.snapshots ?? []).map(f => `    heap snapshot: ${f}`))
   }
   if (r.cpuProfile !== undefined) out.push(`  cpu profile: ${r.cpuProfile}`)
   out.push('', ...isolationLines(r))

@@ -114,7 +114,7 @@ export class RetainerTree {
   /**
    * `Map.table` then the table's entry `[1028]` -> `Map["sid1"]`: a Map's hash table keeps each
    * entry as key, value, chain, so the value's edge follows its key's (a small-integer key is no
-   * heap object: `Map[entry]`). A Set's member: `Set[entry]`.
+   * heap object: `Map[entry]`; a path to a key itself: `Map[key]`). A Set's member: `Set[entry]`.
    */
   #mapEntry (table: { from: number, edge: number }, entry: { from: number, edge: number }): string | undefined {
     const g = this.#g
@@ -126,7 +126,11 @@ export class RetainerTree {
     if (holder === 'Set') return 'Set[entry]'
     if (e < g.firstEdge[entry.from]! + g.ef) return 'Map[entry]'
     const keyEdge = e - g.ef
-    if (g.strings[g.edges[keyEdge + g.f.edgeName]!] !== String(Number(index) - 1)) return 'Map[entry]'
+    if (g.strings[g.edges[keyEdge + g.f.edgeName]!] !== String(Number(index) - 1)) {
+      // no key before it: the step leads to a key itself (its value follows), or a number key
+      const next = e + g.ef < g.firstEdge[entry.from + 1]! ? g.strings[g.edges[e + g.ef + g.f.edgeName]!] : undefined
+      return next === String(Number(index) + 1) ? 'Map[key]' : 'Map[entry]'
+    }
     const key = g.edges[keyEdge + g.f.edgeTo]! / g.nf
     const keyType = g.nodeTypes[g.nodes[key * g.nf + g.f.type]!] ?? ''
     const keyName = g.strings[g.nodes[key * g.nf + g.f.name]!] ?? ''

@@ -48,7 +48,8 @@ export class LeakMonitor {
     this.#backend = backend
     this.#o = options
     this.#ops = ops
-    this.#diff = options.diff === undefined ? undefined : new HeapDiffRecorder(backend, options.diff)
+    const looksLikeLeak = (): boolean => analyzeHeapTrend(this.#samples, { floorBytesPerOp: options.floorBytesPerOp }).verdict !== 'no-leak'
+    this.#diff = options.diff === undefined ? undefined : new HeapDiffRecorder(backend, { looksLikeLeak, ...options.diff })
   }
 
   /** Baseline reading, profilers on, then readings every `everyOps` until stop(). */

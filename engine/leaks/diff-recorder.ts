@@ -116,7 +116,7 @@ export class HeapDiffRecorder {
     } catch (err) {
       return { backend: this.backend, groups: [], note: `heap diff failed: ${(err as Error).message}` }
     } finally {
-      if (this.#memwatch !== undefined && this.state !== 'done') this.#memwatch = undefined
+      this.#memwatch = undefined // an unended HeapDiff frees its snapshot when collected
       if (this.#dir !== undefined) await rm(this.#dir, { recursive: true, force: true })
     }
   }

@@ -71,6 +71,7 @@ for (let i = 0; i < 4; i++) {
     test(`${name} is no-leak, run ${i + 1} of 4 (${i % 2 === 0 ? 'child' : 'in-process'})`, async t => {
       const r = await soak(leaks, i % 2 === 0 ? 'child' : 'in-process')
       t.is(r.leaks?.verdict, 'no-leak', describe(r))
+      t.is(r.leaks?.diff, undefined) // --heap-diff auto: no diff without a leak
       t.true((r.leaks?.samples.length ?? 0) >= 17, `${r.leaks?.samples.length} heap samples`)
       t.log(`${r.leaks?.samples.length} heap samples`)
     })

@@ -16,6 +16,7 @@ import { ReadingCadence, type PlannedLoad } from './cadence.js'
 import { leakFigures } from './figures.js'
 import { analyzeHeapTrend } from './trend.js'
 import type { AllocationSites, HeapBackend } from './heap-backend.js'
+import { HeapDiffRecorder, type HeapDiffOptions } from './diff-recorder.js'
 
 export type ReadingMode = 'quiet' | 'under-load'
 
@@ -38,6 +39,8 @@ export interface LeakMonitorOptions {
   floorBytesPerOp: number
   /** each reading as it is taken (for the target.heap.used gauge) */
   onSample?: (sample: HeapSample) => void
+  /** heap diff between GC cycles: snapshots (or memwatch) at readings, see diff-recorder.ts */
+  diff?: HeapDiffOptions
 }
 
 /** What the monitor counts readings by. */
@@ -71,12 +74,15 @@ export class LeakMonitor {
   #loop: Promise<void> | undefined
   #stopped = false
   #failure: string | undefined
+  readonly #diff: HeapDiffRecorder | undefined
 
   constructor (backend: HeapBackend, options: LeakMonitorOptions, counters: LoadCounters) {
     this.#backend = backend
     this.#o = options
     this.#count = counters
     this.#cadence = new ReadingCadence(options.everyOps, options.plan)
+    const looksLikeLeak = (): boolean => analyzeHeapTrend(this.#samples, { floorBytesPerOp: options.floorBytesPerOp }).verdict !== 'no-leak'
+    this.#diff = options.diff === undefined ? undefined : new HeapDiffRecorder(backend, { looksLikeLeak, ...options.diff })
   }
 
   /** The load to hold for quiet readings (without one, readings are taken under load). */
@@ -128,6 +134,8 @@ export class LeakMonitor {
     if (this.#failure !== undefined) {
       report.reason = `${report.reason}; sampling stopped early: ${this.#failure}`
     }
+    const diff = await this.#diff?.finish(trend.verdict === 'leak', this.#count.ops(), this.#samples.at(-1)?.usedBytes ?? 0)
+    if (diff !== undefined) report.diff = diff
     if (trend.verdict === 'leak' && this.#o.snapshotDir !== null) report.snapshots = await this.#snapshot(this.#o.snapshotDir)
     await this.#backend.close()
     return report
@@ -202,6 +210,8 @@ export class LeakMonitor {
         pauseMs: 0,
         drainMs: Math.round((quiet?.drainMs ?? 0) * 10) / 10
       }
+      // a heap diff's snapshot, when one is due, at the same quiet point (the target stops for it anyway)
+      await this.#diff?.afterReading(this.#samples.length, ops, sample.at, reading.usedBytes)
     } finally {
       pause?.release()
     }

@@ -102,6 +102,7 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'leaks.backend', kind: kinds.oneOf(['remote', 'in-process', 'memwatch']), flag: { long: 'heap-backend', value: 'kind' }, defaultText: 'remote', doc: 'where heap readings come from: remote (inspector on 127.0.0.1), in-process, or memwatch (optional, main thread)' },
   { key: 'leaks.suspects', kind: kinds.boolean, default: true, doc: 'name suspects when a leak is flagged' },
   { key: 'leaks.snapshots', kind: kinds.boolean, default: false, flag: { long: 'heap-snapshots' }, defaultText: 'off', doc: 'save a heap snapshot of a flagged leak in the report directory' },
+  { key: 'leaks.diff', kind: kinds.oneOf(['auto', 'always', 'off']), default: 'auto', flag: { long: 'heap-diff', value: 'when' }, defaultText: 'auto', doc: 'heap diff (baseline/target/final snapshots) by class with retainer paths: auto (when a leak is flagged), always, or off' },
   { key: 'leaks.floorBytesPerOp', kind: kinds.decimal, default: 32, doc: 'growth below this many bytes per operation is never a leak' },
   { key: 'inspectTarget', kind: kinds.text, flag: { long: 'inspect-target', value: 'host:port' }, doc: 'the inspector of a --target URL started with node --inspect=127.0.0.1:PORT: host:port or its ws:// URL (for --leaks, --cpu-profile; a cmd: target needs none)' },
   { key: 'cpuProfile', kind: kinds.switchOrPath, default: false, flag: { long: 'cpu-profile' }, defaultText: 'off', doc: "save the target's CPU profile of the load phase as target.cpuprofile in the report directory" },

@@ -114,6 +114,8 @@ export interface RunOptions {
     suspects?: boolean
     /** save a heap snapshot of a flagged leak in the report directory (default false) */
     snapshots?: boolean
+    /** heap diff between GC cycles by class, with retainer paths: 'auto' (when a leak is flagged; default), 'always', 'off' */
+    diff?: 'auto' | 'always' | 'off'
     /** growth below this is never a leak, bytes per operation (default 32) */
     floorBytesPerOp?: number
   }
@@ -178,7 +180,7 @@ export interface ResolvedRunOptions {
   maxRequestNames: number
   tickMs: number
   isolation: { scan: boolean, barrierTimeoutMs: number }
-  leaks: { everyOps: number | undefined, readings: 'quiet' | 'under-load', backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, floorBytesPerOp: number } | null
+  leaks: { everyOps: number | undefined, readings: 'quiet' | 'under-load', backend: 'remote' | 'in-process' | 'memwatch' | undefined, suspects: boolean, snapshots: boolean, diff: 'auto' | 'always' | 'off', floorBytesPerOp: number } | null
   cpuProfile: string | null
   inspectTarget: string | undefined
   thresholds: Threshold[]
@@ -321,6 +323,7 @@ function resolveLeaks (o: RunOptions): ResolvedRunOptions['leaks'] {
     backend: leaks.backend,
     suspects: leaks.suspects ?? defaultOf('leaks.suspects'),
     snapshots: leaks.snapshots ?? defaultOf('leaks.snapshots'),
+    diff: leaks.diff ?? defaultOf('leaks.diff'),
     floorBytesPerOp: leaks.floorBytesPerOp ?? defaultOf('leaks.floorBytesPerOp')
   }
 }

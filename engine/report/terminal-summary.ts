@@ -3,6 +3,7 @@ import { metricDefinition, type MetricUnit } from '../metrics/index.js'
 import type { CheckFailure, ErrorGroup, LeakReport, MetricSummary, RunResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
+import { heapDiffLines } from './heap-diff-lines.js'
 
 const WIDTH = 34
 
@@ -177,7 +178,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push(`    ${lk.reason}`, ...leakFigureLines(lk))
     if (lk.note !== undefined) out.push(`    note: ${lk.note}`)
     for (const s of lk.suspects.slice(0, 3)) out.push(`    suspect: ${s.name}${s.site !== undefined ? ` (${s.site})` : ''} +${mb(s.bytesDelta)} · ${s.bytesPerOp} B/op`)
-    for (const f of lk.snapshots ?? []) out.push(`    heap snapshot: ${f}`)
+    out.push(...heapDiffLines(lk.diff), ...(lk.snapshots ?? []).map(f => `    heap snapshot: ${f}`))
   }
   if (r.cpuProfile !== undefined) out.push(`  cpu profile: ${r.cpuProfile}`)
   out.push('', ...isolationLines(r))

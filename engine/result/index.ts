@@ -4,7 +4,7 @@ export { SCHEMA_VERSION, type RunResult, type RunStatus, type StopReason, type T
 export { decideOutcome } from './outcome.js'
 export type { CounterSummary, RateSummary, GaugeSummary, TrendSummary, MetricSummary, SeriesPoint, RequestNamesReport } from './metric-summary.js'
 export { VIOLATION_KINDS, type ViolationKind, type Violation, type IsolationSummary, type StaleRead } from './isolation-summary.js'
-export type { HeapSample, LeakVerdict, TrendResult, SlopeInterval, LeakSuspect, LeakReport, LeakReadings, LeakFigures } from './leak-report.js'
+export type { HeapSample, LeakVerdict, TrendResult, SlopeInterval, LeakSuspect, LeakReport, LeakReadings, LeakFigures, HeapDiffGroup, HeapDiffReport } from './leak-report.js'
 export type { Phase, ErrorGroup } from './error-group.js'
 export { EXECUTORS, type ExecutorName, type ProfilePoint, type BreakpointReport } from './executor-report.js'
 export type { ThresholdResult } from './threshold-result.js'

@@ -113,4 +113,34 @@ export interface LeakReport extends Omit<TrendResult, 'window'> {
   suspects: LeakSuspect[]
   cpuProfile?: string
   snapshots?: string[]
+  /** what the heap kept between GC cycles, by class, with retainer paths (leaks.diff) */
+  diff?: HeapDiffReport
+}
+
+/** One class of objects a heap diff found kept (allocated in the diff's window, alive at its end). */
+export interface HeapDiffGroup {
+  /** constructor name, `fn()` for closures, `(string)`, `(array)`, `(system)`... */
+  name: string
+  /** objects kept (memwatch: net change of the count) */
+  count: number
+  /** their own (shallow) size, bytes */
+  bytes: number
+  /** bytes kept per 1000 operations of the diff's window */
+  perKOps: number
+  /** the dominant chain of references from a GC root to one of them (snapshots only) */
+  retainerPath?: string[]
+}
+
+export interface HeapDiffReport {
+  /** snapshots: baseline/target/final heap snapshots diffed by object id; memwatch: @airbnb/node-memwatch HeapDiff (in-process, main thread) */
+  backend: 'snapshots' | 'memwatch'
+  groups: HeapDiffGroup[]
+  /** operations between the diff's first and second point (the per-1K-ops denominator) */
+  ops?: number
+  /** why there is no diff or what limits it (skipped for memory, no leak flagged...) */
+  note?: string
+  /** how long the target was paused by the diff's snapshots in all, ms */
+  pauseMs?: number
+  /** analysis time of the snapshots, ms */
+  analysisMs?: number
 }

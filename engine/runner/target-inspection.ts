@@ -51,6 +51,7 @@ export class TargetInspection {
         cpuProfilePath: o.cpuProfile,
         snapshotDir: l.snapshots ? (o.out ?? '.') : null,
         floorBytesPerOp: l.floorBytesPerOp,
+        diff: { when: l.diff, plannedLoadMs: o.plan.durationMs },
         onSample: s => agg.setGauge(METRICS.targetHeapUsed, 'target', s.usedBytes, performance.now())
       }, counters)
       : undefined
@@ -99,7 +100,9 @@ async function heapBackendFor (o: ResolvedRunOptions, target: ResolvedTarget): P
   if (o.leaks === null && o.cpuProfile === null) return undefined
   const wanted = o.leaks?.backend
   if (wanted === 'memwatch' || wanted === 'in-process') {
-    if (target.fixture?.process !== 'in-process') throw new ConfigError(`the ${wanted} heap backend reads this process: use it with the in-process fixture or a server started in this process`)
+    // a URL target may be served by this very process (an ava test that starts its app): only a
+    // server crosstalk started elsewhere (a child fixture, a cmd: target) is surely not
+    if (target.fixture?.process === 'child' || target.command !== undefined) throw new ConfigError(`the ${wanted} heap backend reads this process: use it with the in-process fixture or a server started in this process`)
     return wanted === 'memwatch' ? await memwatchBackend() : inProcessBackend()
   }
   if (o.inspectTarget !== undefined) return await remoteBackend(o.inspectTarget)

@@ -42,6 +42,9 @@ export interface RequestNamesSummary {
   folded: { names: number, example: string } | undefined
 }
 
+/** Told of each second as it closes, with that second's histograms (microseconds) by trend key. */
+export type SecondListener = (point: SeriesPoint, histograms: ReadonlyMap<string, Histogram>) => void
+
 export class MetricsAggregator {
   readonly #origin: number
   readonly #names: NameCap
@@ -57,6 +60,7 @@ export class MetricsAggregator {
   readonly #gauges = new Map<string, GaugeState>()
   readonly #open = new Map<number, Bucket>()
   readonly #series: SeriesPoint[] = []
+  readonly #listeners: SecondListener[] = []
 
   constructor (origin: number, maxRequestNames?: number) {
     this.#origin = origin
@@ -195,6 +199,15 @@ export class MetricsAggregator {
     return out
   }
 
+  /**
+   * Calls `listener` with each second as it closes, oldest first, once each: a second closes when
+   * the one after next opens, or at series(). Late ticks land in a second still open, so the
+   * points a listener sees add up to the run's totals.
+   */
+  onSecondClosed (listener: SecondListener): void {
+    this.#listeners.push(listener)
+  }
+
   /** Closes every open second and returns the whole series, oldest first. */
   series (): SeriesPoint[] {
     this.#closeBefore(Infinity)
@@ -242,9 +255,12 @@ export class MetricsAggregator {
   #closeBefore (t: number): void {
     const done = [...this.#open.keys()].filter(k => k < t).sort((a, b) => a - b)
     for (const k of done) {
-      this.#series.push(toPoint(this.#open.get(k)!))
+      const bucket = this.#open.get(k)!
+      const point = toPoint(bucket)
+      this.#series.push(point)
       this.#open.delete(k)
       this.#lastClosed = k
+      for (const listener of this.#listeners) listener(point, bucket.trends)
     }
   }
 }

@@ -44,3 +44,20 @@ export function summarizeHistogram (h: Histogram): TrendSummary {
     p99: ms(h.getValueAtPercentile(99))
   }
 }
+
+/** Each distinct recorded value (microseconds, at HDR's 3 significant digits) with its count, lowest first. */
+export function forEachRecorded (h: Histogram, fn: (valueUs: number, count: number) => void): void {
+  // histograms here are built without WebAssembly: JsHistogram, whose iterator the Histogram interface hides
+  const it = (h as unknown as { recordedValuesIterator: RecordedValuesIterator }).recordedValuesIterator
+  it.reset()
+  while (it.hasNext()) {
+    const v = it.next()
+    fn(v.valueIteratedTo, v.countAtValueIteratedTo)
+  }
+}
+
+interface RecordedValuesIterator {
+  reset: () => void
+  hasNext: () => boolean
+  next: () => { valueIteratedTo: number, countAtValueIteratedTo: number }
+}

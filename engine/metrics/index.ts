@@ -1,6 +1,6 @@
-export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, taggedKey, type MetricKind, type MetricName, type MetricUnit } from './names.js'
+export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, splitKey, taggedKey, type MetricKind, type MetricName, type MetricUnit } from './names.js'
 export { MetricsRecorder, type CounterCell, type RateCell } from './recorder.js'
 export { MetricsAggregator } from './aggregator.js'
-export { type Histogram } from './histogram.js'
+export { forEachRecorded, type Histogram } from './histogram.js'
 export type { MetricsDelta } from './delta.js'
 export { OTHER_NAME, DEFAULT_MAX_REQUEST_NAMES } from './name-cap.js'

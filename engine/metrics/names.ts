@@ -92,3 +92,11 @@ export function metricDefinition (key: string): MetricDefinition | undefined {
 export function taggedKey (metric: string, tag: string, value: string): string {
   return `${metric}{${tag}:${value}}`
 }
+
+/** `http.req.duration{name:get item}` -> { metric: 'http.req.duration', tags: { name: 'get item' } }; an untagged key has no tags. */
+export function splitKey (key: string): { metric: string, tags: Record<string, string> } {
+  const open = key.indexOf('{')
+  const colon = key.indexOf(':', open)
+  if (open === -1 || colon === -1 || !key.endsWith('}')) return { metric: key, tags: {} }
+  return { metric: key.slice(0, open), tags: { [key.slice(open + 1, colon)]: key.slice(colon + 1, -1) } }
+}

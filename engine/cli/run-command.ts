@@ -29,22 +29,23 @@ const EMBEDDED_FIXTURE_NOTE = "target: embedded fixture (no --target given; --ta
  * Flags over the config file, checked with every problem at once (before any load). Without a
  * target (flag or file) the command loads the embedded fixture, as run() does with `fixture: true`.
  */
-async function runOptions (scenario: string | undefined, flags: FlagValues, config: string | undefined): Promise<RunOptions> {
+async function runOptions (scenario: string | undefined, flags: FlagValues, opts: Record<string, unknown>): Promise<RunOptions> {
   const problems = new Problems()
-  const file = await loadConfigFile(config, process.cwd(), problems)
+  const file = await loadConfigFile(opts.config as string | undefined, process.cwd(), problems)
   const options = runOptionsFromFlags(flags, { ...file?.options, ...(scenario !== undefined && { scenario }) }, problems)
   if (options.target === undefined && options.fixture === undefined) options.fixture = true
+  if (opts.json === true && options.outNdjson === '-') problems.add('--json and --out-ndjson - both write to stdout: give --out-ndjson a file')
   checkRunOptions(options, problems)
   problems.throwIfAny()
   return options
 }
 
 async function runCommand (scenario: string | undefined, flags: FlagValues, opts: Record<string, unknown>): Promise<number> {
-  const options = await runOptions(scenario, flags, opts.config as string | undefined)
+  const options = await runOptions(scenario, flags, opts)
   const quiet = opts.quiet === true
   const json = opts.json === true
-  // with --json, stdout carries the JSON alone: what people read goes to stderr
-  const text = json ? process.stderr : process.stdout
+  // with --json or --out-ndjson -, stdout carries the JSON alone: what people read goes to stderr
+  const text = json || options.outNdjson === '-' ? process.stderr : process.stdout
   const out = options.out ?? DEFAULT_OUT
   const signals = new StopSignals('stopping users and writing the report')
   const progress = quiet ? undefined : createProgressPrinter(process.stderr)

@@ -6,7 +6,8 @@ import type { ExecutorName } from '../result/index.js'
 import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
 import type { UsersFileSpec } from '../scenario/index.js'
 import { withDefaultBudget, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
-import { parseDuration } from '../shared/index.js'
+import { isLoopbackHost, parseDuration } from '../shared/index.js'
+import { otlpMetricsUrl } from '../report/index.js'
 import { checkFixtureOptions, parseTargetSpec, type FixtureOptions, type FixtureProcess, type TargetCommand } from '../target/index.js'
 import { checkOptionValues } from './check-values.js'
 import { checkThresholds } from './check-thresholds.js'
@@ -79,6 +80,10 @@ export interface RunOptions {
   cohortSize?: number
   /** directory for report.json, report.html, summary.md and junit.xml (null/undefined: write nothing) */
   out?: string | null
+  /** stream one JSON line per metric key per second as the run goes: a file path, or '-' for stdout */
+  outNdjson?: string
+  /** push the metrics every second to this OpenTelemetry collector (OTLP/HTTP JSON), e.g. http://127.0.0.1:4318; loopback only unless allowRemote */
+  otlp?: string
   /** the files written beside report.json in `out` (each on by default) */
   reports?: { html?: boolean, md?: boolean, junit?: boolean }
   /** load the embedded fixture instead of a target: true, or its options */
@@ -166,6 +171,10 @@ export interface ResolvedRunOptions {
   workers: number
   cohortSize: number | undefined
   out: string | null
+  /** '-' (stdout), an absolute path, or null */
+  outNdjson: string | null
+  /** the collector's /v1/metrics URL, or null */
+  otlp: string | null
   /** the files written beside report.json (when `out` is set) */
   reports: { html: boolean, md: boolean, junit: boolean }
   fixture: FixtureOptions & { process: FixtureProcess }
@@ -253,6 +262,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     workers: o.workers ?? defaultWorkers(),
     cohortSize: o.cohortSize,
     out,
+    outNdjson: o.outNdjson === undefined ? null : o.outNdjson === '-' ? '-' : resolve(o.cwd ?? process.cwd(), o.outNdjson),
+    otlp: resolveOtlp(o, problems),
     reports: {
       html: o.reports?.html ?? defaultOf('reports.html'),
       md: o.reports?.md ?? defaultOf('reports.md'),
@@ -302,6 +313,27 @@ function resolvePlan (o: RunOptions, ms: (key: string, value: string | number | 
   })
   for (const p of [...stageProblems, ...planned.problems]) problems.add(p)
   return planned.plan
+}
+
+/** The collector's URL: http(s), and on this machine unless allowRemote (checked before any load). */
+function resolveOtlp (o: RunOptions, problems: Problems): string | null {
+  if (o.otlp === undefined) return null
+  let url: URL
+  try {
+    url = new URL(o.otlp)
+  } catch {
+    problems.add(`otlp must be an http:// or https:// URL, e.g. http://127.0.0.1:4318 (got '${o.otlp}')`)
+    return null
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.add(`otlp must be an http:// or https:// URL, e.g. http://127.0.0.1:4318 (got '${o.otlp}')`)
+    return null
+  }
+  if (o.allowRemote !== true && !isLoopbackHost(url.hostname)) {
+    problems.add(`otlp collector ${url.host} is not a loopback address: metrics stay on this machine unless --allow-remote`)
+    return null
+  }
+  return otlpMetricsUrl(url.href)
 }
 
 function resolveUsersFile (o: RunOptions, problems: Problems): UsersFileSpec | null {

@@ -5,3 +5,5 @@ export { renderPage, chartFigure, escapeHtml, type ChartSpec, type ChartSeries }
 export { formatMarkdownSummary, appendStepSummary, markdownText } from './markdown-summary.js'
 export { formatJunitReport } from './junit-report.js'
 export { writeReports, writeRenderedReports, type ReportFormats } from './report-files.js'
+export { NdjsonOutput, NDJSON_SCHEMA_VERSION } from './ndjson-output.js'
+export { OtlpOutput, otlpMetricsUrl } from './otlp-output.js'

@@ -10,9 +10,10 @@ import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, ty
 import type { RunResult } from '../result/index.js'
 import { writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
-import { registerRowSecrets } from '../shared/index.js'
+import { redact, redactUrl, registerRowSecrets } from '../shared/index.js'
 import { resolveTarget, type ResolvedTarget } from '../target/index.js'
 import { buildRunResult } from './build-result.js'
+import { LiveOutputs } from './live-outputs.js'
 import { LoadWatch } from './load-watch.js'
 import { checkOpenFiles, checkOutDir } from './preflight.js'
 import { RunController } from './run-controller.js'
@@ -21,11 +22,17 @@ import { TargetInspection } from './target-inspection.js'
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
   const userRows = await preflight(o)
-  const loaded = await loadScenario(o.scenario, o.cwd)
+  const outputs = await LiveOutputs.open(o)
   try {
-    return await runLoaded(o, loaded, userRows)
+    const loaded = await loadScenario(o.scenario, o.cwd)
+    try {
+      return await runLoaded(o, loaded, userRows, outputs)
+    } finally {
+      loaded.dispose()
+    }
   } finally {
-    loaded.dispose()
+    // a run that threw still ends its streams (status 'error'); a finished one has ended them
+    await outputs.end('error')
   }
 }
 
@@ -70,7 +77,7 @@ interface RunSession {
   userRows: readonly UserRow[] | null
 }
 
-async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null): Promise<RunResult> {
+async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null, outputs: LiveOutputs): Promise<RunResult> {
   const target = await resolveTarget({ ...o, inspect: wantsInspector(o) })
   let inspection: TargetInspection | undefined
   try {
@@ -87,8 +94,11 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
       isolation: new IsolationAggregator(),
       userRows
     }
+    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: loaded.scenario.name, target: redactUrl(target.url) }, s.agg)
     inspection = await TargetInspection.start(o, target, s.agg)
     const result = await measure(s, inspection)
+    // building the result closed the last seconds: the streams have every point; their warnings go in the report
+    result.hints.push(...(await outputs.end(result.status)).map(redact))
     if (o.out !== null) await writeReports(o.out, result, o.reports)
     return result
   } finally {

@@ -5,8 +5,8 @@ import test, { type ExecutionContext } from 'ava'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run, type RunResult } from '../engine/index.js'
-import { tempDir, writeScenario } from './support.js'
-import { reportSchemaErrors } from './report-support.js'
+import { fixture, tempDir, writeScenario } from './support.js'
+import { attributes, figures, openInChromium, pageErrors, reportSchemaErrors } from './report-support.js'
 
 // one request every ~20 ms per user: steady throughput, so the pre-outage median is meaningful
 const SCENARIO = `
@@ -81,10 +81,17 @@ test("the fixture down at 4 s for 3 s: one outage of 3 s, its end at the fixture
   const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8')
   t.regex(html, /<ul class="lines" id="outages"><li>outage 1: /)
   // every per-second chart shades it
-  const figures = [...html.matchAll(/<figure class="chart" id="chart-([^"]+)"[^>]*>/g)]
-  t.true(figures.length >= 3)
-  for (const f of figures) t.regex(f[0], /data-bands="1"/, f[1])
+  const charts = [...html.matchAll(/<figure class="chart" id="chart-([^"]+)"[^>]*>/g)]
+  t.true(charts.length >= 3)
+  for (const f of charts) t.regex(f[0], /data-bands="1"/, f[1])
   t.regex(html, /"bands":\[\{"from":\d+(\.\d+)?,"to":\d+(\.\d+)?,"label":"outage 1"\}\]/)
+  // drawn: headless Chromium runs the page's script, which shades the band on each chart
+  const dom = await openInChromium(join(dir, 'out', 'report.html'), join(dir, 'out', 'report.png'))
+  t.is(pageErrors(dom), '')
+  t.is(attributes(dom, '<body')!['data-errors'], '0')
+  const drawn = figures(dom)
+  t.is(drawn.length, charts.length)
+  for (const f of drawn) t.is(f['data-bands-drawn'], '1', f.id)
 })
 
 test('a clean run: no outage, the outage thresholds pass on nothing to recover from', async t => {
@@ -97,4 +104,39 @@ test('a clean run: no outage, the outage thresholds pass on nothing to recover f
   const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8')
   t.notRegex(html, /data-bands=|id="outages"/)
   t.notRegex(readFileSync(join(dir, 'out', 'junit.xml'), 'utf8'), /outage 1/)
+})
+
+/** GET `path` on a fresh connection: the status, or the transport error's code. */
+async function get (url: string, path = '/items'): Promise<number | string> {
+  try {
+    const res = await fetch(new URL(path, url), { headers: { connection: 'close' } })
+    await res.arrayBuffer()
+    return res.status
+  } catch (err) {
+    return ((err as { cause?: { code?: string } }).cause?.code) ?? 'error'
+  }
+}
+
+test('crashAfterRequests: the n-th request takes the server down, it refuses connections, and comes back on its port after downForMs', async t => {
+  const f = await fixture(t, { crashAfterRequests: 3, downForMs: 400 })
+  t.deepEqual([await get(f.url), await get(f.url)], [401, 401])
+  t.not(await get(f.url), 401) // the third: its connection destroyed
+  t.is(await get(f.url), 'ECONNREFUSED')
+  await new Promise(resolve => setTimeout(resolve, 600))
+  t.is(await get(f.url), 401)
+  const [o, ...more] = f.stats().faults.outages
+  t.deepEqual(more, [])
+  t.is(o!.cause, 'requests')
+  t.true(o!.upAt! - o!.downAt >= 400 && o!.upAt! - o!.downAt < 600, `${o!.upAt! - o!.downAt} ms down`)
+  t.true(o!.firstServedAt! >= o!.upAt!)
+})
+
+test('dropShare: that share of requests has its connection destroyed unanswered, counted; 0 drops nothing', async t => {
+  const all = await fixture(t, { dropShare: 1 })
+  const none = await fixture(t, {})
+  const statuses = await Promise.all([1, 2, 3, 4].map(() => get(all.url)))
+  t.true(statuses.every(s => typeof s === 'string'), statuses.join(','))
+  t.is(all.stats().faults.droppedConnections, 4)
+  t.deepEqual(await Promise.all([1, 2, 3, 4].map(() => get(none.url))), [401, 401, 401, 401])
+  t.deepEqual(none.stats().faults, { outages: [], droppedConnections: 0 })
 })

@@ -345,7 +345,12 @@ test('validateFixtureOptions fills defaults and rejects bad options clearly', as
     eventRate: 0,
     topicEventsPerSecond: 1,
     eventPayloadBytes: 0,
-    leaks: []
+    ioPingMs: 0,
+    leaks: [],
+    downAtMs: 0,
+    downForMs: 0,
+    crashAfterRequests: 0,
+    dropShare: 0
   })
   t.deepEqual(validateFixtureOptions({ bugs: ['idor', 'idor'], mode: 'legacy' }).bugs, ['idor'])
   t.deepEqual(

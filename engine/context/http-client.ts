@@ -233,7 +233,7 @@ export class UserHttp {
         this.#cells.reqs.value++
         if (named !== undefined) rec.count(named.reqs)
         if (err !== null) {
-          this.#recordOutcome(named, false)
+          this.#recordOutcome(named, false, c.end > 0 ? c.end : performance.now())
           const code = (err as { code?: string }).code
           // no answer at all on a connection that never answered: the server did not take it in time
           const unanswered = code !== undefined && (ACCEPT_TIMEOUT_CODES.has(code) || (code === 'CT_RESPONSE_DEADLINE' && c.status === 0))
@@ -245,7 +245,7 @@ export class UserHttp {
         this.#cells.duration.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000)) // µs, as MetricsRecorder.trend
         if (named !== undefined) rec.trend(named.duration, ms)
         const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
-        this.#recordOutcome(named, passed)
+        this.#recordOutcome(named, passed, c.end)
         if (!anonymous) this.#storeCookies(c.rawHeaders)
         const body = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks)
         if (options.shared !== true) this.#opts.inspect?.(method, path, c.rawHeaders, body)
@@ -284,7 +284,8 @@ export class UserHttp {
     else await this.#client.close()
   }
 
-  #recordOutcome (named: NamedKeys | undefined, passed: boolean): void {
+  #recordOutcome (named: NamedKeys | undefined, passed: boolean, at: number): void {
+    this.#opts.recorder.outcomes.mark(passed, at)
     // http.req.failed: a "pass" is a failed request (k6's share of true values)
     if (passed) this.#cells.failed.fails++
     else this.#cells.failed.passes++

@@ -5,6 +5,7 @@ import { CheckSamples, type CheckFailureSample } from './check-samples.js'
 import type { MetricsDelta } from './delta.js'
 import { NameCap, OTHER_NAME, nameTagOf } from './name-cap.js'
 import { taggedKey } from './names.js'
+import { mergeMarks, type OutcomeMarkTuple } from './outcome-marks.js'
 
 
 interface Bucket {
@@ -61,6 +62,8 @@ export class MetricsAggregator {
   readonly #open = new Map<number, Bucket>()
   readonly #series: SeriesPoint[] = []
   readonly #listeners: SecondListener[] = []
+  /** per second: when HTTP requests first succeeded and failed, and where the trailing streaks began (epoch ms) */
+  readonly #marks = new Map<number, OutcomeMarkTuple>()
 
   constructor (origin: number, maxRequestNames?: number) {
     this.#origin = origin
@@ -72,6 +75,7 @@ export class MetricsAggregator {
     const bucket = this.#bucket(now)
     if (delta.folded !== undefined) this.#addFolded(delta.folded.names, delta.folded.example)
     for (const s of delta.checkSamples ?? []) this.#checkSamples.add(s)
+    if (delta.outcomes !== undefined) this.#marks.set(bucket.t, mergeMarks(this.#marks.get(bucket.t), delta.outcomes))
     for (const raw in delta.counters) {
       const n = delta.counters[raw]!
       const k = this.#key(raw)
@@ -110,6 +114,25 @@ export class MetricsAggregator {
     // a second's value is the last one set in it: sources report together on tick boundaries,
     // and the sum is only whole once the last of them has (a max would keep half-updated sums)
     this.#bucket(now).gauges.set(key, g.value)
+  }
+
+  /**
+   * Run-level values judged after the load (outages): in the totals and thresholds, never in the
+   * time series. A gauge takes the values in order (its min and max over them); a counter adds `n`.
+   */
+  note (key: string, values: readonly number[]): void {
+    if (values.length === 0) return
+    const g: GaugeState = this.#gauges.get(key) ?? { latestBySource: new Map(), value: 0, min: Infinity, max: -Infinity }
+    for (const v of values) {
+      g.value = v
+      if (v < g.min) g.min = v
+      if (v > g.max) g.max = v
+    }
+    this.#gauges.set(key, g)
+  }
+
+  noteCount (key: string, n: number): void {
+    this.#counters.set(key, (this.#counters.get(key) ?? 0) + n)
   }
 
   /** The first failure of each check that failed: who, after which request, at which line. */
@@ -172,6 +195,15 @@ export class MetricsAggregator {
     if (open !== undefined) return toPoint(open)
     const last = this.#series.at(-1)
     return last?.t === t ? last : undefined
+  }
+
+  /**
+   * Per second of the series: the first success, the first success after the last failure, the
+   * first failure and the first failure after the last success, in ms since the run started (NaN: none).
+   */
+  outcomeMarks (): ReadonlyMap<number, OutcomeMarkTuple> {
+    const shift = performance.timeOrigin + this.#origin
+    return new Map([...this.#marks].map(([t, m]) => [t, m.map(v => v - shift) as OutcomeMarkTuple]))
   }
 
   keys (): string[] {

@@ -1,6 +1,7 @@
 // What a worker ships to the main thread every tick: only what changed since the last tick.
 import type { CheckFailureSample } from './check-samples.js'
 import type { FoldedNames } from './name-cap.js'
+import type { OutcomeMarkTuple } from './outcome-marks.js'
 
 export interface MetricsDelta {
   counters: Record<string, number>
@@ -13,4 +14,6 @@ export interface MetricsDelta {
   folded?: FoldedNames
   /** where checks failed for the first time in this worker, since the last tick */
   checkSamples?: CheckFailureSample[]
+  /** when HTTP requests of this tick first succeeded and failed (epoch ms; see outcome-marks.ts) */
+  outcomes?: OutcomeMarkTuple
 }

@@ -9,7 +9,7 @@ export type MetricKind = typeof METRIC_KIND_LIST[number]
 export type MetricUnit =
   | 'ms' | 'bytes' | 'bytes/op' | 'share' | 'requests' | 'iterations' | 'errors' | 'users'
   | 'sessions' | 'messages' | 'events' | 'streams' | 'closes' | 'violations' | 'probes' | 'barriers'
-  | 'disconnects' | 'reads'
+  | 'disconnects' | 'reads' | 'outages'
 
 export interface MetricDefinition {
   name: string
@@ -59,6 +59,10 @@ export const METRIC_TABLE = {
   isolationProbes: { name: 'isolation.probes', kind: 'counter', unit: 'probes', description: 'isolation probes sent; per outcome: `isolation.probes{result:denied}`, `{result:violation}`, `{result:caller-data}`, `{result:unexpected}`, `{result:skipped}`' },
   isolationStaleReads: { name: 'isolation.stale.reads', kind: 'counter', unit: 'reads', description: "`writes.verify` reads that showed the reader's own older write (not violations); beyond `maxStaleMs`: `isolation.stale.reads{budget:exceeded}`" },
   barrierTimeouts: { name: 'barrier.timeouts', kind: 'counter', unit: 'barriers', description: 'burst barriers broken by a missing user' },
+  outages: { name: 'outages', kind: 'counter', unit: 'outages', description: 'windows in which the target failed: consecutive seconds with over half of the requests failed, or none succeeded (see Outages)' },
+  outageDuration: { name: 'outage.duration', kind: 'gauge', unit: 'ms', description: "each outage's length, from its first failed request to the first success after it (max: the longest); absent without outages, read as 0 by thresholds" },
+  outageDetect: { name: 'outage.detect', kind: 'gauge', unit: 'ms', description: 'from the first failed request of an outage to the end of its first failed second, when it was known' },
+  outageRecovery: { name: 'outage.recovery', kind: 'gauge', unit: 'ms', description: 'from the first success after an outage to throughput back at 90% of the pre-outage median; an outage never recovered counts until the load ended' },
   targetHeapUsed: { name: 'target.heap.used', kind: 'gauge', unit: 'bytes', description: "the target's heap after a full GC" },
   targetHeapSlope: { name: 'target.heap.slope', kind: 'gauge', unit: 'bytes/op', description: "the Theil-Sen slope of the target's heap against operations" }
 } as const satisfies Record<string, MetricDefinition>

@@ -4,6 +4,7 @@ import { createHistogram, encodeHistogram, type Histogram } from './histogram.js
 import type { MetricsDelta } from './delta.js'
 import { CheckSamples } from './check-samples.js'
 import { NameCap } from './name-cap.js'
+import { OutcomeMarks } from './outcome-marks.js'
 
 export interface RateCell { passes: number, fails: number }
 export interface CounterCell { value: number }
@@ -17,6 +18,8 @@ export class MetricsRecorder {
   readonly names: NameCap
   /** where each check first failed */
   readonly checkSamples = new CheckSamples()
+  /** when HTTP requests succeeded and failed, for outage edges */
+  readonly outcomes = new OutcomeMarks()
 
   constructor (maxRequestNames?: number) {
     this.names = new NameCap(maxRequestNames)
@@ -95,6 +98,8 @@ export class MetricsRecorder {
     if (folded !== undefined) delta.folded = folded
     const samples = this.checkSamples.drain()
     if (samples !== undefined) delta.checkSamples = samples
+    const outcomes = this.outcomes.drain()
+    if (outcomes !== undefined) delta.outcomes = outcomes
     return delta
   }
 }

@@ -26,6 +26,8 @@ export interface ChartSpec {
   series: ChartSeries[]
   /** a line under the chart: the verdict, the interval, what was left out */
   caption?: string
+  /** x ranges shaded behind the lines (outages), in x's units */
+  bands?: Array<{ from: number, to: number, label: string }>
 }
 
 /** A colour per series, in order (colour-blind safe: Okabe-Ito). */
@@ -95,11 +97,25 @@ const CLIENT = `
       var series = [{ label: c.xLabel }].concat(c.series.map(function (s) {
         return { label: s.label, stroke: s.color, width: 1.5, dash: s.dashed ? [6, 4] : undefined, points: s.points ? { show: true, size: 6 } : {}, spanGaps: !!s.points };
       }));
-      var opts = { width: width, height: 220, scales: { x: { time: false } }, series: series, axes: [{ label: c.xLabel }, { label: c.yLabel, size: 60 }], legend: { live: true } };
+      var bands = c.bands || [];
+      // shaded ranges (outages) drawn under the series, clipped to the plot area
+      var shade = function (u) {
+        var ctx = u.ctx;
+        ctx.save();
+        ctx.fillStyle = 'rgba(207, 34, 46, 0.14)';
+        bands.forEach(function (b) {
+          var x0 = Math.max(u.bbox.left, u.valToPos(b.from, 'x', true));
+          var x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos(b.to, 'x', true));
+          if (x1 > x0) ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+        });
+        ctx.restore();
+      };
+      var opts = { width: width, height: 220, scales: { x: { time: false } }, series: series, axes: [{ label: c.xLabel }, { label: c.yLabel, size: 60 }], legend: { live: true }, hooks: { drawAxes: [shade] } };
       var plot = new uPlot(opts, [c.x].concat(c.series.map(function (s) { return s.values; })), figure.querySelector('.plot'));
       var sums = c.series.map(function (s) { return s.values.reduce(function (a, v) { return a + (v === null ? 0 : v); }, 0); });
       figure.setAttribute('data-rendered', String(plot.data[0].length));
       figure.setAttribute('data-sums', JSON.stringify(sums));
+      figure.setAttribute('data-bands-drawn', String(bands.length));
     });
     document.body.setAttribute('data-charts', String(data.charts.length));
   } catch (e) {
@@ -111,7 +127,8 @@ const CLIENT = `
 /** A figure for a chart: the script fills its .plot; data-points is what it should draw. */
 export function chartFigure (c: ChartSpec): string {
   const caption = c.caption === undefined ? '' : `<figcaption>${escapeHtml(c.caption)}</figcaption>`
-  return `<figure class="chart" id="chart-${escapeHtml(c.id)}" data-points="${c.x.length}" data-series="${c.series.length}"><h3>${escapeHtml(c.title)}</h3><div class="plot"></div>${caption}</figure>`
+  const bands = c.bands === undefined || c.bands.length === 0 ? '' : ` data-bands="${c.bands.length}"`
+  return `<figure class="chart" id="chart-${escapeHtml(c.id)}" data-points="${c.x.length}" data-series="${c.series.length}"${bands}><h3>${escapeHtml(c.title)}</h3><div class="plot"></div>${caption}</figure>`
 }
 
 /** The whole document: head with inlined styles, the body, the charts' data and the scripts. */

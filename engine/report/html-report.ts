@@ -7,6 +7,7 @@ import type { RunResult } from '../result/index.js'
 import { redact, redactUrl, writeFileAtomic } from '../shared/index.js'
 import { chartFigure, escapeHtml as h, renderPage } from './html-page.js'
 import { runCharts } from './run-charts.js'
+import { outageLines } from './outage-lines.js'
 import { checkFailureLine, errorCause } from './terminal-summary.js'
 
 export const HTML_REPORT_FILE = 'report.html'
@@ -99,6 +100,7 @@ export function renderHtmlReport (r: RunResult): string {
     '<h2>Per second</h2>',
     charts.length === 0 ? '<p>No per-second data was recorded.</p>' : `<div class="charts">${charts.map(chartFigure).join('\n')}</div>`,
     thresholdsSection(r),
+    listSection('Outages (shaded on the charts)', 'outages', outageLines(r)),
     isolationSection(r),
     listSection('Failed checks', 'failed-checks', r.checkFailures.map(checkFailureLine)),
     errorsSection(r),

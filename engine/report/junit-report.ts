@@ -8,6 +8,7 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { VIOLATION_KINDS, type RunResult } from '../result/index.js'
 import { redact, redactUrl, writeFileAtomic } from '../shared/index.js'
+import { outageLines } from './outage-lines.js'
 import { checkFailureLine, errorCause } from './terminal-summary.js'
 
 export const JUNIT_REPORT_FILE = 'junit.xml'
@@ -106,7 +107,8 @@ function testcase (c: TestCase): string {
 /** Pass counts of the checks (a passing testcase has no place for them in the strict format). */
 function systemOut (r: RunResult): string {
   const lines = Object.entries(r.metrics).flatMap(([key, m]) => key.startsWith('checks{check:') && m.type === 'rate' ? [`${key.slice(13, -1)}: ${num(m.passes)} passed, ${num(m.fails)} failed`] : [])
-  return [`status ${r.status}: ${r.failures.length === 0 ? 'every check held' : r.failures.map(f => redact(f)).join('; ')}`, ...lines].join('\n')
+  // outages are evidence, not verdicts: thresholds on outage.* turn them into failing cases
+  return [`status ${r.status}: ${r.failures.length === 0 ? 'every check held' : r.failures.map(f => redact(f)).join('; ')}`, ...lines, ...outageLines(r)].join('\n')
 }
 
 /** The whole document for one run. */

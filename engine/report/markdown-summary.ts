@@ -78,6 +78,22 @@ function isolation (r: RunResult): string[] {
   ]
 }
 
+function outages (r: RunResult): string[] {
+  const list = r.outages ?? [] // absent in reports written before outage detection
+  if (list.length === 0) return []
+  const sec = (v: number): string => `${(v / 1000).toFixed(2)} s`
+  return [
+    `## Outages (${list.length})`,
+    '',
+    'Seconds since the run started; the end is the first success after it; recovery runs from there to throughput back at 90% of the median before it.',
+    '',
+    '| # | start | end | duration | detected after | recovery | failed requests |',
+    '|--:|--:|--:|--:|--:|--:|--:|',
+    ...list.map((o, i) => `| ${i + 1} | ${sec(o.startMs)} | ${o.ended ? sec(o.endMs) : 'still down'} | ${sec(o.durationMs)} | ${sec(o.detectMs)} | ${o.recoveryMs === null ? 'not recovered' : sec(o.recoveryMs)} | ${num(o.failedRequests)} |`),
+    ''
+  ]
+}
+
 function section (title: string, lines: readonly string[]): string[] {
   return lines.length === 0 ? [] : [`## ${title}`, '', ...lines.map(l => `- ${md(l)}`), '']
 }
@@ -86,7 +102,7 @@ function section (title: string, lines: readonly string[]): string[] {
 export function formatMarkdownSummary (r: RunResult): string {
   const out = [`# crosstalk run: ${md(r.scenario.name)}`, '', `**Status: ${STATUS_MARKS[r.status]}**`, '']
   if (r.failures.length > 0) out.push(...r.failures.map(f => `- ${md(redact(f))}`), '')
-  out.push(...overview(r), ...thresholds(r), ...isolation(r))
+  out.push(...overview(r), ...thresholds(r), ...outages(r), ...isolation(r))
   out.push(...section('Failed checks', r.checkFailures.slice(0, 10).map(checkFailureLine)))
   out.push(...section(`Errors (${num(r.errors.count)})`, r.errors.groups.slice(0, 10).map(g => `${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)}${g.at === undefined ? '' : ` (at ${g.at})`}`)))
   out.push(...section('Hints', r.hints))

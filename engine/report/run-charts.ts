@@ -20,8 +20,15 @@ function counter (key: string): Pick {
   return p => p.counters[key] ?? 0
 }
 
+/** Outages shaded on every per-second chart, from their first failure to the first success after. */
+function outageBands (r: RunResult): NonNullable<ChartSpec['bands']> {
+  // a point at t covers [t, t + 1): the shade sits where the failures were
+  return (r.outages ?? []).map((o, i) => ({ from: o.startMs / 1000, to: o.endMs / 1000, label: `outage ${i + 1}` }))
+}
+
 function chart (r: RunResult, id: string, title: string, yLabel: string, series: ChartSeries[], caption?: string): ChartSpec {
-  return { id, title, xLabel: SECONDS, yLabel, x: r.timeSeries.map(p => p.t), series, ...(caption !== undefined && { caption }) }
+  const bands = outageBands(r)
+  return { id, title, xLabel: SECONDS, yLabel, x: r.timeSeries.map(p => p.t), series, ...(caption !== undefined && { caption }), ...(bands.length > 0 && { bands }) }
 }
 
 /** Keys of a tagged metric present anywhere in the series: `http.req.duration{name:get item}` -> `get item`. */

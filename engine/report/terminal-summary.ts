@@ -4,6 +4,7 @@ import type { CheckFailure, ErrorGroup, LeakReport, MetricSummary, RunResult } f
 import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
 import { heapDiffLines } from './heap-diff-lines.js'
+import { outageLines } from './outage-lines.js'
 
 const WIDTH = 34
 
@@ -153,6 +154,8 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push(`  thresholds (${r.thresholds.filter(t => t.passed).length} of ${r.thresholds.length} passed)`)
     out.push(...formatThresholdLines(r.thresholds).map(l => `  ${redact(l)}`))
   }
+  const outages = outageLines(r)
+  if (outages.length > 0) out.push('', ...outages.map(l => `  ${l}`))
   const bp = r.breakpoint
   if (bp !== undefined) {
     out.push('')

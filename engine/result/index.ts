@@ -8,3 +8,4 @@ export type { HeapSample, LeakVerdict, TrendResult, SlopeInterval, LeakSuspect, 
 export type { Phase, ErrorGroup } from './error-group.js'
 export { EXECUTORS, type ExecutorName, type ProfilePoint, type BreakpointReport } from './executor-report.js'
 export type { ThresholdResult } from './threshold-result.js'
+export { OUTAGE_RULES, type Outage } from './outage.js'

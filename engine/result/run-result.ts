@@ -6,6 +6,7 @@ import type { BreakpointReport, ExecutorName, ProfilePoint } from './executor-re
 import type { IsolationSummary } from './isolation-summary.js'
 import type { LeakReport } from './leak-report.js'
 import type { MetricSummary, RequestNamesReport, SeriesPoint } from './metric-summary.js'
+import type { Outage } from './outage.js'
 import type { ThresholdResult } from './threshold-result.js'
 
 export const SCHEMA_VERSION = 1
@@ -57,6 +58,8 @@ export interface RunResult {
   /** the request-name cap and what it folded into `(other)` */
   requestNames: RequestNamesReport
   timeSeries: SeriesPoint[]
+  /** windows in which the target failed, oldest first (empty: none); also the `outages` and `outage.*` metrics */
+  outages: Outage[]
   errors: { count: number, groups: ErrorGroup[] }
   /** each check that failed: how often, and where it first failed (user, their last request, the scenario line) */
   checkFailures: CheckFailure[]

@@ -1,9 +1,9 @@
 // Everything measured, put together as the RunResult (report.json) with its pass/fail decision.
 import type { IsolationAggregator } from '../isolation/index.js'
-import { METRICS, OTHER_NAME, taggedKey, type MetricsAggregator } from '../metrics/index.js'
+import { METRICS, OTHER_NAME, detectOutages, taggedKey, type MetricsAggregator } from '../metrics/index.js'
 import type { ResolvedRunOptions } from '../options/index.js'
 import type { CohortOutcome } from '../pool/index.js'
-import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type CheckFailure, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
+import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type CheckFailure, type Outage, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
 import { runHints } from './hints.js'
@@ -44,6 +44,11 @@ export function buildRunResult (m: MeasuredRun): RunResult {
   const loadDurationMs = outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt
   const errorCount = outcome.errors.reduce((n, g) => n + g.count, 0)
   const iso = m.isolation.summary()
+  const loadWindow = {
+    startS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadStartedAt - m.t0) / 1000),
+    endS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadEndedAt - m.t0) / 1000)
+  }
+  const outages = noteOutages(agg, loadWindow)
   const thresholds = evaluateThresholds(o.thresholds, thresholdInputFrom(agg, loadDurationMs / 1000))
   const { status, failures } = decideOutcome({
     interrupted: m.stop.interrupted,
@@ -69,10 +74,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     startedAt: m.startedAt.toISOString(),
     durationMs: Math.round(performance.now() - m.t0),
     loadDurationMs: Math.round(loadDurationMs),
-    loadWindow: {
-      startS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadStartedAt - m.t0) / 1000),
-      endS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadEndedAt - m.t0) / 1000)
-    },
+    loadWindow,
     scenario: m.scenario,
     executor: { name: o.plan.executor, model: o.plan.model, ...o.plan.params, profile: o.plan.profile },
     ...(m.watch.breakpoint !== undefined && { breakpoint: m.watch.breakpoint }),
@@ -90,6 +92,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     metrics: agg.summary(loadDurationMs / 1000),
     requestNames: requestNamesOf(agg),
     timeSeries: agg.series(),
+    outages,
     errors: { count: errorCount, groups: outcome.errors },
     checkFailures: checkFailures(agg),
     hints: runHints({ agg, users: outcome.users.allocated, setupConcurrency: o.setupConcurrency }).map(redact),
@@ -106,6 +109,18 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     // --target http://user:password@host: the credentials stay out of the report
     target: { ...m.target, url: redactUrl(m.target.url) }
   }
+}
+
+/** The run's outages, also noted as metrics so thresholds (`outage.recovery: max<10000`) read them. */
+function noteOutages (agg: MetricsAggregator, loadWindow: RunResult['loadWindow']): Outage[] {
+  const outages = detectOutages(agg.series(), agg.outcomeMarks(), loadWindow)
+  if (outages.length === 0) return outages
+  agg.noteCount(METRICS.outages, outages.length)
+  agg.note(METRICS.outageDuration, outages.map(o => o.durationMs))
+  agg.note(METRICS.outageDetect, outages.map(o => o.detectMs))
+  // never recovered: it took at least until the load ended
+  agg.note(METRICS.outageRecovery, outages.map(o => o.recoveryMs ?? round3(loadWindow.endS * 1000 - o.endMs)))
+  return outages
 }
 
 /** Failed checks, most failures first, each with where it first failed (redacted: a sample may quote a path). */

@@ -1,6 +1,6 @@
 // Thresholds against metric totals. The input is an interface so the runner can feed it from
 // its MetricsAggregator (thresholdInputFrom) and tests or reports from anything else.
-import type { MetricsAggregator } from '../metrics/index.js'
+import { METRICS, type MetricsAggregator } from '../metrics/index.js'
 import type { ThresholdResult } from '../result/index.js'
 import type { Threshold } from './compile.js'
 import { compare } from './expression.js'
@@ -19,6 +19,9 @@ export interface ThresholdInput {
 }
 
 
+/** Outage gauges are only set when an outage happened: a run without one has nothing to recover from. */
+const ZERO_WITHOUT_OUTAGE = new Set<string>([METRICS.outageDuration, METRICS.outageDetect, METRICS.outageRecovery])
+
 /** Reads a MetricsAggregator. Presence comes from agg.keys() (its counter/rate answer 0 when absent). */
 export function thresholdInputFrom (agg: MetricsAggregator, loadSeconds: number): ThresholdInput {
   let present: Set<string> | undefined
@@ -28,7 +31,7 @@ export function thresholdInputFrom (agg: MetricsAggregator, loadSeconds: number)
     percentile: (key, p) => agg.percentile(key, p),
     counter: key => (has(key) ? agg.counter(key) : undefined),
     rate: key => (has(key) ? agg.rate(key) : undefined),
-    gauge: key => agg.gauge(key),
+    gauge: key => agg.gauge(key) ?? (ZERO_WITHOUT_OUTAGE.has(key) ? { value: 0, min: 0, max: 0 } : undefined),
     loadSeconds
   }
 }

@@ -3,7 +3,8 @@
 // and verdicts on its twin without the leak; the throughput cost of quiet readings; the time and
 // memory of a heap diff on a ~100 MB heap. Every run is crosstalk's run() in its own process
 // (benchmarks/clients/leak-client.ts). BENCH_LEAK_RUNS (default 10) runs per verdict figure,
-// BENCH_LEAK_TP_ROUNDS (default 3) rounds of the throughput comparison.
+// BENCH_LEAK_TP_ROUNDS (default 3) rounds of the throughput comparison; BENCH_LEAK_PARTS (a
+// comma list of fixture, leaky, twin, throughput, bigHeap) runs some parts only.
 import { analyzeHeapTrend } from '../engine/leaks/index.js'
 import type { HeapDiffGroup, LeakReport } from '../engine/result/index.js'
 import { fmt, loadAverage, loadNote, log, pairedRatio, runClient, show, stat, type Stat } from './lib.js'
@@ -69,23 +70,29 @@ ${clean.odd.length + bounded.odd.length > 0 ? '\nRuns that were not no-leak, wit
   return { results: { clean: clean.verdicts, boundedCache: bounded.verdicts, cleanOdd: clean.odd, boundedOdd: bounded.odd }, markdown }
 }
 
+const want = (part: string): boolean => process.env.BENCH_LEAK_PARTS === undefined || process.env.BENCH_LEAK_PARTS.split(',').includes(part)
+
+/** The top groups of a diff by bytes, each with its dominant retainer path. */
+const describeDiff = (l: LeakReport, top = 3): string[] => (l.diff?.groups ?? []).slice(0, top).map(g => `${g.name} x${fmt(g.count, 0)}, ${fmt(g.perKOps, 0)} B per 1K ops: \`${(g.retainerPath ?? ['(no path)']).join(' -> ')}\``)
+
 function serverSection (): { results: Record<string, unknown>, markdown: string } {
   const flagged: number[] = []
   const slopes: number[] = []
-  const paths = new Map<string, number>()
-  let topGroup = ''
-  const leaky = verdictRuns('session store', { server: '', users: USERS, seconds: SERVER_S }, 'leak', (l) => {
-    const at = opsToFlag(l)
-    if (at !== undefined) flagged.push(at)
-    slopes.push(l.bytesPerOp)
-    const top = l.diff?.groups[0]
-    if (top !== undefined && topGroup === '') topGroup = `${top.name} x${fmt(top.count, 0)}, ${fmt(top.perKOps, 0)} B per 1K ops: \`${(top.retainerPath ?? ['(no path)']).join(' -> ')}\``
-    const viaStore = storeGroups(l).reduce((s, g) => s + g.perKOps, 0) / 1000
-    if (l.diff !== undefined) paths.set(`run with a diff`, (paths.get('run with a diff') ?? 0) + 1)
-    if (viaStore > 0) paths.set('store named', (paths.get('store named') ?? 0) + 1)
-    log(`  ops to flag ${at ?? 'never'}; diff: ${l.diff?.note ?? ''} ${fmt(viaStore, 0)} B/request through the store; top: ${topGroup}`)
-  })
-  const twin = verdictRuns('session store twin (no leak)', { server: '--no-leak', users: USERS, seconds: SERVER_S }, 'no-leak')
+  const viaStore: number[] = []
+  let diffs = 0
+  let firstDiff: string[] = []
+  const leaky = !want('leaky')
+    ? undefined
+    : verdictRuns('session store', { server: '', users: USERS, seconds: SERVER_S }, 'leak', (l) => {
+      const at = opsToFlag(l)
+      if (at !== undefined) flagged.push(at)
+      slopes.push(l.bytesPerOp)
+      if (l.diff !== undefined && l.diff.groups.length > 0) diffs++
+      viaStore.push(storeGroups(l).reduce((s, g) => s + g.perKOps, 0) / 1000)
+      if (firstDiff.length === 0) firstDiff = describeDiff(l)
+      log(`  ops to flag ${at ?? 'never'}; diff: ${l.diff?.note ?? ''} ${fmt(viaStore.at(-1)!, 0)} B/request in groups whose path runs through the store\n  ${describeDiff(l).join('\n  ')}`)
+    })
+  const twin = want('twin') ? verdictRuns('session store twin (no leak)', { server: '--no-leak', users: USERS, seconds: SERVER_S }, 'no-leak') : undefined
   const ops = flagged.length > 0 ? stat(flagged) : undefined
   const markdown = `### Detection: a session store at ${USERS} users (\`benchmarks/clients/session-server.ts\`, a \`cmd:\` target, ${SERVER_S} s runs, quiet readings, default cadence)
 
@@ -94,16 +101,15 @@ cookie is never read back); its twin reads the cookie, so the store holds one en
 
 | server | runs | verdicts | measured slope (B/op) | readings per run |
 |---|---|---|---|---|
-| leaky | ${RUNS} | ${counts(leaky.verdicts)}: **flagged in ${leaky.verdicts.leak} of ${RUNS}** | ${show(stat(slopes), 0)} | ${show(stat(leaky.readings), 0)} |
-| twin without the leak | ${RUNS} | **${counts(twin.verdicts)}** | | ${show(stat(twin.readings), 0)} |
-
+${leaky === undefined ? '' : `| leaky | ${RUNS} | ${counts(leaky.verdicts)}: **flagged in ${leaky.verdicts.leak} of ${RUNS}** | ${show(stat(slopes), 0)} | ${show(stat(leaky.readings), 0)} |\n`}${twin === undefined ? '' : `| twin without the leak | ${RUNS} | **${counts(twin.verdicts)}** | | ${show(stat(twin.readings), 0)} |\n`}
 Operations to flag (the first reading at which the verdict on the readings so far is 'leak', a replay
 of \`analyzeHeapTrend\` on prefixes of each run's readings): **${ops === undefined ? 'never' : `${show(ops, 0)} operations`}** over the ${flagged.length} runs that reached it.
-Heap diff (auto: taken when the run looks like a leak): ${paths.get('run with a diff') ?? 0} of ${RUNS} leaky runs have one; in ${paths.get('store named') ?? 0} its retainer paths run through \`sessions\`.
-Top group of the first diff: ${topGroup === '' ? 'none' : topGroup}.
-${leaky.odd.length + twin.odd.length > 0 ? '\nRuns with another verdict, with their reason line:' : ''}${oddLines(leaky)}${oddLines(twin)}
+Heap diff (auto: taken when the run looks like a leak): ${diffs} of ${leaky === undefined ? 0 : RUNS} leaky runs have one; bytes per request in groups whose
+retainer path runs through \`sessions\`: ${viaStore.length === 0 ? 'n/a' : show(stat(viaStore), 0)}. Top groups of the first diff:
+${firstDiff.map(d => `- ${d}`).join('\n')}
+${(leaky?.odd.length ?? 0) + (twin?.odd.length ?? 0) > 0 ? '\nRuns with another verdict, with their reason line:' : ''}${leaky === undefined ? '' : oddLines(leaky)}${twin === undefined ? '' : oddLines(twin)}
 `
-  return { results: { leaky: leaky.verdicts, twin: twin.verdicts, opsToFlag: ops ?? null, flaggedRuns: flagged.length, slopes: stat(slopes), topGroup, odd: [...leaky.odd, ...twin.odd] }, markdown }
+  return { results: { leaky: leaky?.verdicts ?? null, twin: twin?.verdicts ?? null, opsToFlag: ops ?? null, flaggedRuns: flagged.length, slopes: slopes.length > 0 ? stat(slopes) : null, viaStore, firstDiff, odd: [...(leaky?.odd ?? []), ...(twin?.odd ?? [])] }, markdown }
 }
 
 function throughputSection (): { results: Record<string, unknown>, markdown: string } {
@@ -140,13 +146,13 @@ Quiet / under-load, paired by round: **${show(quietVsUnder, 3)}**. The quiet run
 }
 
 function bigHeapSection (): { results: Record<string, unknown>, markdown: string } {
-  const o = runJob({ server: `--ballast-mb ${BALLAST_MB}`, users: 100, seconds: 20, diff: 'always' }, 900)
+  const o = runJob({ server: `--ballast-mb ${BALLAST_MB}`, users: 200, seconds: 40, diff: 'always' }, 900)
   const l = o.leaks!
   const d = l.diff
   const snapshots = 3
-  const figures = { peakHeapMb: l.figures.peakBytes / 2 ** 20, pauseMs: d?.pauseMs ?? null, perSnapshotMs: d?.pauseMs === undefined ? null : d.pauseMs / snapshots, analysisMs: d?.analysisMs ?? null, maxRssMb: o.maxRssMb, note: d?.note ?? null, groups: d?.groups.length ?? 0 }
+  const figures = { readings: l.samples.length, peakHeapMb: l.figures.peakBytes / 2 ** 20, pauseMs: d?.pauseMs ?? null, perSnapshotMs: d?.pauseMs === undefined ? null : d.pauseMs / snapshots, analysisMs: d?.analysisMs ?? null, maxRssMb: o.maxRssMb, note: d?.note ?? null, groups: d?.groups.length ?? 0 }
   log(`leaks 100 MB heap diff: ${JSON.stringify(figures)}`)
-  const markdown = `### Heap diff on a ~100 MB heap (session server with ${BALLAST_MB} MB of small live objects allocated at start, 100 users, 20 s, \`leaks.diff: 'always'\`)
+  const markdown = `### Heap diff on a ~100 MB heap (session server with ${BALLAST_MB} MB of small live objects allocated at start, 200 users, 40 s, \`leaks.diff: 'always'\`)
 
 | figure | result |
 |---|---|
@@ -167,11 +173,10 @@ export function benchLeaks (): Promise<{ results: Record<string, unknown>, markd
   const sections: Array<[string, () => { results: Record<string, unknown>, markdown: string }]> = [
     ['fixture', fixtureSection], ['server', serverSection], ['throughput', throughputSection], ['bigHeap', bigHeapSection]
   ]
-  const only = process.env.BENCH_LEAK_PARTS?.split(',')
   const results: Record<string, unknown> = { runs: RUNS, users: USERS }
   const parts: string[] = []
   for (const [name, section] of sections) {
-    if (only !== undefined && !only.includes(name)) continue
+    if (name === 'server' ? !want('leaky') && !want('twin') : !want(name)) continue
     let s: { results: Record<string, unknown>, markdown: string }
     try {
       s = section()

@@ -1,7 +1,8 @@
 // One leak-detection run of crosstalk in its own process (1000 users by default). argv[2] is a
 // JSON object: {fixture?: string[] (planted leaks; [] for the clean fixture) | server?: string
 // (session-server.js arguments, run as a cmd: target), users, seconds, readings?: 'quiet' |
-// 'under-load' | 'off', diff?: 'auto' | 'always' | 'off'}. Prints {leaks, rps, steadySeconds,
+// 'under-load' | 'off', diff?: 'auto' | 'always' | 'off'}. The fixture runs in its own process
+// even without leak readings, so runs with and without them load the same server. Prints {leaks, rps, steadySeconds,
 // requests, maxRssMb} as JSON: requests/s over whole seconds from 1 s into the load phase to 1 s
 // before its end; maxRssMb is this process's peak RSS (load workers and heap-diff analysis).
 import { run } from '../../engine/index.js'
@@ -12,7 +13,7 @@ const server = new URL('./session-server.js', import.meta.url).pathname
 const leaks = job.readings === 'off' ? false : { readings: job.readings ?? 'quiet', diff: job.diff ?? 'auto' }
 const r = await run({
   ...(job.fixture !== undefined
-    ? { scenario: 'soak', fixture: { leaks: job.fixture as Array<'bounded-cache'> } }
+    ? { scenario: 'soak', fixture: { process: 'child' as const, leaks: job.fixture as Array<'bounded-cache'> } }
     : { scenario: new URL('./health-scenario.js', import.meta.url), target: `cmd:${process.execPath} ${server} ${job.server ?? ''}` }),
   users: job.users,
   duration: `${job.seconds}s`,

@@ -1,8 +1,8 @@
 // A per-visitor session store in the style of express-session's MemoryStore, for the leak
 // benchmark; started by crosstalk as a `cmd:` target (with the inspector), it listens on $PORT.
 // Leaky (default): the session cookie is never read back, so every request opens a new session
-// and the store keeps one serialized entry per request (~150 B: a 24-character sid key, a
-// ~90-character JSON string, the dictionary slot). `--no-leak`: the twin that reads the cookie,
+// and the store keeps one serialized entry per request (~150 B: a 16-character sid key, a
+// ~55-character JSON string, the dictionary slot). `--no-leak`: the twin that reads the cookie,
 // so the store holds one entry per visitor (1000 for 1000 users), rewritten on each request.
 // `--ballast-mb N`: N MB of small live objects allocated at start, for the snapshot-diff
 // measurement on a ~100 MB heap.
@@ -31,8 +31,8 @@ function sidOf (req: IncomingMessage): string | undefined {
 let visits = 0
 const server = createServer((req, res) => {
   const known = leak ? undefined : sidOf(req)
-  const sid = known ?? randomBytes(12).toString('hex')
-  store.set(sid, { cookie: { path: '/', httpOnly: true, maxAge: 86400000 }, visits: ++visits, path: req.url })
+  const sid = known ?? randomBytes(8).toString('hex')
+  store.set(sid, { cookie: { path: '/' }, visits: ++visits, path: req.url })
   if (known === undefined) res.setHeader('set-cookie', `sid=${sid}; Path=/; HttpOnly`)
   res.setHeader('content-type', 'application/json')
   res.end(`{"ok":true,"ballast":${ballast.length}}`)

@@ -23,9 +23,9 @@ export function startFixture (args: string[] = []): Promise<Fixture> {
   })
 }
 
-/** Runs a client script in its own process (with `nodeArgs` before it); its last stdout line is its JSON result. */
-export function runClient<T> (script: string, args: string[], nodeArgs: string[] = []): T {
-  const out = execFileSync(process.execPath, [...nodeArgs, here(script), ...args], { encoding: 'utf8', timeout: (SECONDS + 120) * 1000, maxBuffer: 64 * 2 ** 20 })
+/** Runs a client script in its own process (with `nodeArgs` before it, killed after `timeoutS`); its last stdout line is its JSON result. */
+export function runClient<T> (script: string, args: string[], nodeArgs: string[] = [], timeoutS = SECONDS + 120): T {
+  const out = execFileSync(process.execPath, [...nodeArgs, here(script), ...args], { encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 64 * 2 ** 20 })
   return JSON.parse(out.trim().split('\n').at(-1)!) as T
 }
 

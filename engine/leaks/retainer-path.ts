@@ -6,11 +6,12 @@ import type { HeapGraph } from './heap-snapshot.js'
 
 const NONE = 0xffffffff
 /**
- * Roots that hold whatever the VM was busy with when the snapshot was taken (the stack of a
- * request being handled, the debugger): walked last, so a path shows the owner that keeps an
- * object beyond the moment (`handler()::sessions`), not the stack frame that touched it then.
+ * Roots walked last, so a path shows the owner that keeps an object (`handler()::sessions`):
+ * those that hold whatever the VM was busy with when the snapshot was taken (the stack of a
+ * request being handled, the debugger), and V8's string table, which reaches every interned
+ * string (the keys of a plain object used as a store) before the object that holds them.
  */
-const MOMENTARY_ROOTS = new Set(['(Stack roots)', '(Handle scope)', '(Debugger)', '(Relocatable)', '(Compilation cache)', '(Code flusher)', '(Write barrier)'])
+const MOMENTARY_ROOTS = new Set(['(Stack roots)', '(Handle scope)', '(Debugger)', '(Relocatable)', '(Compilation cache)', '(Code flusher)', '(Write barrier)', '(Internalized strings)', '(External strings)', '(String table)'])
 
 export class RetainerTree {
   readonly #g: HeapGraph

@@ -68,8 +68,9 @@ function report (out: string): RunResult {
 }
 
 // a fixed amount of work (not a time), so a busy machine still gets enough heap readings:
-// 20 users x 600 iterations = 12000 requests, a reading every 300
-const LEAK_RUN = ['--users', '20', '--iterations', '600', '--workers', '1', '--leaks', '--leak-every', '300']
+// 20 users x 1000 iterations = 20000 requests, a reading every 300 (each holds the load for its
+// GC, so they come further apart than that: ~30 readings, at least 8 in the steady window)
+const LEAK_RUN = ['--users', '20', '--iterations', '1000', '--workers', '1', '--leaks', '--leak-every', '300']
 
 test.serial('run --target cmd: --leaks starts the server, attaches to its inspector, finds the planted leak, and stops it', async t => {
   const { dir, server, scenario, marker } = setup(t)

@@ -26,14 +26,15 @@ function describe (r: RunResult): string {
   return `${r.leaks?.verdict}: ${r.leaks?.reason}\n${d === undefined ? 'no diff' : `${d.note ?? ''}\n${d.groups.map(g => `${g.name} x${g.count} ${g.perKOps} B/1K ops: ${(g.retainerPath ?? []).join(' -> ')}`).join('\n')}`}`
 }
 
-// 50 users x 100 soak iterations (~10000 requests, ~7000 of them plant each leak) with a reading
-// every 300: enough readings for a verdict on a busy machine, and small heaps for quick snapshots
+// 50 users x 200 soak iterations (~20000 requests, ~14000 of them plant each leak) with a reading
+// due every 300 (each holds the load for its GC, so ~25-35 come): enough readings for a verdict
+// on a busy machine, and small heaps for quick snapshots
 test('the planted leaks are flagged and the diff names each leaking class and closure with a path through its container', async t => {
   const before = new Set(diffDirs())
   const r = await run({
     scenario: 'soak',
     users: 50,
-    iterations: 100,
+    iterations: 200,
     workers: 1,
     fixture: { leaks: ['listener-leak', 'map-leak', 'timer-closure-leak'], process: 'child' },
     leaks: { everyOps: 300 } // leaks.diff defaults to 'auto': a diff because a leak is flagged

@@ -146,8 +146,9 @@ test('memwatch diffs a server in this process: backend memwatch, the kept class 
   t.is(r.leaks?.diff?.backend, 'memwatch')
   const g = groups(r).find(x => x.name === 'VisitorSession')
   t.truthy(g, describe(r))
-  // 2000 requests; the baseline is after the 2nd reading (~600 in), the end after all of them
-  t.true((g?.count ?? 0) > 1000 && (g?.count ?? 0) <= sessions.size, `${g?.count} of ${sessions.size}`)
+  // 2000 requests; the baseline is after the 2nd reading (600-1200 in: quiet readings hold the
+  // load, and the op count arrives in ticks), the end after all of them
+  t.true((g?.count ?? 0) > 500 && (g?.count ?? 0) <= sessions.size, `${g?.count} of ${sessions.size}`)
   t.true((g?.perKOps ?? 0) > 0)
   t.is(g?.retainerPath, undefined) // memwatch names classes, not paths
   t.regex(formatSummary(r), /heap diff \(memwatch\): kept objects by class, from the baseline to the end/)

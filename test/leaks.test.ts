@@ -22,12 +22,13 @@ const LEAKS: Array<{ leak: FixtureLeak, suspect: RegExp }> = [
 /**
  * A fixed amount of work, not a fixed time, so a busy machine that serves fewer requests a
  * second still gets its heap readings. A reading is due EVERY_OPS requests after the previous
- * one; the load is held for it (quiet readings), so readings come about every 800-1100
- * requests. 50 users x (200 iterations of 2 requests + login, create and logout) = 20150
- * requests: 18-25 readings, more than 8 in the steady window where the trend needs 8.
+ * one; the load is held for it (quiet readings), so readings come about every 800-1400
+ * requests. 50 users x (350 iterations of 2 requests + login, create and logout) = 35150
+ * requests: 25-40 readings, more than 8 in the steady window where the trend needs 8 (20150
+ * requests gave 15 readings on an idle box: too few).
  */
 const EVERY_OPS = 800
-const SOAK_ITERATIONS = 200
+const SOAK_ITERATIONS = 350
 
 /**
  * No-leak must be shown, not just not-leak: the whole slope interval under the floor, and a cache

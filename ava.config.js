@@ -6,5 +6,8 @@ export default {
   workerThreads: false,
   concurrency: 1,
   serial: true,
-  timeout: '3m'
+  timeout: '3m',
+  // every result a test produces (run(), the ava macro, the CLI, compare) is checked against
+  // schema/report.schema.json (engine/report/schema-check.ts)
+  environmentVariables: { CROSSTALK_SCHEMA_CHECK: '1' }
 }

@@ -67,7 +67,7 @@ test('run prints the summary and writes report.json (the npm start job, shortene
   t.regex(r.stdout, /http\.req\.duration/)
   t.regex(r.stderr, /load\s+users \d+\/1000/, 'plain progress lines in CI')
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
-  t.is(report.schemaVersion, 1)
+  t.is(report.schemaVersion, 2)
   t.is(report.status, 'passed')
   t.like(report.users, { planned: 1000, peakActive: 1000, completed: 1000, lost: 0 })
   t.true(report.workers.threads >= 2)

@@ -103,7 +103,7 @@ test('an AbortSignal interrupts within 2 s and the report says so', async t => {
   t.true((result.metrics[METRICS.httpReqs] as { count: number }).count > 0)
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
   t.is(report.status, 'interrupted')
-  t.is(report.schemaVersion, 1)
+  t.is(report.schemaVersion, 2)
 })
 
 test('bad scenarios and targets are rejected before any load, with their codes', async t => {

@@ -7,6 +7,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cli, tempDir } from './support.js'
 import { reportSchemaErrors } from './report-support.js'
+import { run, type RunResult } from '../engine/index.js'
+import { SCHEMA_CHECK_ENV, selfCheckReport } from '../engine/report/index.js'
 
 test('run --json: stdout is report.json without timeSeries, the summary on stderr; every file written; summary.md appended to $GITHUB_STEP_SUMMARY', async t => {
   const dir = tempDir(t)
@@ -54,5 +56,16 @@ test('--no-html --no-junit leave report.json and summary.md; crosstalk report re
   writeFileSync(join(dir, 'old.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')), schemaVersion: 99 }))
   const newer = await cli(['report', join(dir, 'old.json')])
   t.is(newer.code, 2)
-  t.regex(newer.stderr, /schemaVersion 99; this crosstalk reads schemaVersion 1/)
+  t.regex(newer.stderr, /schemaVersion 99; this crosstalk reads schemaVersion 2/)
+})
+
+test('the suite checks every result against the schema: a run() whose result strays from it fails with CT_ERR_INTERNAL', async t => {
+  t.is(process.env[SCHEMA_CHECK_ENV], '1', 'ava.config.js turns the check on for every test')
+  const result = await run({ fixture: true, users: 4, duration: '1s', workers: 1 })
+  t.notThrows(() => selfCheckReport(result))
+  const strayed = { ...result, schemaVersion: 1, extra: true } as unknown as RunResult
+  const err = t.throws(() => selfCheckReport(strayed))
+  t.is((err as { code?: string }).code, 'CT_ERR_INTERNAL')
+  t.regex(err.message, /\/schemaVersion must be equal to constant/)
+  t.regex(err.message, /must NOT have additional properties .*"extra"/)
 })

@@ -2,25 +2,13 @@
 // against the JUnit XSD (xmllint), and a page opened in headless Chromium (Debian's `chromium`)
 // with the network off: the DOM after its scripts ran, and a screenshot.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Ajv2020 } from 'ajv/dist/2020.js'
+export { reportSchemaErrors } from '../engine/report/index.js'
 
-export const REPORT_SCHEMA_PATH = new URL('../../schema/report.schema.json', import.meta.url)
 export const JUNIT_XSD = new URL('../../test/fixtures/junit.xsd', import.meta.url)
-
-const ajv = new Ajv2020({ allErrors: true, strict: true })
-// RFC 3339 date-time, as toISOString() writes it (ajv-formats is not a dependency)
-ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/)
-const validateReport = ajv.compile(JSON.parse(readFileSync(REPORT_SCHEMA_PATH, 'utf8')))
-
-/** The schema's complaints about `report` (empty: valid). */
-export function reportSchemaErrors (report: unknown): string[] {
-  if (validateReport(report)) return []
-  return (validateReport.errors ?? []).map(e => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)
-}
 
 interface Exec { code: number | null, stdout: string, stderr: string }
 

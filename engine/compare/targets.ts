@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ConfigError } from '../errors.js'
-import type { RunResult } from '../result/index.js'
+import { checkSchemaVersion, type RunResult } from '../result/index.js'
 import { CMD_PREFIX, FIXTURE_MODES, FIXTURE_OPTION_TABLE, parseFixtureOptionValues, parseTargetSpec, parseTargetUrl, probeTcp, resolveTarget, type CommandStartup, type FixtureOptions, type TargetCommand } from '../target/index.js'
 
 export type CompareTarget =
@@ -69,6 +69,7 @@ export function readReport (path: string): RunResult {
   if (r === null || typeof r !== 'object' || !Array.isArray(r.timeSeries) || r.loadWindow === undefined) {
     throw new ConfigError(`${path} is not a crosstalk report.json with a time series (schemaVersion ${String((r as { schemaVersion?: unknown })?.schemaVersion)})`)
   }
+  checkSchemaVersion(path, r.schemaVersion)
   return r
 }
 

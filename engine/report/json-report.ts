@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { ConfigError } from '../errors.js'
-import { SCHEMA_VERSION, type RunResult } from '../result/index.js'
+import { checkSchemaVersion, type RunResult } from '../result/index.js'
 import { writeFileAtomic } from '../shared/index.js'
 
 export const JSON_REPORT_FILE = 'report.json'
@@ -34,8 +34,6 @@ export async function readJsonReport (path: string): Promise<RunResult> {
   if (r === null || typeof r !== 'object' || typeof r.status !== 'string' || !Array.isArray(r.timeSeries) || typeof r.metrics !== 'object') {
     throw new ConfigError(`${path} is not a crosstalk report.json (no status, metrics and timeSeries)`)
   }
-  if (r.schemaVersion !== SCHEMA_VERSION) {
-    throw new ConfigError(`${path} has schemaVersion ${String(r.schemaVersion)}; this crosstalk reads schemaVersion ${SCHEMA_VERSION}`)
-  }
+  checkSchemaVersion(path, r.schemaVersion)
   return r as RunResult
 }

@@ -1,6 +1,7 @@
 // The typed outcome of a run; report.json is this object (schemaVersion tracks its shape).
 // The fixture's own counters are typed by the fixture; this type-only import loads nothing.
 import type { FixtureStats } from '../../fixtures/index.js'
+import { ConfigError } from '../errors.js'
 import type { ErrorGroup } from './error-group.js'
 import type { BreakpointReport, ExecutorName, ProfilePoint } from './executor-report.js'
 import type { IsolationSummary } from './isolation-summary.js'
@@ -9,7 +10,17 @@ import type { MetricSummary, RequestNamesReport, SeriesPoint } from './metric-su
 import type { Outage } from './outage.js'
 import type { ThresholdResult } from './threshold-result.js'
 
-export const SCHEMA_VERSION = 1
+// 2: hints, checkFailures and requestNames became required; outages, leaks.readings/figures/diff
+// and target.command were added. Readers refuse any other version (a v1 report lacks what
+// the renderers read).
+export const SCHEMA_VERSION = 2
+
+/** Throws the one-line error readers give for a report.json of another shape. */
+export function checkSchemaVersion (path: string, version: unknown): void {
+  if (version !== SCHEMA_VERSION) {
+    throw new ConfigError(`${path} has schemaVersion ${String(version)}; this crosstalk reads schemaVersion ${SCHEMA_VERSION} (re-run it, or render it with the crosstalk that wrote it)`)
+  }
+}
 
 export interface CheckFailure {
   check: string

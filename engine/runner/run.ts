@@ -8,7 +8,7 @@ import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
 import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
-import { writeReports } from '../report/index.js'
+import { selfCheckReport, writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
 import { redact, redactUrl, registerRowSecrets } from '../shared/index.js'
 import { resolveTarget, type ResolvedTarget } from '../target/index.js'
@@ -99,6 +99,7 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
     const result = await measure(s, inspection)
     // building the result closed the last seconds: the streams have every point; their warnings go in the report
     result.hints.push(...(await outputs.end(result.status)).map(redact))
+    selfCheckReport(result)
     if (o.out !== null) await writeReports(o.out, result, o.reports)
     return result
   } finally {

@@ -25,7 +25,7 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT), process.env.HOST)
 `
 
-function leakRun (t: { teardown: (fn: () => void) => void }, leak: boolean, readings: 'quiet' | 'under-load'): Promise<RunResult> {
+function leakRun (t: { teardown: (fn: () => void) => void }, leak: boolean, readings: 'quiet' | 'under-load', duration = '20s'): Promise<RunResult> {
   const dir = tempDir(t)
   writeFileSync(join(dir, 'server.mjs'), SERVER)
   const scenario = writeScenario(dir, 'visit.mjs', `export default defineScenario({
@@ -35,7 +35,7 @@ function leakRun (t: { teardown: (fn: () => void) => void }, leak: boolean, read
       user.check(r.status === 200, 'ok')
     }
   })`)
-  return run({ scenario, target: `cmd:node ${join(dir, 'server.mjs')}${leak ? ' --leak' : ''}`, users: 1000, duration: '20s', workers: 2, leaks: { readings } })
+  return run({ scenario, target: `cmd:node ${join(dir, 'server.mjs')}${leak ? ' --leak' : ''}`, users: 1000, duration, workers: 2, leaks: { readings } })
 }
 
 function describe (r: RunResult): string {
@@ -77,7 +77,8 @@ test.serial('1000 users, the same server without the leak: not flagged, quiet or
   const quiet = await leakRun(t, false, 'quiet')
   t.log(`quiet: ${describe(quiet)}`)
   t.not(quiet.leaks?.verdict, 'leak', describe(quiet))
-  const loaded = await leakRun(t, false, 'under-load')
+  // shorter: what is asserted here is that nothing is held and a clean server is not flagged
+  const loaded = await leakRun(t, false, 'under-load', '8s')
   t.log(`under load: ${describe(loaded)}`)
   const l = loaded.leaks!
   t.is(l.readings.mode, 'under-load')

@@ -1,6 +1,6 @@
 // Pure parts: durations, cohort planning, HDR merge across "threads", error grouping.
 import test from 'ava'
-import { MetricsAggregator, MetricsRecorder, METRICS } from '../engine/metrics/index.js'
+import { MetricsAggregator, MetricsRecorder, METRICS, metricKey, splitKey, withTag } from '../engine/metrics/index.js'
 import { planCohorts, ErrorGroups } from '../engine/pool/index.js'
 import { parseDuration, isLoopbackHost } from '../engine/shared/index.js'
 import { InvalidDurationError } from '../engine/errors.js'
@@ -80,4 +80,19 @@ test('error groups count repeats and stay bounded', t => {
 test('loopback detection', t => {
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '[::1]', '::1']) t.true(isLoopbackHost(h), h)
   for (const h of ['example.com', '203.0.113.9', '[2001:db8::1]', '0.0.0.0', '128.0.0.1']) t.false(isLoopbackHost(h), h)
+})
+
+test('metric keys: several tags in one key, sorted by name; values may hold colons and braces; one more tag added', t => {
+  t.is(metricKey('http.reqs', {}), 'http.reqs')
+  t.is(metricKey('http.req.duration', { scenario: 'chat', name: 'send' }), 'http.req.duration{name:send,scenario:chat}')
+  t.deepEqual(splitKey('http.req.duration{name:send,scenario:chat}'), { metric: 'http.req.duration', tags: { name: 'send', scenario: 'chat' } })
+  t.deepEqual(splitKey('http.req.duration{name:GET http://a:1/{id},x}'), { metric: 'http.req.duration', tags: { name: 'GET http://a:1/{id},x' } })
+  t.deepEqual(splitKey('http.reqs'), { metric: 'http.reqs', tags: {} })
+  t.is(withTag('http.reqs{name:get item}', 'scenario', 'chat'), 'http.reqs{name:get item,scenario:chat}')
+  t.is(withTag('http.reqs', 'scenario', 'chat'), 'http.reqs{scenario:chat}')
+  t.is(withTag('http.reqs{scenario:a}', 'scenario', 'b'), 'http.reqs{scenario:b}')
+  for (const key of ['checks{check:status is 200}', 'ws.closes{code:1006}', 'http.reqs{flow:checkout,name:pay,scenario:shop}']) {
+    const { metric, tags } = splitKey(key)
+    t.is(metricKey(metric, tags), key)
+  }
 })

@@ -97,10 +97,33 @@ export function taggedKey (metric: string, tag: string, value: string): string {
   return `${metric}{${tag}:${value}}`
 }
 
-/** `http.req.duration{name:get item}` -> { metric: 'http.req.duration', tags: { name: 'get item' } }; an untagged key has no tags. */
+// Tag names are identifiers; a value may hold anything but a `,<name>:` sequence (which starts the
+// next tag). Keys with several tags list them sorted by name, so one tag set has one key.
+const TAG_START = /,(?=[A-Za-z_][\w.-]*:)/
+
+/** `metric` + tags -> `metric{a:x,b:y}` (tags sorted by name; no tags: the bare metric). */
+export function metricKey (metric: string, tags: Readonly<Record<string, string>>): string {
+  const names = Object.keys(tags)
+  if (names.length === 0) return metric
+  names.sort()
+  return `${metric}{${names.map(n => `${n}:${tags[n]}`).join(',')}}`
+}
+
+/** `http.req.duration{name:get item,scenario:chat}` -> { metric, tags }; an untagged key has no tags. */
 export function splitKey (key: string): { metric: string, tags: Record<string, string> } {
   const open = key.indexOf('{')
-  const colon = key.indexOf(':', open)
-  if (open === -1 || colon === -1 || !key.endsWith('}')) return { metric: key, tags: {} }
-  return { metric: key.slice(0, open), tags: { [key.slice(open + 1, colon)]: key.slice(colon + 1, -1) } }
+  if (open === -1 || !key.endsWith('}')) return { metric: key, tags: {} }
+  const tags: Record<string, string> = {}
+  for (const part of key.slice(open + 1, -1).split(TAG_START)) {
+    const colon = part.indexOf(':')
+    if (colon <= 0) return { metric: key, tags: {} }
+    tags[part.slice(0, colon)] = part.slice(colon + 1)
+  }
+  return { metric: key.slice(0, open), tags }
+}
+
+/** The same key with one more tag (or that tag's value replaced): `withTag('http.reqs{name:a}', 'scenario', 'chat')`. */
+export function withTag (key: string, tag: string, value: string): string {
+  const { metric, tags } = splitKey(key)
+  return metricKey(metric, { ...tags, [tag]: value })
 }

@@ -69,8 +69,9 @@ test.serial('1000 users, a session kept per visitor: flagged with quiet readings
   t.true(f.gcEffectiveness!.min >= 0 && f.gcEffectiveness!.max <= 1 && f.gcEffectiveness!.min <= f.gcEffectiveness!.median, describe(r))
   t.true(f.peakBytes >= f.finalBytes && f.finalBytes > 0)
   t.is(f.peakBytes, Math.max(...l.samples.map(s => s.usedBytes)))
-  // a growing store: the last reading is the largest
-  t.is(f.finalBytes, f.peakBytes, describe(r))
+  // a growing store ends above where it began (not necessarily at its peak: on a busy box one
+  // reading's drain wait can run out with garbage still reachable from the requests in flight)
+  t.true(f.finalBytes > l.samples[0]!.usedBytes, describe(r))
 })
 
 test.serial('1000 users, the same server without the leak: not flagged, quiet or under load (which holds nothing)', async t => {

@@ -1,0 +1,42 @@
+// `npm test`: ava in two lanes at once. Most of the suite drives 1000 users and needs the two cores
+// to itself, one file at a time (ava.config.js). A few files mostly wait - compare's 20-user rounds
+// against 500 ms fixtures, a stuck worker waiting for the watchdog, signals waiting for a graceful
+// stop - and run beside it in a second ava process; their output is printed after the first lane's.
+// With file arguments (`npm test -- dist/test/units.test.js`) it is plain ava.
+import { Buffer } from 'node:buffer'
+import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const WAITING_LANE = ['compare', 'reliability-watchdog', 'reliability-signals'].map(f => `dist/test/${f}.test.js`)
+
+const args = process.argv.slice(2)
+const ava = fileURLToPath(new URL('../node_modules/ava/entrypoints/cli.mjs', import.meta.url))
+
+function runAva (files, output) {
+  const child = spawn(process.execPath, [ava, ...files, ...args], { stdio: ['ignore', output, output] })
+  const chunks = []
+  if (output === 'pipe') {
+    child.stdout.on('data', c => chunks.push(c))
+    child.stderr.on('data', c => chunks.push(c))
+  }
+  return new Promise(resolve => {
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal === null ? 1 : 128), text: Buffer.concat(chunks).toString() }))
+  })
+}
+
+if (args.some(a => !a.startsWith('-'))) {
+  const { code } = await runAva([], 'inherit')
+  process.exit(code)
+}
+
+const all = readdirSync('dist/test', { recursive: true })
+  .map(f => `dist/test/${String(f)}`)
+  .filter(f => f.endsWith('.test.js'))
+const busy = all.filter(f => !WAITING_LANE.includes(f)).sort()
+const waiting = WAITING_LANE.filter(f => all.includes(f))
+const second = runAva(waiting, 'pipe')
+const first = await runAva(busy, 'inherit')
+const waited = await second
+process.stdout.write(waited.text)
+process.exit(first.code !== 0 ? first.code : waited.code)

@@ -63,7 +63,7 @@ test('the ava macro fails with the failed check, its scenario line and the scena
   const macro = new URL('../engine/ava.js', import.meta.url).href
   // the temp dir has no node_modules: ava itself by path, the instance its own CLI runs
   const avaMain = new URL('../../node_modules/ava/entrypoints/main.mjs', import.meta.url).href
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava: { files: ['*.test.mjs'] } }))
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava: { files: ['*.test.mjs'], timeout: '2m' } }))
   writeFileSync(join(dir, 'items.test.mjs'), `import test from ${JSON.stringify(avaMain)}
 import { loadTest } from ${JSON.stringify(macro)}
 test.serial('items hold', loadTest, { scenario: ${JSON.stringify(scenario)}, target: ${JSON.stringify(target)}, users: 20, iterations: 1, out: null })

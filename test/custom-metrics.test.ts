@@ -5,7 +5,7 @@
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { formatSummary, run, type RunResult } from '../engine/index.js'
+import { formatSummary, run, type CrosstalkError, type RunResult } from '../engine/index.js'
 import { tempDir, writeScenario } from './support.js'
 
 // 4 users x 5 iterations. Each iteration: GET /health (11 bytes: {"ok":true}), then a value the
@@ -136,27 +136,27 @@ test('thresholds on undeclared or mis-kinded custom metrics, and bad declaration
     metrics: { 'calc.value': { kind: 'trend', unit: 'items' } },
     async iteration (user) { await user.http.get('/health') }
   })`)
-  const undeclared = await t.throwsAsync(run({ scenario, users: 1, iterations: 1, workers: 1, fixture: true, thresholds: { 'calc.valeu': 'max<1' } }))
-  t.is((undeclared as { code?: string }).code, 'CT_ERR_THRESHOLD_METRIC')
-  t.regex(undeclared!.message, /unknown metric 'calc\.valeu' in threshold 'calc\.valeu: max<1'; a custom metric must be declared in the scenario's `metrics`/)
+  const undeclared = await t.throwsAsync<CrosstalkError>(run({ scenario, users: 1, iterations: 1, workers: 1, fixture: true, thresholds: { 'calc.valeu': 'max<1' } }))
+  t.is(undeclared?.code, 'CT_ERR_THRESHOLD_METRIC')
+  t.regex(undeclared?.message ?? '', /unknown metric 'calc\.valeu' in threshold 'calc\.valeu: max<1'; a custom metric must be declared in the scenario's `metrics`/)
 
-  const kind = await t.throwsAsync(run({ scenario, users: 1, iterations: 1, workers: 1, fixture: true, thresholds: { 'calc.value': 'count>1' } }))
-  t.is((kind as { code?: string }).code, 'CT_ERR_THRESHOLD_METRIC')
-  t.regex(kind!.message, /aggregation 'count' does not apply to metric 'calc\.value' \(a trend\)/)
+  const kind = await t.throwsAsync<CrosstalkError>(run({ scenario, users: 1, iterations: 1, workers: 1, fixture: true, thresholds: { 'calc.value': 'count>1' } }))
+  t.is(kind?.code, 'CT_ERR_THRESHOLD_METRIC')
+  t.regex(kind?.message ?? '', /aggregation 'count' does not apply to metric 'calc\.value' \(a trend\)/)
 
   // with other problems the scenario is never read: the key is reported with the rest
-  const both = await t.throwsAsync(run({ scenario, users: 1, iterations: 1, workers: 0, fixture: true, thresholds: { 'calc.value': 'max<1' } }))
-  t.is((both as { code?: string }).code, 'CT_ERR_CONFIG')
-  t.regex(both!.message, /unknown metric 'calc\.value'.*once the other problems are fixed/)
+  const both = await t.throwsAsync<CrosstalkError>(run({ scenario, users: 1, iterations: 1, workers: 0, fixture: true, thresholds: { 'calc.value': 'max<1' } }))
+  t.is(both?.code, 'CT_ERR_CONFIG')
+  t.regex(both?.message ?? '', /unknown metric 'calc\.value'.*once the other problems are fixed/)
 
   const bad = writeScenario(dir, 'bad.mjs', `export default defineScenario({
     name: 'bad',
     metrics: { 'http.mine': { kind: 'trend' }, iterations: { kind: 'counter' }, 'Upper': { kind: 'counter' }, 'ok.name': { kind: 'histogram', unit: 'ms' } },
     async iteration () {}
   })`)
-  const invalid = await t.throwsAsync(run({ scenario: bad, users: 1, iterations: 1, workers: 1, fixture: true }))
-  t.is((invalid as { code?: string }).code, 'CT_ERR_SCENARIO_INVALID')
+  const invalid = await t.throwsAsync<CrosstalkError>(run({ scenario: bad, users: 1, iterations: 1, workers: 1, fixture: true }))
+  t.is(invalid?.code, 'CT_ERR_SCENARIO_INVALID')
   for (const fragment of ["'http.mine' starts with 'http.'", "'iterations' is a built-in metric", "'Upper' must be lowercase", "kind \"histogram\" is not one of counter, gauge, rate, trend"]) {
-    t.true(invalid!.message.includes(fragment), `${fragment}: ${invalid!.message}`)
+    t.true((invalid?.message ?? '').includes(fragment), `${fragment}: ${invalid?.message ?? ''}`)
   }
 })

@@ -1,5 +1,5 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
-import { metricDefinition, type MetricUnit } from '../metrics/index.js'
+import { metricDefinition } from '../metrics/index.js'
 import type { CheckFailure, ErrorGroup, LeakReport, MetricSummary, RunResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
@@ -27,7 +27,7 @@ function pct (v: number): string {
 }
 
 /** A value in its metric's unit (from the metric table): ms as ms or s, anything else with its unit. */
-function inUnit (v: number, unit: MetricUnit | string | undefined): string {
+function inUnit (v: number, unit: string | undefined): string {
   if (unit === 'ms') return ms(v)
   return unit === undefined ? num(v) : `${num(v)} ${unit}`
 }

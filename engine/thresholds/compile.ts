@@ -1,7 +1,7 @@
 // Threshold definitions as written in a config file or `run()` options (k6 shape), checked
 // once and compiled to a flat list: one Threshold per expression, in the order written.
 import { ThresholdMetricError, ThresholdSyntaxError } from '../errors.js'
-import type { CustomMetricDefinitions, MetricKind, MetricName } from '../metrics/index.js'
+import type { CustomMetricDefinitions, MetricKind } from '../metrics/index.js'
 import { parseDuration } from '../shared/index.js'
 import { aggregationLabel, parseThresholdExpression, type ThresholdAggregation, type ThresholdOp } from './expression.js'
 import { parseThresholdKey } from './key.js'
@@ -21,7 +21,7 @@ export interface Threshold {
   /** normalized metric key (`http.req.duration{name:get item}`) */
   key: string
   /** a built-in metric, or a custom one the scenario declared */
-  metric: MetricName | string
+  metric: string
   tag?: { name: string, value: string }
   kind: MetricKind
   /** the source text, trimmed */

@@ -8,7 +8,7 @@ export interface ThresholdKey {
   /** normalized key, as the metrics aggregator stores it (`taggedKey`) */
   key: string
   /** the base metric name (a built-in one, or a custom one the scenario declared) */
-  metric: MetricName | string
+  metric: string
   tag?: { name: string, value: string }
   kind: MetricKind
 }

@@ -5,6 +5,7 @@ import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type Burst
 import { scenarioFrame } from '../shared/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { UserHttp } from './http-client.js'
+import { UserMetrics } from './user-metrics.js'
 import { IoSocket, UserSocket, type EventExtractors, type IoEvent, type StreamProtocol, type WsMessage } from '../streams/index.js'
 
 export interface UserContextOptions {
@@ -24,6 +25,8 @@ export interface UserContextOptions {
   data?: Readonly<Record<string, unknown>>
   /** an error in the scenario's own code outside an iteration's await (an extractor that threw) */
   onScenarioError?: (user: string, err: Error) => void
+  /** the cohort's custom metrics (shared by its users); none: this user's own, on `recorder` */
+  metrics?: UserMetrics
 }
 
 export interface WsOptions {
@@ -92,6 +95,8 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   readonly cohortId: number
   /** completed iterations of this user */
   iterations = 0
+  /** the scenario's own metrics: `user.metrics.trend('write.to.event', { unit: 'ms' }).add(v)` */
+  readonly metrics: UserMetrics
   readonly #opts: UserContextOptions
   readonly #sockets = new Set<UserSocket | IoSocket>()
   readonly #resources: Record<string, string[]> = {}
@@ -109,6 +114,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
     this.cohortId = opts.cohortId
     this.data = (opts.data ?? NO_DATA) as D
     this.cookies = new CookieJar()
+    this.metrics = opts.metrics ?? new UserMetrics(opts.recorder)
     const iso = opts.isolation
     this.http = new UserHttp({
       origin: opts.origin,

@@ -6,6 +6,7 @@ import type { MetricsDelta } from './delta.js'
 import { NameCap, OTHER_NAME, nameTagOf } from './name-cap.js'
 import { taggedKey } from './names.js'
 import { mergeMarks, type OutcomeMarkTuple } from './outcome-marks.js'
+import { trendPerUnit, type CustomMetricDefinition } from './custom.js'
 
 
 interface Bucket {
@@ -64,6 +65,8 @@ export class MetricsAggregator {
   readonly #listeners: SecondListener[] = []
   /** per second: when HTTP requests first succeeded and failed, and where the trailing streaks began (epoch ms) */
   readonly #marks = new Map<number, OutcomeMarkTuple>()
+  /** custom metrics by name: declared by the scenario, or as first used in a worker */
+  readonly #custom = new Map<string, CustomMetricDefinition>()
 
   constructor (origin: number, maxRequestNames?: number) {
     this.#origin = origin
@@ -98,6 +101,39 @@ export class MetricsAggregator {
       b.add(h)
     }
     for (const k in delta.gauges) this.setGauge(k, source, delta.gauges[k]!, now)
+    for (const k in delta.customGauges) this.#setCustomGauge(k, delta.customGauges[k]!, now)
+    for (const name in delta.customMetrics) this.define(name, delta.customMetrics[name]!)
+  }
+
+  /** Knows a custom metric (its kind and unit, for reports); the first definition of a name stays. */
+  define (name: string, definition: CustomMetricDefinition): void {
+    if (!this.#custom.has(name)) this.#custom.set(name, definition)
+  }
+
+  /** The custom metrics of the run by name (declared or used), sorted. */
+  customMetrics (): Record<string, CustomMetricDefinition> {
+    return Object.fromEntries([...this.#custom].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  }
+
+  /** Recorded values per reported one: 1000 (microseconds of ms), or 1 for a custom trend in whole units of its own. */
+  #perUnit (key: string): number {
+    if (this.#custom.size === 0) return 1000
+    const open = key.indexOf('{')
+    const d = this.#custom.get(open === -1 ? key : key.slice(0, open))
+    return d !== undefined && trendPerUnit(d) === 1 ? 1 : 1000
+  }
+
+  /** A custom gauge is the last value set anywhere (not a sum over threads), with the least and most seen. */
+  #setCustomGauge (key: string, [last, min, max]: [number, number, number], now: number): void {
+    let g = this.#gauges.get(key)
+    if (g === undefined) {
+      g = { latestBySource: new Map(), value: last, min, max }
+      this.#gauges.set(key, g)
+    }
+    g.value = last
+    if (min < g.min) g.min = min
+    if (max > g.max) g.max = max
+    this.#bucket(now).gauges.set(key, last)
   }
 
   /** Sets one source's value of a gauge; the gauge is the sum over sources. */
@@ -160,14 +196,14 @@ export class MetricsAggregator {
 
   trend (key: string): TrendSummary | undefined {
     const h = this.#trends.get(key)
-    return h === undefined ? undefined : summarizeHistogram(h)
+    return h === undefined ? undefined : summarizeHistogram(h, this.#perUnit(key))
   }
 
   /** Percentile `p` (0 < p <= 100) of a trend's run-total histogram, in milliseconds (3 decimals); undefined if no such trend. */
   percentile (key: string, p: number): number | undefined {
     const h = this.#trends.get(key)
     if (h === undefined) return undefined
-    return h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / 1000
+    return h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / this.#perUnit(key)
   }
 
   /**
@@ -180,8 +216,8 @@ export class MetricsAggregator {
     if (b === undefined) return undefined
     return {
       t,
-      trend: (key) => { const h = b.trends.get(key); return h === undefined ? undefined : summarizeHistogram(h) },
-      percentile: (key, p) => { const h = b.trends.get(key); return h === undefined ? undefined : h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / 1000 },
+      trend: (key) => { const h = b.trends.get(key); return h === undefined ? undefined : summarizeHistogram(h, this.#perUnit(key)) },
+      percentile: (key, p) => { const h = b.trends.get(key); return h === undefined ? undefined : h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / this.#perUnit(key) },
       counter: key => b.counters.get(key),
       rate: key => b.rates.get(key),
       gauge: (key) => { const v = b.gauges.get(key); return v === undefined ? undefined : { value: v, min: v, max: v } }
@@ -192,7 +228,7 @@ export class MetricsAggregator {
   lastSecond (now: number): SeriesPoint | undefined {
     const t = Math.floor((now - this.#origin) / 1000) - 1
     const open = this.#open.get(t)
-    if (open !== undefined) return toPoint(open)
+    if (open !== undefined) return toPoint(open, k => this.#perUnit(k))
     const last = this.#series.at(-1)
     return last?.t === t ? last : undefined
   }
@@ -224,7 +260,7 @@ export class MetricsAggregator {
         continue
       }
       const h = this.#trends.get(key)
-      if (h !== undefined) { out[key] = summarizeHistogram(h); continue }
+      if (h !== undefined) { out[key] = summarizeHistogram(h, this.#perUnit(key)); continue }
       const g = this.gauge(key)
       if (g !== undefined) out[key] = g
     }
@@ -288,7 +324,7 @@ export class MetricsAggregator {
     const done = [...this.#open.keys()].filter(k => k < t).sort((a, b) => a - b)
     for (const k of done) {
       const bucket = this.#open.get(k)!
-      const point = toPoint(bucket)
+      const point = toPoint(bucket, k => this.#perUnit(k))
       this.#series.push(point)
       this.#open.delete(k)
       this.#lastClosed = k
@@ -297,10 +333,10 @@ export class MetricsAggregator {
   }
 }
 
-function toPoint (b: Bucket): SeriesPoint {
+function toPoint (b: Bucket, perUnit: (key: string) => number): SeriesPoint {
   const trends: SeriesPoint['trends'] = {}
   for (const [k, h] of b.trends) {
-    const s = summarizeHistogram(h)
+    const s = summarizeHistogram(h, perUnit(k))
     trends[k] = { count: s.count, med: s.med, p95: s.p95, p99: s.p99, max: s.max }
   }
   return {

@@ -2,6 +2,7 @@
 import type { CheckFailureSample } from './check-samples.js'
 import type { FoldedNames } from './name-cap.js'
 import type { OutcomeMarkTuple } from './outcome-marks.js'
+import type { CustomMetricDefinition } from './custom.js'
 
 export interface MetricsDelta {
   counters: Record<string, number>
@@ -16,4 +17,8 @@ export interface MetricsDelta {
   checkSamples?: CheckFailureSample[]
   /** when HTTP requests of this tick first succeeded and failed (epoch ms; see outcome-marks.ts) */
   outcomes?: OutcomeMarkTuple
+  /** custom gauges set since the last tick: [last, min, max] */
+  customGauges?: Record<string, [number, number, number]>
+  /** custom metrics this worker used (or declared) for the first time since the last tick */
+  customMetrics?: Record<string, CustomMetricDefinition>
 }

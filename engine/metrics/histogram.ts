@@ -27,11 +27,14 @@ export function decodeHistogram (encoded: string): Histogram {
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
 
-/** Summary in milliseconds of a histogram of microseconds. */
-export function summarizeHistogram (h: Histogram): TrendSummary {
+/**
+ * Summary in milliseconds of a histogram of microseconds; `perUnit` 1: of a custom trend recorded
+ * in whole units of its own (bytes, items), summarized in them.
+ */
+export function summarizeHistogram (h: Histogram, perUnit = 1000): TrendSummary {
   const count = h.totalCount
   if (count === 0) return { type: 'trend', count: 0, avg: 0, min: 0, med: 0, max: 0, p90: 0, p95: 0, p99: 0 }
-  const ms = (us: number): number => round3(us / 1000)
+  const ms = (us: number): number => round3(us / perUnit)
   return {
     type: 'trend',
     count,

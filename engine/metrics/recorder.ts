@@ -5,6 +5,7 @@ import type { MetricsDelta } from './delta.js'
 import { CheckSamples } from './check-samples.js'
 import { NameCap } from './name-cap.js'
 import { OutcomeMarks } from './outcome-marks.js'
+import type { CustomMetricDefinition } from './custom.js'
 
 export interface RateCell { passes: number, fails: number }
 export interface CounterCell { value: number }
@@ -14,6 +15,10 @@ export class MetricsRecorder {
   readonly #rates = new Map<string, RateCell>()
   readonly #trends = new Map<string, Histogram>()
   readonly #gauges = new Map<string, number>()
+  /** custom gauges since the last flush: [last, min, max] (the run's value is the last one set anywhere) */
+  readonly #customGauges = new Map<string, [number, number, number]>()
+  /** custom metrics first used or declared since the last flush */
+  #definitions: Record<string, CustomMetricDefinition> | undefined
   /** request names (the `name` tag) beyond the run's cap fold into `(other)` */
   readonly names: NameCap
   /** where each check first failed */
@@ -74,6 +79,18 @@ export class MetricsRecorder {
     this.#gauges.set(key, value)
   }
 
+  /** A custom gauge's value: the last one set wins, run-wide (a queue depth read by every user is not summed). */
+  customGauge (key: string, value: number): void {
+    const g = this.#customGauges.get(key)
+    if (g === undefined) this.#customGauges.set(key, [value, value, value])
+    else { g[0] = value; if (value < g[1]) g[1] = value; if (value > g[2]) g[2] = value }
+  }
+
+  /** Ships a custom metric's definition with the next flush, so the main thread knows its kind and unit. */
+  define (name: string, definition: CustomMetricDefinition): void {
+    (this.#definitions ??= {})[name] = definition
+  }
+
   /** Everything recorded since the previous flush; resets the recorder (histograms are reused). */
   flush (): MetricsDelta {
     const delta: MetricsDelta = { counters: {}, rates: {}, trends: {}, gauges: {} }
@@ -94,6 +111,14 @@ export class MetricsRecorder {
     }
     for (const [k, v] of this.#gauges) delta.gauges[k] = v
     this.#gauges.clear()
+    if (this.#customGauges.size > 0) {
+      delta.customGauges = Object.fromEntries(this.#customGauges)
+      this.#customGauges.clear()
+    }
+    if (this.#definitions !== undefined) {
+      delta.customMetrics = this.#definitions
+      this.#definitions = undefined
+    }
     const folded = this.names.drain()
     if (folded !== undefined) delta.folded = folded
     const samples = this.checkSamples.drain()

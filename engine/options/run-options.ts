@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { ExecutorName } from '../result/index.js'
+import type { CustomMetricDefinitions } from '../metrics/index.js'
 import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
 import type { UsersFileSpec } from '../scenario/index.js'
 import { withDefaultBudget, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
@@ -10,7 +11,7 @@ import { isLoopbackHost, parseDuration } from '../shared/index.js'
 import { otlpMetricsUrl } from '../report/index.js'
 import { checkFixtureOptions, parseTargetSpec, type FixtureOptions, type FixtureProcess, type TargetCommand } from '../target/index.js'
 import { checkOptionValues } from './check-values.js'
-import { checkThresholds } from './check-thresholds.js'
+import { awaitsScenarioMetrics, checkThresholds, reportWaitingKeys } from './check-thresholds.js'
 import { defaultOf } from './option-table.js'
 import { Problems } from './problems.js'
 
@@ -193,6 +194,11 @@ export interface ResolvedRunOptions {
   cpuProfile: string | null
   inspectTarget: string | undefined
   thresholds: Threshold[]
+  /**
+   * thresholds that may name the scenario's custom metrics: compiled again, all of them, once its
+   * declared `metrics` are read (withScenarioMetrics); null: none waits
+   */
+  scenarioThresholds: { definitions: ThresholdDefinitions, defaultBudget: boolean } | null
   signal: AbortSignal | undefined
   onProgress: ((p: RunProgress) => void) | undefined
   cwd: string
@@ -226,6 +232,16 @@ export function resolveRunOptions (input: RunOptions = {}): ResolvedRunOptions {
   return resolved
 }
 
+/** The run's thresholds once its scenario is imported: keys on custom metrics checked against its declared `metrics`. */
+export function withScenarioMetrics (o: ResolvedRunOptions, metrics: CustomMetricDefinitions | undefined): ResolvedRunOptions {
+  const waiting = o.scenarioThresholds
+  if (waiting === null) return o
+  const problems = new Problems()
+  const compiled = checkThresholds(waiting.definitions, problems, metrics ?? {})
+  problems.throwIfAny()
+  return { ...o, thresholds: waiting.defaultBudget ? withDefaultBudget(compiled) : compiled, scenarioThresholds: null }
+}
+
 /** Resolves what it can and records every problem in `problems` (the result is only whole without any). */
 export function checkRunOptions (input: RunOptions, problems: Problems): ResolvedRunOptions {
   const o = checkOptionValues(input as Record<string, unknown>, { where: '', configFile: false }, problems) as RunOptions
@@ -245,8 +261,10 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     problems.add(`the load phase of ${plan.durationMs / 1000}s (duration or stages) is longer than maxDuration ${maxDurationMs / 1000}s: raise --max-duration or shorten the load`)
   }
   const out = o.out ?? null
+  const defaultBudget = plan?.stopAtFirstFailure !== true
+  const waiting = awaitsScenarioMetrics(o.thresholds)
   const cpuProfile = o.cpuProfile === undefined || o.cpuProfile === false ? null : typeof o.cpuProfile === 'string' ? o.cpuProfile : join(out ?? '.', 'target.cpuprofile')
-  return {
+  const resolved: ResolvedRunOptions = {
     scenario: o.scenario,
     target: o.target,
     targetStartTimeoutMs: ms('targetStartTimeout', o.targetStartTimeout),
@@ -289,11 +307,14 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     cpuProfile,
     inspectTarget: o.inspectTarget,
     // a breakpoint run's thresholds mark where it broke: a default budget there would move that point
-    thresholds: plan?.stopAtFirstFailure === true ? checkThresholds(o.thresholds, problems) : withDefaultBudget(checkThresholds(o.thresholds, problems)),
+    thresholds: defaultBudget ? withDefaultBudget(checkThresholds(o.thresholds, problems)) : checkThresholds(o.thresholds, problems),
+    scenarioThresholds: waiting ? { definitions: o.thresholds!, defaultBudget } : null,
     signal: o.signal,
     onProgress: o.onProgress,
     cwd: o.cwd ?? process.cwd()
   }
+  if (waiting && problems.size > 0) reportWaitingKeys(o.thresholds, problems)
+  return resolved
 }
 
 function resolvePlan (o: RunOptions, ms: (key: string, value: string | number | undefined) => number, problems: Problems): ExecutionPlan | null {

@@ -4,7 +4,7 @@
 // graceful stop). Each step is a method; each is a no-op once the cohort was aborted.
 import { threadId } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { UserContext } from '../context/index.js'
+import { UserContext, UserMetrics } from '../context/index.js'
 import { TimeoutError } from '../errors.js'
 import { CohortIsolation, type Directory } from '../isolation/index.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
@@ -60,6 +60,8 @@ export class WorkerCohort {
   readonly #port: MessagePort
   readonly #control: Int32Array
   readonly #recorder: MetricsRecorder
+  /** the scenario's custom metrics, shared by the cohort's users */
+  readonly #metrics: UserMetrics
   readonly #errors = new ErrorGroups()
   readonly #isolation: CohortIsolation
   readonly #ticker: Ticker
@@ -89,6 +91,7 @@ export class WorkerCohort {
     this.#sources = sources
     this.#port = task.port
     this.#recorder = new MetricsRecorder(task.maxRequestNames)
+    this.#metrics = new UserMetrics(this.#recorder)
     this.#control = new Int32Array(task.barrier)
     this.#slot = new CohortSlot(this.#control, task.cohort.id)
     this.#slot.claim(threadId)
@@ -143,6 +146,7 @@ export class WorkerCohort {
     this.#beat = setInterval(() => this.#beatNow(), BEAT_MS)
     this.#ticker.start()
     this.#scenario = await this.#sources.scenario()
+    this.#metrics.declare(this.#scenario.metrics)
     this.#setupOk = await mapLimited(this.#users, this.#task.cohort.setupShare, u => this.#setUpUser(u))
     Atomics.add(this.#control, READY, this.#users.length)
     Atomics.notify(this.#control, READY)
@@ -233,7 +237,8 @@ export class WorkerCohort {
       threadId,
       cohortId: t.cohort.id,
       isolation: this.#isolation,
-      onScenarioError: (user, err) => this.#errors.add('iteration', user, err)
+      onScenarioError: (user, err) => this.#errors.add('iteration', user, err),
+      metrics: this.#metrics
     })
     this.#users.push(u)
     return u

@@ -1,5 +1,5 @@
 // The end-of-run summary printed to the terminal and logged by the ava macro.
-import { metricDefinition, type MetricUnit } from '../metrics/index.js'
+import { metricDefinition } from '../metrics/index.js'
 import type { CheckFailure, ErrorGroup, LeakReport, MetricSummary, RunResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { formatThresholdLines } from '../thresholds/index.js'
@@ -27,7 +27,7 @@ function pct (v: number): string {
 }
 
 /** A value in its metric's unit (from the metric table): ms as ms or s, anything else with its unit. */
-function inUnit (v: number, unit: MetricUnit | undefined): string {
+function inUnit (v: number, unit: string | undefined): string {
   if (unit === 'ms') return ms(v)
   return unit === undefined ? num(v) : `${num(v)} ${unit}`
 }
@@ -37,8 +37,9 @@ function line (label: string, value: string): string {
   return `  ${label} ${'.'.repeat(dots)} ${value}`
 }
 
-function metricValue (key: string, m: MetricSummary): string {
-  const unit = metricDefinition(key)?.unit
+function metricValue (key: string, m: MetricSummary, custom: RunResult['customMetrics']): string {
+  const own = customDefinition(key, custom)
+  const unit = metricDefinition(key)?.unit ?? own?.unit
   switch (m.type) {
     case 'trend': {
       // a trend the table does not know is a duration, as every trend recorded today is
@@ -46,7 +47,8 @@ function metricValue (key: string, m: MetricSummary): string {
       return `avg=${v(m.avg)} min=${v(m.min)} med=${v(m.med)} p(90)=${v(m.p90)} p(95)=${v(m.p95)} p(99)=${v(m.p99)} max=${v(m.max)} (${num(m.count)})`
     }
     case 'counter':
-      return `${num(m.count)}  ${num(m.rate)}/s`
+      // a custom counter says what it counts (the built-ins' units are in their names)
+      return own?.unit === undefined ? `${num(m.count)}  ${num(m.rate)}/s` : `${num(m.count)} ${own.unit}  ${num(m.rate)}/s`
     case 'rate': {
       const total = m.passes + m.fails
       // http.req.failed counts failures as its "passes" (k6 semantics: the share of true values)
@@ -126,14 +128,22 @@ export function checkFailureLine (c: CheckFailure): string {
   return `'${c.check}' failed ${num(c.fails)} of ${num(c.total)} (first: ${c.first.user}${where.length > 0 ? ` ${where.join(', ')}` : ''})`
 }
 
+/** A custom metric's definition by key (`write.to.event{step:a}` is `write.to.event`'s). */
+function customDefinition (key: string, custom: RunResult['customMetrics']): { unit?: string } | undefined {
+  if (custom === undefined) return undefined
+  const brace = key.indexOf('{')
+  const name = brace === -1 ? key : key.slice(0, brace)
+  return Object.hasOwn(custom, name) ? custom[name] : undefined
+}
+
 /** One line per metric; a tagged key goes under its metric's line, or keeps its name when the metric has no untagged line. */
-function metricLines (metrics: RunResult['metrics']): string[] {
+function metricLines (metrics: RunResult['metrics'], custom?: RunResult['customMetrics']): string[] {
   const out: string[] = []
   let base = ''
   for (const key of Object.keys(metrics)) {
     const brace = key.indexOf('{')
     const name = brace === -1 ? key : key.slice(0, brace)
-    out.push(line(brace !== -1 && name === base ? `  ${key.slice(brace)}` : key, metricValue(key, metrics[key]!)))
+    out.push(line(brace !== -1 && name === base ? `  ${key.slice(brace)}` : key, metricValue(key, metrics[key]!, custom)))
     if (brace === -1 || name !== base) base = brace === -1 ? key : ''
   }
   return out
@@ -148,7 +158,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push('')
-  out.push(...metricLines(r.metrics))
+  out.push(...metricLines(r.metrics, r.customMetrics))
   if (r.thresholds.length > 0) {
     out.push('')
     out.push(`  thresholds (${r.thresholds.filter(t => t.passed).length} of ${r.thresholds.length} passed)`)

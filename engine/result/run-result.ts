@@ -66,6 +66,8 @@ export interface RunResult {
   /** after teardown a full GC in each worker must collect every user context and socket */
   selfCheck: { checked: number, retained: number }
   metrics: Record<string, MetricSummary>
+  /** the scenario's own metrics by name (declared, or as first used): kind and unit; absent without any */
+  customMetrics?: Record<string, { kind: 'counter' | 'gauge' | 'rate' | 'trend', unit?: string, description?: string }>
   /** the request-name cap and what it folded into `(other)` */
   requestNames: RequestNamesReport
   timeSeries: SeriesPoint[]

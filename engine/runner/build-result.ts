@@ -29,6 +29,12 @@ export interface MeasuredRun {
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
 
+/** The scenario's own metrics, when it recorded or declared any (report.json `customMetrics`). */
+function customMetricsOf (agg: MetricsAggregator): Pick<RunResult, 'customMetrics'> {
+  const custom = agg.customMetrics()
+  return Object.keys(custom).length === 0 ? {} : { customMetrics: custom }
+}
+
 function requestNamesOf (agg: MetricsAggregator): RequestNamesReport {
   const n = agg.requestNames()
   const requests = agg.counter(taggedKey(METRICS.httpReqs, 'name', OTHER_NAME))
@@ -90,6 +96,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     workers: { threads: outcome.threadsUsed, planned: m.threads, cohorts: m.cohorts },
     selfCheck: outcome.selfCheck,
     metrics: agg.summary(loadDurationMs / 1000),
+    ...customMetricsOf(agg),
     requestNames: requestNamesOf(agg),
     timeSeries: agg.series(),
     outages,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
-import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
+import { resolveRunOptions, withScenarioMetrics, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
 import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
 import { selfCheckReport, writeReports } from '../report/index.js'
@@ -26,7 +26,8 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
   try {
     const loaded = await loadScenario(o.scenario, o.cwd)
     try {
-      return await runLoaded(o, loaded, userRows, outputs)
+      // thresholds on the scenario's own metrics are checked once its declared `metrics` are read
+      return await runLoaded(withScenarioMetrics(o, loaded.scenario.metrics), loaded, userRows, outputs)
     } finally {
       loaded.dispose()
     }

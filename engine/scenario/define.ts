@@ -1,5 +1,6 @@
 // The scenario contract: what each virtual user does once (setup), repeatedly (iteration), last (teardown).
 import type { UserContext } from '../context/index.js'
+import type { CustomMetricDefinition } from '../metrics/index.js'
 
 type Step<S extends object, D extends object> = (user: UserContext<S, D>) => unknown
 
@@ -13,6 +14,11 @@ export interface Scenario<S extends object = Record<string, unknown>, D extends 
   iteration: Step<S, D>
   /** once per user after the load phase (logout, close) */
   teardown?: Step<S, D>
+  /**
+   * the scenario's own metrics, declared up front (`user.metrics.*` also creates one on first use):
+   * `{ 'write.to.event': { kind: 'trend', unit: 'ms' } }`; thresholds may name a declared one
+   */
+  metrics?: Record<string, CustomMetricDefinition>
 }
 
 /** Identity helper that types the scenario, its per-user state and its users file's rows. */

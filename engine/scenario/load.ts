@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { basename, extname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ScenarioInvalidError, ScenarioLoadError, ScenarioNotFoundError } from '../errors.js'
+import { checkCustomDefinition, type CustomMetricDefinition } from '../metrics/index.js'
 import type { Scenario } from './define.js'
 import { importableModule } from './import-module.js'
 
@@ -72,8 +73,30 @@ export async function importScenario (url: string, source = url, named = url): P
       throw new ScenarioInvalidError(`scenario ${source}: '${step}' must be a function`)
     }
   }
+  const metrics = checkMetrics(candidate.metrics, source)
   const fallbackName = basename(fileURLToPath(named), extname(named))
-  return { ...candidate, name: typeof candidate.name === 'string' && candidate.name !== '' ? candidate.name : fallbackName } as Scenario<object>
+  return {
+    ...candidate,
+    name: typeof candidate.name === 'string' && candidate.name !== '' ? candidate.name : fallbackName,
+    ...(metrics !== undefined && { metrics })
+  } as Scenario<object>
+}
+
+/** A scenario's declared `metrics`, checked: every problem in one ScenarioInvalidError. */
+function checkMetrics (raw: unknown, source: string): Record<string, CustomMetricDefinition> | undefined {
+  if (raw === undefined) return undefined
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ScenarioInvalidError(`scenario ${source}: 'metrics' must be an object like { 'write.to.event': { kind: 'trend', unit: 'ms' } }`)
+  }
+  const out: Record<string, CustomMetricDefinition> = {}
+  const problems: string[] = []
+  for (const [name, d] of Object.entries(raw)) {
+    const checked = checkCustomDefinition(name, d)
+    if (Array.isArray(checked)) problems.push(...checked)
+    else out[name] = checked
+  }
+  if (problems.length > 0) throw new ScenarioInvalidError(`scenario ${source}: ${problems.join('; ')}`)
+  return out
 }
 
 /** Resolves, compiles (TypeScript) and imports a scenario; `dispose()` once the run is over. */

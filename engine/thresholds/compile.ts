@@ -1,7 +1,7 @@
 // Threshold definitions as written in a config file or `run()` options (k6 shape), checked
 // once and compiled to a flat list: one Threshold per expression, in the order written.
 import { ThresholdMetricError, ThresholdSyntaxError } from '../errors.js'
-import type { MetricKind, MetricName } from '../metrics/index.js'
+import type { CustomMetricDefinitions, MetricKind } from '../metrics/index.js'
 import { parseDuration } from '../shared/index.js'
 import { aggregationLabel, parseThresholdExpression, type ThresholdAggregation, type ThresholdOp } from './expression.js'
 import { parseThresholdKey } from './key.js'
@@ -20,7 +20,8 @@ export type ThresholdDefinitions = Record<string, string | Array<string | Thresh
 export interface Threshold {
   /** normalized metric key (`http.req.duration{name:get item}`) */
   key: string
-  metric: MetricName
+  /** a built-in metric, or a custom one the scenario declared */
+  metric: string
   tag?: { name: string, value: string }
   kind: MetricKind
   /** the source text, trimmed */
@@ -73,8 +74,9 @@ export function assertThresholdDefinitions (defs: unknown): asserts defs is Thre
 /**
  * Checks and compiles threshold definitions (runtime shapes included: they may come from a
  * JSON config). Throws ThresholdSyntaxError / ThresholdMetricError on the first problem.
+ * `custom`: the scenario's declared metrics, which keys may name besides the built-in ones.
  */
-export function compileThresholds (defs: ThresholdDefinitions | undefined): Threshold[] {
+export function compileThresholds (defs: ThresholdDefinitions | undefined, custom?: CustomMetricDefinitions): Threshold[] {
   if (defs === undefined) return []
   assertThresholdDefinitions(defs)
   const out: Threshold[] = []
@@ -85,7 +87,7 @@ export function compileThresholds (defs: ThresholdDefinitions | undefined): Thre
     }
     if (items.length === 0) throw new ThresholdSyntaxError(`threshold '${rawKey}' has an empty list of expressions`)
     const specs = items.map((item, i) => thresholdSpec(rawKey, item, i))
-    const key = parseThresholdKey(rawKey, `${rawKey.trim()}: ${specs[0]!.threshold.trim()}`)
+    const key = parseThresholdKey(rawKey, `${rawKey.trim()}: ${specs[0]!.threshold.trim()}`, custom)
     for (const spec of specs) {
       const e = parseThresholdExpression(spec.threshold, key.key)
       const allowed = THRESHOLD_AGGREGATIONS[key.kind]

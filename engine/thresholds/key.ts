@@ -2,13 +2,13 @@
 // `http.req.duration`, `http.req.duration{name:get item}`, `ws.closes{code:1006}`.
 import { ThresholdMetricError, ThresholdSyntaxError } from '../errors.js'
 import { editDistance } from '../shared/index.js'
-import { METRIC_DEFINITIONS, isMetricName, taggedKey, type MetricKind, type MetricName } from '../metrics/index.js'
+import { METRIC_DEFINITIONS, isMetricName, taggedKey, type CustomMetricDefinitions, type MetricKind, type MetricName } from '../metrics/index.js'
 
 export interface ThresholdKey {
   /** normalized key, as the metrics aggregator stores it (`taggedKey`) */
   key: string
-  /** the base metric name */
-  metric: MetricName
+  /** the base metric name (a built-in one, or a custom one the scenario declared) */
+  metric: string
   tag?: { name: string, value: string }
   kind: MetricKind
 }
@@ -16,9 +16,10 @@ export interface ThresholdKey {
 /**
  * Parses and checks a threshold key. `threshold` (e.g. `key: expression`) is quoted in errors;
  * it defaults to the key. Throws ThresholdSyntaxError for malformed tags and ThresholdMetricError
- * for unknown metrics (with a "did you mean" hint when one known name is close).
+ * for unknown metrics (with a "did you mean" hint when one known name is close). `custom`: the
+ * run's declared custom metrics (a scenario's `metrics`), known besides the built-in table.
  */
-export function parseThresholdKey (key: string, threshold: string = key): ThresholdKey {
+export function parseThresholdKey (key: string, threshold: string = key, custom?: CustomMetricDefinitions): ThresholdKey {
   const text = key.trim()
   const bad = (problem: string, at?: string): never => {
     throw new ThresholdSyntaxError(`bad threshold key '${text}'${at === undefined ? '' : ` at '${at}'`}: ${problem}`)
@@ -52,12 +53,13 @@ export function parseThresholdKey (key: string, threshold: string = key): Thresh
     if (/,\s*[A-Za-z_][\w.-]*\s*:/.test(value)) bad('only one tag is supported', text.slice(open))
     tag = { name, value }
   }
-  if (!isMetricName(metric)) {
+  const declared = custom !== undefined && Object.hasOwn(custom, metric) ? custom[metric] : undefined
+  if (!isMetricName(metric) && declared === undefined) {
     const guess = closestMetric(metric)
-    throw new ThresholdMetricError(`unknown metric '${metric}' in threshold '${threshold.trim()}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`)
+    throw new ThresholdMetricError(`unknown metric '${metric}' in threshold '${threshold.trim()}'${guess === undefined ? '' : `; did you mean '${guess}'?`}${custom === undefined ? '' : `; a custom metric must be declared in the scenario's \`metrics\` (e.g. metrics: { '${metric}': { kind: 'trend', unit: 'ms' } })`}`)
   }
   const name = metric
-  const kind = METRIC_DEFINITIONS[name].kind
+  const kind = declared?.kind ?? METRIC_DEFINITIONS[name as MetricName].kind
   return tag === undefined
     ? { key: name, metric: name, kind }
     : { key: taggedKey(name, tag.name, tag.value), metric: name, tag, kind }

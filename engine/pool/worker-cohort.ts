@@ -143,6 +143,7 @@ export class WorkerCohort {
     this.#beat = setInterval(() => this.#beatNow(), BEAT_MS)
     this.#ticker.start()
     this.#scenario = await this.#sources.scenario()
+    for (const u of this.#users) u.useScenarioTags(this.#scenario.tags)
     this.#setupOk = await mapLimited(this.#users, this.#task.cohort.setupShare, u => this.#setUpUser(u))
     Atomics.add(this.#control, READY, this.#users.length)
     Atomics.notify(this.#control, READY)
@@ -235,6 +236,7 @@ export class WorkerCohort {
       isolation: this.#isolation,
       onScenarioError: (user, err) => this.#errors.add('iteration', user, err)
     })
+    if (this.#scenario !== undefined) u.useScenarioTags(this.#scenario.tags)
     this.#users.push(u)
     return u
   }

@@ -190,6 +190,9 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
     out.push('')
     out.push(`  request names: WARNING ${num(names.folded.names)} names beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), ${num(names.folded.requests)} requests, e.g. '${redact(names.folded.example)}': name requests after their route ('get /items/:id'), not their concrete path`)
   }
+  for (const [tag, f] of Object.entries(names.foldedTags ?? {})) {
+    out.push('', `  tag ${tag}: WARNING ${num(f.values)} values beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), e.g. '${redact(f.example)}': tag with a few categories, not per user or per resource`)
+  }
   if (r.checkFailures.length > 0) {
     out.push('')
     out.push('  failed checks')

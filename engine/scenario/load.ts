@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ScenarioInvalidError, ScenarioLoadError, ScenarioNotFoundError } from '../errors.js'
 import type { Scenario } from './define.js'
 import { importableModule } from './import-module.js'
+import { checkTags } from '../metrics/index.js'
 
 export const DEFAULT_SCENARIO = 'default'
 
@@ -72,8 +73,21 @@ export async function importScenario (url: string, source = url, named = url): P
       throw new ScenarioInvalidError(`scenario ${source}: '${step}' must be a function`)
     }
   }
+  checkScenarioTags(candidate.tags, source)
   const fallbackName = basename(fileURLToPath(named), extname(named))
   return { ...candidate, name: typeof candidate.name === 'string' && candidate.name !== '' ? candidate.name : fallbackName } as Scenario<object>
+}
+
+function checkScenarioTags (tags: unknown, source: string): void {
+  if (tags === undefined) return
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
+    throw new ScenarioInvalidError(`scenario ${source}: 'tags' must be an object of strings such as { team: 'shop' }`)
+  }
+  try {
+    checkTags(tags as Record<string, unknown>)
+  } catch (err) {
+    throw new ScenarioInvalidError(`scenario ${source}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** Resolves, compiles (TypeScript) and imports a scenario; `dispose()` once the run is over. */

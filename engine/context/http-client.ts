@@ -239,7 +239,7 @@ export class UserHttp {
     try {
       tagged = this.#tagSet(options)
     } catch (err) {
-      return Promise.reject(err)
+      return Promise.reject(err instanceof Error ? err : new Error(String(err))) // CT_ERR_SCENARIO_INVALID from checkTags
     }
     this.#last.method = method
     this.#last.path = path

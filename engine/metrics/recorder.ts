@@ -4,7 +4,6 @@ import { createHistogram, encodeHistogram, type Histogram } from './histogram.js
 import type { MetricsDelta } from './delta.js'
 import { CheckSamples } from './check-samples.js'
 import { NameCap } from './name-cap.js'
-import { metricKey } from './names.js'
 import { OutcomeMarks } from './outcome-marks.js'
 import { TagCap } from './tag-cap.js'
 import { TagSet } from './tag-set.js'
@@ -42,7 +41,13 @@ export class MetricsRecorder {
    * name that is not an identifier or a value that is empty or not a string.
    */
   tagged (tags: Readonly<Record<string, string>>): TagSet {
-    const raw = metricKey('', tags)
+    // the cache key keeps the caller's order (no sort, no arrays): one call site, one entry
+    let raw = ''
+    for (const name in tags) {
+      const value = tags[name] as unknown
+      if (typeof value !== 'string') checkTags(tags) // throws: 42 must not share '42's entry
+      raw += `${name}\u0000${value as string}\u0000`
+    }
     let set = this.#tagSets.get(raw)
     if (set === undefined) {
       checkTags(tags)

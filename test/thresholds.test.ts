@@ -33,9 +33,9 @@ test('invalid expressions throw CT_ERR_THRESHOLD_SYNTAX quoting the expression a
     ['avg<', "at the end: expected a number after '<'"],
     ['avg=5', "at '=5'"],
     ['avg<<5', "at '<5': expected a number"],
-    ['avg===5', "at '=5': expected a number"],
+    ['avg====5', "at '=5': expected a number"],
     ['avg<5ms', "at 'ms': unexpected text after the number"],
-    ['p(0)<5', "at '0)<5': a percentile must be > 0 and <= 100"],
+    ['p(-1)<5', "at '-1)<5': a percentile must be between 0 and 100"],
     ['p(101)<5', "at '101)<5'"],
     ['p()<5', "at ')<5': expected a percentile"],
     ['p<5', "at '<5': expected '('"],
@@ -71,12 +71,13 @@ test('malformed keys throw CT_ERR_THRESHOLD_SYNTAX quoting the fragment', t => {
     ['http.req.duration{name:get item', "at '{name:get item'"],
     ['http.req.duration}', "at '}'"],
     ['http.req.duration{name:a}x', "at 'x'"],
-    ['http.req.duration{name:a}{status:200}', 'only one tag'],
-    ['http.req.duration{name:a,status:200}', 'only one tag'],
-    ['http.req.duration{name:{a}}', "nested '{'"],
+    ['http.req.duration{,name:a}', 'expected a tag as {name:value}'],
+    ['http.req.duration{name:a,name:b}', "tag 'name' given twice"],
+    ['http.req.duration{n a:b}', "tag name 'n a'"],
     ['{name:a}', "at '{name:a}'"],
     ['http.req.duration{:a}', 'empty tag name'],
     ['http.req.duration{name:}', 'empty tag value'],
+    ['http.req.duration{name:a,status:}', "empty tag value for 'status'"],
     ['  ', 'empty metric name']
   ]
   for (const [key, fragment] of cases) {

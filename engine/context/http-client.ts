@@ -4,7 +4,7 @@
 import { Client, type Dispatcher } from 'undici'
 import { HttpRequestError, TimeoutError } from '../errors.js'
 import { routeTemplate } from '../shared/index.js'
-import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell } from '../metrics/index.js'
+import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell, type TagSet } from '../metrics/index.js'
 import { HttpResponse } from './http-response.js'
 import { PreopenedConnector } from './preopened-connector.js'
 import type { CookieJar } from './cookie-jar.js'
@@ -12,6 +12,11 @@ import type { CookieJar } from './cookie-jar.js'
 export interface RequestOptions {
   /** Groups this request's metrics under `http.req.duration{name:<name>}`. */
   name?: string
+  /**
+   * More tags for this request's metrics (`{ flow: 'checkout' }` -> `http.reqs{flow:checkout}`),
+   * added to the scenario's tags and the current group; `name` wins over `tags.name`.
+   */
+  tags?: Readonly<Record<string, string>>
   /** Sent as JSON with content-type application/json. */
   json?: unknown
   body?: string | Buffer
@@ -40,6 +45,32 @@ export interface HttpClientOptions {
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'CT_RESPONSE_DEADLINE'])
 /** timeouts that, on a connection that never answered, mean the server did not take the connection */
 const ACCEPT_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
+/**
+ * The tags every request of a user carries at the moment (the scenario's `tags`, the current
+ * `group`), with the tag sets built from them cached per request name: a request inside a group
+ * finds its cells without building a string.
+ */
+export class TagBase {
+  readonly tags: Readonly<Record<string, string>>
+  #unnamed: TagSet | undefined
+  readonly #byName = new Map<string, TagSet>()
+
+  constructor (tags: Readonly<Record<string, string>>) {
+    this.tags = tags
+  }
+
+  setFor (recorder: MetricsRecorder, name: string | undefined): TagSet {
+    if (name === undefined) return (this.#unnamed ??= recorder.tagged(this.tags))
+    let set = this.#byName.get(name)
+    if (set === undefined) {
+      set = recorder.tagged({ ...this.tags, name })
+      if (this.#byName.size >= 1000) this.#byName.clear() // names per concrete path: the cap folds them anyway
+      this.#byName.set(name, set)
+    }
+    return set
+  }
+}
 
 interface NamedKeys { reqs: string, duration: string, failed: string }
 /** Tagged metric keys per request name, built once per name instead of three strings per request. */
@@ -162,6 +193,8 @@ export class UserHttp {
   #last: { method: string, path: string } = { method: '', path: '' }
   /** closed by force: what fails from now on was cut by the engine, not by the target */
   #aborted = false
+  /** @internal the user's current scenario tags and group (undefined: none, the untagged fast path) */
+  tagBase: TagBase | undefined
 
   constructor (opts: HttpClientOptions) {
     this.#opts = opts
@@ -202,6 +235,12 @@ export class UserHttp {
     if (path.charCodeAt(0) !== 47 /* / */) {
       return Promise.reject(new HttpRequestError(`request path must start with '/': '${path}'`))
     }
+    let tagged: TagSet | undefined
+    try {
+      tagged = this.#tagSet(options)
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err))) // CT_ERR_SCENARIO_INVALID from checkTags
+    }
     this.#last.method = method
     this.#last.path = path
     const anonymous = options.anonymous === true
@@ -224,7 +263,8 @@ export class UserHttp {
         if (c.discarded > 0) this.#cells.discarded.value += c.discarded
         const rec = this.#opts.recorder
         const ms = c.end - c.start
-        const named = options.name === undefined ? undefined : keysOf(rec.names.bound(options.name))
+        // a tag set holds the name tag too; without one, a named request records as it always has
+        const named = options.name === undefined || tagged !== undefined ? undefined : keysOf(rec.names.bound(options.name))
         // a request the engine cut (interrupt, hard deadline, graceful-stop cut-off) is neither sent nor failed
         if (err !== null && this.#aborted) {
           reject(new HttpRequestError(`${method} ${path} interrupted: the run was stopped`, { cause: err, request: { method, path } }))
@@ -232,8 +272,9 @@ export class UserHttp {
         }
         this.#cells.reqs.value++
         if (named !== undefined) rec.count(named.reqs)
+        else if (tagged !== undefined) for (const cell of tagged.counters(METRICS.httpReqs)) cell.value++
         if (err !== null) {
-          this.#recordOutcome(named, false, c.end > 0 ? c.end : performance.now())
+          this.#recordOutcome(named, tagged, false, c.end > 0 ? c.end : performance.now())
           const code = (err as { code?: string }).code
           // no answer at all on a connection that never answered: the server did not take it in time
           const unanswered = code !== undefined && (ACCEPT_TIMEOUT_CODES.has(code) || (code === 'CT_RESPONSE_DEADLINE' && c.status === 0))
@@ -244,8 +285,9 @@ export class UserHttp {
         this.#answeredOn = this.#connector.opened
         this.#cells.duration.recordValue(ms <= 0 ? 0 : Math.round(ms * 1000)) // µs, as MetricsRecorder.trend
         if (named !== undefined) rec.trend(named.duration, ms)
+        else if (tagged !== undefined) tagged.trend(METRICS.httpReqDuration, ms)
         const passed = options.expect !== undefined ? options.expect.includes(c.status) : c.status < 400
-        this.#recordOutcome(named, passed, c.end)
+        this.#recordOutcome(named, tagged, passed, c.end)
         if (!anonymous) this.#storeCookies(c.rawHeaders)
         const body = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks)
         if (options.shared !== true) this.#opts.inspect?.(method, path, c.rawHeaders, body)
@@ -284,12 +326,27 @@ export class UserHttp {
     else await this.#client.close()
   }
 
-  #recordOutcome (named: NamedKeys | undefined, passed: boolean, at: number): void {
+  #recordOutcome (named: NamedKeys | undefined, tagged: TagSet | undefined, passed: boolean, at: number): void {
     this.#opts.recorder.outcomes.mark(passed, at)
     // http.req.failed: a "pass" is a failed request (k6's share of true values)
     if (passed) this.#cells.failed.fails++
     else this.#cells.failed.passes++
     if (named !== undefined) this.#opts.recorder.rate(named.failed, !passed)
+    else if (tagged !== undefined) {
+      for (const cell of tagged.rates(METRICS.httpReqFailed)) {
+        if (passed) cell.fails++
+        else cell.passes++
+      }
+    }
+  }
+
+  /** The tag set of a request with tags (its own, the scenario's, a group's); undefined: only a name or none. */
+  #tagSet (options: RequestOptions): TagSet | undefined {
+    const base = this.tagBase
+    if (options.tags === undefined) return base?.setFor(this.#opts.recorder, options.name)
+    const tags: Record<string, string> = { ...base?.tags, ...options.tags }
+    if (options.name !== undefined) tags.name = options.name
+    return this.#opts.recorder.tagged(tags)
   }
 
   #noHeaders (): boolean {

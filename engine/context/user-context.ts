@@ -1,10 +1,11 @@
 // One virtual user: its own identity, connection, cookies, sockets and state. Never shared.
 import { METRICS, taggedKey, type MetricsRecorder } from '../metrics/index.js'
+import { ScenarioInvalidError } from '../errors.js'
 import type { CohortIsolation, DirectoryEntry } from '../isolation/index.js'
 import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type BurstOutcome } from '../probes/index.js'
 import { scenarioFrame } from '../shared/index.js'
 import { CookieJar } from './cookie-jar.js'
-import { UserHttp } from './http-client.js'
+import { TagBase, UserHttp } from './http-client.js'
 import { UserMetrics } from './user-metrics.js'
 import { IoSocket, UserSocket, type EventExtractors, type IoEvent, type StreamProtocol, type WsMessage } from '../streams/index.js'
 
@@ -104,6 +105,12 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   #probe: Probes | undefined
   #writes: WriteLedger | undefined
   #inLoad = false
+  /** the scenario's tags (`defineScenario({ tags })`), on every request and group of this user */
+  #scenarioTags: Readonly<Record<string, string>> | undefined
+  /** the current group path (`outer::inner`), undefined outside any group */
+  #group: string | undefined
+  /** the tag base of each group path seen, so a request inside a group builds nothing */
+  readonly #groupBases = new Map<string, TagBase>()
 
   constructor (opts: UserContextOptions) {
     this.#opts = opts
@@ -258,6 +265,62 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
       recorder.checkSamples.add({ check: name, user: this.name, ...(request !== undefined && { request }), ...(at !== undefined && { at }) })
     }
     return ok
+  }
+
+  /**
+   * Runs `fn` as the group `name`: every request inside is tagged `group:<name>` (nested groups:
+   * `outer::inner`, as k6), and its duration, whether it resolves or throws, is recorded in
+   * `group.duration` and `group.duration{group:<path>}`. Returns what `fn` returns. A user's
+   * groups run one after another (as k6's): two groups of one user in parallel would mix tags.
+   */
+  async group<T> (name: string, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof name !== 'string' || name === '' || name.includes('::')) {
+      throw new ScenarioInvalidError(`group name must be a non-empty string without '::' (the nesting separator), got ${JSON.stringify(name)}`)
+    }
+    const outer = this.#group
+    const path = outer === undefined ? name : `${outer}::${name}`
+    const base = this.#groupBase(path)
+    const recorder = this.#opts.recorder
+    const set = recorder.tagged(base.tags) // checks the tags before anything runs
+    this.#group = path
+    this.http.tagBase = base
+    const start = performance.now()
+    try {
+      return await fn()
+    } finally {
+      const ms = performance.now() - start
+      recorder.trend(METRICS.groupDuration, ms)
+      set.trend(METRICS.groupDuration, ms)
+      this.#group = outer
+      this.http.tagBase = outer === undefined ? this.#scenarioBase() : this.#groupBase(outer)
+    }
+  }
+
+  /** @internal the scenario's tags, set by the engine once the scenario is loaded */
+  useScenarioTags (tags: Readonly<Record<string, string>> | undefined): void {
+    this.#scenarioTags = tags === undefined || Object.keys(tags).length === 0 ? undefined : tags
+    this.#groupBases.clear()
+    this.http.tagBase = this.#group === undefined ? this.#scenarioBase() : this.#groupBase(this.#group)
+  }
+
+  #scenarioBase (): TagBase | undefined {
+    if (this.#scenarioTags === undefined) return undefined
+    let base = this.#groupBases.get('')
+    if (base === undefined) {
+      base = new TagBase(this.#scenarioTags)
+      this.#groupBases.set('', base)
+    }
+    return base
+  }
+
+  #groupBase (path: string): TagBase {
+    let base = this.#groupBases.get(path)
+    if (base === undefined) {
+      base = new TagBase({ ...this.#scenarioTags, group: path })
+      if (this.#groupBases.size >= 1000) this.#groupBases.clear() // group names per concrete value: the cap folds them
+      this.#groupBases.set(path, base)
+    }
+    return base
   }
 
   sleep (ms: number): Promise<void> {

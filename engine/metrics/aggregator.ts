@@ -3,8 +3,9 @@ import type { GaugeSummary, MetricSummary, SeriesPoint, TrendSummary } from '../
 import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram } from './histogram.js'
 import { CheckSamples, type CheckFailureSample } from './check-samples.js'
 import type { MetricsDelta } from './delta.js'
-import { NameCap, OTHER_NAME, nameTagOf } from './name-cap.js'
-import { taggedKey } from './names.js'
+import { NameCap, OTHER_NAME } from './name-cap.js'
+import { metricKey, splitKey } from './names.js'
+import { TagCap } from './tag-cap.js'
 import { mergeMarks, type OutcomeMarkTuple } from './outcome-marks.js'
 import { trendPerUnit, type CustomMetricDefinition } from './custom.js'
 
@@ -42,7 +43,19 @@ export interface RequestNamesSummary {
   kept: number
   /** distinct names folded (summed over threads and the main thread: an upper bound), one of them */
   folded: { names: number, example: string } | undefined
+  /** other tags whose values were folded: distinct values (an upper bound, as names) and one of them */
+  foldedTags: Record<string, { values: number, example: string }>
 }
+
+/**
+ * Tags the engine records itself (`checks{check:..}`, `ws.closes{code:..}`, `isolation.probes{result:..}` ...):
+ * few values, reported one by one, so the main thread does not cap them. Request names and the
+ * scenario's own tags are capped (workers cap every tag given through tags, these included).
+ */
+const ENGINE_TAGS = new Set(['check', 'code', 'event', 'reason', 'kind', 'result', 'budget'])
+
+/** A stored key with two or more tags: the full combination of one tag set (see tag-set.ts). */
+interface Combination { key: string, tags: Record<string, string> }
 
 /** Told of each second as it closes, with that second's histograms (microseconds) by trend key. */
 export type SecondListener = (point: SeriesPoint, histograms: ReadonlyMap<string, Histogram>) => void
@@ -50,6 +63,13 @@ export type SecondListener = (point: SeriesPoint, histograms: ReadonlyMap<string
 export class MetricsAggregator {
   readonly #origin: number
   readonly #names: NameCap
+  readonly #tagCap: TagCap
+  readonly #foldedTags = new Map<string, { values: number, example: string }>()
+  /** per metric: its stored full-combination keys, for queries on several tags */
+  readonly #combinations = new Map<string, Combination[]>()
+  /** merged histograms of multi-tag queries, valid while #version is unchanged */
+  readonly #merged = new Map<string, { version: number, h: Histogram }>()
+  #version = 0
   /** incoming key -> the key it is stored under (its name folded past the cap) */
   readonly #keyOf = new Map<string, string>()
   #folded: { names: number, example: string } | undefined
@@ -71,12 +91,15 @@ export class MetricsAggregator {
   constructor (origin: number, maxRequestNames?: number) {
     this.#origin = origin
     this.#names = new NameCap(maxRequestNames)
+    this.#tagCap = new TagCap(this.#names)
   }
 
   /** Merges one delta. `source` identifies the sender so gauges sum the latest value of each. */
   add (delta: MetricsDelta, source: string, now: number): void {
     const bucket = this.#bucket(now)
+    this.#version++
     if (delta.folded !== undefined) this.#addFolded(delta.folded.names, delta.folded.example)
+    for (const tag in delta.foldedTags) this.#addFoldedTag(tag, delta.foldedTags[tag]!.names, delta.foldedTags[tag]!.example)
     for (const s of delta.checkSamples ?? []) this.#checkSamples.add(s)
     if (delta.outcomes !== undefined) this.#marks.set(bucket.t, mergeMarks(this.#marks.get(bucket.t), delta.outcomes))
     for (const raw in delta.counters) {
@@ -168,6 +191,7 @@ export class MetricsAggregator {
   }
 
   noteCount (key: string, n: number): void {
+    this.#version++
     this.#counters.set(key, (this.#counters.get(key) ?? 0) + n)
   }
 
@@ -178,15 +202,42 @@ export class MetricsAggregator {
 
   /** What became of request names: the cap, the kept count, the folded ones. */
   requestNames (): RequestNamesSummary {
-    return { cap: this.#names.limit, kept: this.#names.kept, folded: this.#folded === undefined ? undefined : { ...this.#folded } }
+    return {
+      cap: this.#names.limit,
+      kept: this.#names.kept,
+      folded: this.#folded === undefined ? undefined : { ...this.#folded },
+      foldedTags: Object.fromEntries([...this.#foldedTags].map(([tag, f]) => [tag, { ...f }]))
+    }
   }
 
+  /**
+   * A key with two or more tags reads the merge of every stored full combination holding those
+   * tags (each sample is in exactly one, so the merge is exact); other keys read themselves.
+   */
   counter (key: string): number {
-    return this.#counters.get(key) ?? 0
+    const keys = this.#matching(key)
+    if (keys === undefined) return this.#counters.get(key) ?? 0
+    let n = 0
+    for (const k of keys) n += this.#counters.get(k) ?? 0
+    return n
   }
 
   rate (key: string): { passes: number, fails: number } {
-    return this.#rates.get(key) ?? { passes: 0, fails: 0 }
+    const keys = this.#matching(key)
+    if (keys === undefined) return this.#rates.get(key) ?? { passes: 0, fails: 0 }
+    const sum = { passes: 0, fails: 0 }
+    for (const k of keys) {
+      const r = this.#rates.get(k)
+      if (r !== undefined) { sum.passes += r.passes; sum.fails += r.fails }
+    }
+    return sum
+  }
+
+  /** Whether anything was recorded under `key` (several tags: under a combination holding them). */
+  has (key: string): boolean {
+    const keys = this.#matching(key)
+    const stored = (k: string): boolean => this.#counters.has(k) || this.#rates.has(k) || this.#trends.has(k) || this.#gauges.has(k)
+    return keys === undefined ? stored(key) : keys.some(stored)
   }
 
   gauge (key: string): GaugeSummary | undefined {
@@ -195,13 +246,13 @@ export class MetricsAggregator {
   }
 
   trend (key: string): TrendSummary | undefined {
-    const h = this.#trends.get(key)
+    const h = this.#histogram(key)
     return h === undefined ? undefined : summarizeHistogram(h, this.#perUnit(key))
   }
 
   /** Percentile `p` (0 < p <= 100) of a trend's run-total histogram, in milliseconds (3 decimals); undefined if no such trend. */
   percentile (key: string, p: number): number | undefined {
-    const h = this.#trends.get(key)
+    const h = this.#histogram(key)
     if (h === undefined) return undefined
     return h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / this.#perUnit(key)
   }
@@ -285,19 +336,71 @@ export class MetricsAggregator {
   #key (raw: string): string {
     let k = this.#keyOf.get(raw)
     if (k === undefined) {
-      const tag = nameTagOf(raw)
       k = raw
-      if (tag !== undefined) {
-        const bounded = this.#names.bound(tag.name)
-        if (bounded !== tag.name) {
-          k = taggedKey(tag.metric, 'name', bounded)
+      const { metric, tags } = splitKey(raw)
+      const names = Object.keys(tags)
+      if (names.length > 0) {
+        // the cap holds run-wide: workers fold past their own caps, the main thread folds again
+        let folded = false
+        for (const name of names) {
+          if (ENGINE_TAGS.has(name)) continue
+          const bounded = this.#tagCap.bound(name, tags[name]!)
+          if (bounded !== tags[name]) { tags[name] = bounded; folded = true }
+        }
+        if (folded) {
+          k = metricKey(metric, tags)
           const newly = this.#names.drain()
           if (newly !== undefined) this.#addFolded(newly.names, newly.example)
+          const others = this.#tagCap.drain()
+          for (const tag in others) this.#addFoldedTag(tag, others[tag]!.names, others[tag]!.example)
+        }
+        if (names.length >= 2 && !this.#isCombination(metric, k)) {
+          let list = this.#combinations.get(metric)
+          if (list === undefined) { list = []; this.#combinations.set(metric, list) }
+          list.push({ key: k, tags })
         }
       }
       this.#keyOf.set(raw, k)
     }
     return k
+  }
+
+  #isCombination (metric: string, key: string): boolean {
+    return this.#combinations.get(metric)?.some(c => c.key === key) ?? false
+  }
+
+  /** Stored combinations holding every tag of `key`, or undefined when `key` has fewer than two tags. */
+  #matching (key: string): string[] | undefined {
+    if (key.indexOf(',') === -1) return undefined
+    const { metric, tags } = splitKey(key)
+    const wanted = Object.entries(tags)
+    if (wanted.length < 2) return undefined
+    const out: string[] = []
+    for (const c of this.#combinations.get(metric) ?? []) {
+      if (wanted.every(([n, v]) => c.tags[n] === v)) out.push(c.key)
+    }
+    return out
+  }
+
+  /** A trend's run-total histogram; several tags: the merge of the matching combinations (cached per version). */
+  #histogram (key: string): Histogram | undefined {
+    const keys = this.#matching(key)
+    if (keys === undefined) return this.#trends.get(key)
+    const cached = this.#merged.get(key)
+    if (cached?.version === this.#version) return cached.h
+    const parts = keys.flatMap(k => this.#trends.get(k) ?? [])
+    if (parts.length === 0) return undefined
+    const h = createHistogram()
+    for (const part of parts) h.add(part)
+    this.#merged.set(key, { version: this.#version, h })
+    return h
+  }
+
+  #addFoldedTag (tag: string, values: number, example: string): void {
+    if (example === OTHER_NAME) return
+    const f = this.#foldedTags.get(tag)
+    if (f === undefined) this.#foldedTags.set(tag, { values, example })
+    else f.values += values
   }
 
   #addFolded (names: number, example: string): void {

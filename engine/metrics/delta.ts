@@ -13,6 +13,8 @@ export interface MetricsDelta {
   gauges: Record<string, number>
   /** request names this worker folded into `(other)` since the last tick */
   folded?: FoldedNames
+  /** values of other tags (`flow`, `group` ...) this worker folded into `(other)` since the last tick */
+  foldedTags?: Record<string, FoldedNames>
   /** where checks failed for the first time in this worker, since the last tick */
   checkSamples?: CheckFailureSample[]
   /** when HTTP requests of this tick first succeeded and failed (epoch ms; see outcome-marks.ts) */

@@ -1,5 +1,7 @@
 export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, splitKey, taggedKey, metricKey, withTag, type MetricKind, type MetricName, type MetricUnit } from './names.js'
 export { MetricsRecorder, type CounterCell, type RateCell } from './recorder.js'
+export type { TagSet } from './tag-set.js'
+export { checkTags } from './tag-names.js'
 export { MetricsAggregator } from './aggregator.js'
 export { forEachRecorded, type Histogram } from './histogram.js'
 export type { MetricsDelta } from './delta.js'

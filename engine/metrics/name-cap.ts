@@ -53,10 +53,3 @@ export class NameCap {
     return out
   }
 }
-
-/** Splits `metric{name:value}` into its parts (undefined: the key has no name tag). */
-export function nameTagOf (key: string): { metric: string, name: string } | undefined {
-  const open = key.indexOf('{name:')
-  if (open === -1 || key.charCodeAt(key.length - 1) !== 125 /* } */) return undefined
-  return { metric: key.slice(0, open), name: key.slice(open + 6, -1) }
-}

@@ -30,6 +30,7 @@ export const METRIC_TABLE = {
   iterationDurationUncorrected: { name: 'iteration.duration.uncorrected', kind: 'trend', unit: 'ms', description: 'open model: from the actual start' },
   droppedIterations: { name: 'dropped.iterations', kind: 'counter', unit: 'iterations', description: 'open model: arrivals that found no free user and no room for one' },
   checks: { name: 'checks', kind: 'rate', unit: 'share', description: 'share of passing checks; per check: `checks{check:<name>}`' },
+  groupDuration: { name: 'group.duration', kind: 'trend', unit: 'ms', description: "`user.group(name, fn)`: fn's duration, thrown or not; per group: `group.duration{group:checkout}` (nested: `{group:outer::inner}`)" },
   errors: { name: 'errors', kind: 'counter', unit: 'errors', description: 'iteration, setup and teardown errors' },
   usersActive: { name: 'users.active', kind: 'gauge', unit: 'users', description: 'users in the load phase (open model: busy in an iteration)' },
   wsSessions: { name: 'ws.sessions', kind: 'counter', unit: 'sessions', description: 'WebSocket connections opened' },

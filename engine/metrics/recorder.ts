@@ -6,6 +6,12 @@ import { CheckSamples } from './check-samples.js'
 import { NameCap } from './name-cap.js'
 import { OutcomeMarks } from './outcome-marks.js'
 import type { CustomMetricDefinition } from './custom.js'
+import { TagCap } from './tag-cap.js'
+import { TagSet } from './tag-set.js'
+import { checkTags } from './tag-names.js'
+
+/** distinct raw tag sets remembered; past it the cache starts over (values folded past the cap would grow it) */
+const TAG_SETS_CACHED = 10_000
 
 export interface RateCell { passes: number, fails: number }
 export interface CounterCell { value: number }
@@ -21,6 +27,9 @@ export class MetricsRecorder {
   #definitions: Record<string, CustomMetricDefinition> | undefined
   /** request names (the `name` tag) beyond the run's cap fold into `(other)` */
   readonly names: NameCap
+  /** every tag's values beyond the run's cap fold into `(other)` (the `name` tag: `names`) */
+  readonly tagCap: TagCap
+  readonly #tagSets = new Map<string, TagSet>()
   /** where each check first failed */
   readonly checkSamples = new CheckSamples()
   /** when HTTP requests succeeded and failed, for outage edges */
@@ -28,6 +37,32 @@ export class MetricsRecorder {
 
   constructor (maxRequestNames?: number) {
     this.names = new NameCap(maxRequestNames)
+    this.tagCap = new TagCap(this.names)
+  }
+
+  /**
+   * The keys and cells a sample with these tags records into besides the bare metric, cached per
+   * distinct tag set; values are bounded by the cap. Throws CT_ERR_SCENARIO_INVALID for a tag
+   * name that is not an identifier or a value that is empty or not a string.
+   */
+  tagged (tags: Readonly<Record<string, string>>): TagSet {
+    // the cache key keeps the caller's order (no sort, no arrays): one call site, one entry
+    let raw = ''
+    for (const name in tags) {
+      const value = tags[name] as unknown
+      if (typeof value !== 'string') checkTags(tags) // throws: 42 must not share '42's entry
+      raw += `${name}\u0000${value as string}\u0000`
+    }
+    let set = this.#tagSets.get(raw)
+    if (set === undefined) {
+      checkTags(tags)
+      const bounded: Record<string, string> = {}
+      for (const name in tags) bounded[name] = this.tagCap.bound(name, tags[name]!)
+      set = new TagSet(bounded, this)
+      if (this.#tagSets.size >= TAG_SETS_CACHED) this.#tagSets.clear()
+      this.#tagSets.set(raw, set)
+    }
+    return set
   }
 
   count (key: string, n = 1): void {
@@ -121,6 +156,8 @@ export class MetricsRecorder {
     }
     const folded = this.names.drain()
     if (folded !== undefined) delta.folded = folded
+    const foldedTags = this.tagCap.drain()
+    if (foldedTags !== undefined) delta.foldedTags = foldedTags
     const samples = this.checkSamples.drain()
     if (samples !== undefined) delta.checkSamples = samples
     const outcomes = this.outcomes.drain()

@@ -147,6 +147,7 @@ export class WorkerCohort {
     this.#ticker.start()
     this.#scenario = await this.#sources.scenario()
     this.#metrics.declare(this.#scenario.metrics)
+    for (const u of this.#users) u.useScenarioTags(this.#scenario.tags)
     this.#setupOk = await mapLimited(this.#users, this.#task.cohort.setupShare, u => this.#setUpUser(u))
     Atomics.add(this.#control, READY, this.#users.length)
     Atomics.notify(this.#control, READY)
@@ -240,6 +241,7 @@ export class WorkerCohort {
       onScenarioError: (user, err) => this.#errors.add('iteration', user, err),
       metrics: this.#metrics
     })
+    if (this.#scenario !== undefined) u.useScenarioTags(this.#scenario.tags)
     this.#users.push(u)
     return u
   }

@@ -136,6 +136,18 @@ function customDefinition (key: string, custom: RunResult['customMetrics']): { u
   return Object.hasOwn(custom, name) ? custom[name] : undefined
 }
 
+/** Warnings for request names and tag values folded into `(other)` past the cap. */
+function foldedLines (names: RunResult['requestNames']): string[] {
+  const out: string[] = []
+  if (names.folded !== undefined) {
+    out.push('', `  request names: WARNING ${num(names.folded.names)} names beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), ${num(names.folded.requests)} requests, e.g. '${redact(names.folded.example)}': name requests after their route ('get /items/:id'), not their concrete path`)
+  }
+  for (const [tag, f] of Object.entries(names.foldedTags ?? {})) {
+    out.push('', `  tag ${tag}: WARNING ${num(f.values)} values beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), e.g. '${redact(f.example)}': tag with a few categories, not per user or per resource`)
+  }
+  return out
+}
+
 /** One line per metric; a tagged key goes under its metric's line, or keeps its name when the metric has no untagged line. */
 function metricLines (metrics: RunResult['metrics'], custom?: RunResult['customMetrics']): string[] {
   const out: string[] = []
@@ -195,11 +207,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   }
   if (r.cpuProfile !== undefined) out.push(`  cpu profile: ${r.cpuProfile}`)
   out.push('', ...isolationLines(r))
-  const names = r.requestNames
-  if (names.folded !== undefined) {
-    out.push('')
-    out.push(`  request names: WARNING ${num(names.folded.names)} names beyond the cap of ${num(names.cap)} (maxRequestNames) were folded into (other), ${num(names.folded.requests)} requests, e.g. '${redact(names.folded.example)}': name requests after their route ('get /items/:id'), not their concrete path`)
-  }
+  out.push(...foldedLines(r.requestNames))
   if (r.checkFailures.length > 0) {
     out.push('')
     out.push('  failed checks')

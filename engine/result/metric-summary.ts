@@ -38,4 +38,6 @@ export interface RequestNamesReport {
   kept: number
   /** names folded into `(other)`: distinct names (counted per thread, so an upper bound), requests, one example */
   folded?: { names: number, requests: number, example: string }
+  /** other tags (`tags`, groups) whose values beyond the same cap were folded into `(other)`: distinct values (an upper bound) and one of them */
+  foldedTags?: Record<string, { values: number, example: string }>
 }

@@ -41,7 +41,10 @@ function requestNamesOf (agg: MetricsAggregator): RequestNamesReport {
   return {
     cap: n.cap,
     kept: n.kept,
-    ...(n.folded !== undefined && { folded: { names: n.folded.names, requests, example: redact(n.folded.example) } })
+    ...(n.folded !== undefined && { folded: { names: n.folded.names, requests, example: redact(n.folded.example) } }),
+    ...(Object.keys(n.foldedTags).length > 0 && {
+      foldedTags: Object.fromEntries(Object.entries(n.foldedTags).map(([tag, f]) => [tag, { values: f.values, example: redact(f.example) }]))
+    })
   }
 }
 

@@ -8,6 +8,8 @@ type Step<S extends object, D extends object> = (user: UserContext<S, D>) => unk
 export interface Scenario<S extends object = Record<string, unknown>, D extends object = Readonly<Record<string, unknown>>> {
   name: string
   description?: string
+  /** tags on every request and group of this scenario's users (`{ team: 'shop' }` -> `http.reqs{team:shop}`) */
+  tags?: Readonly<Record<string, string>>
   /** once per user, before the start barrier (login, open sockets, create data) */
   setup?: Step<S, D>
   /** repeated as the executor plans */

@@ -7,6 +7,7 @@ import { ScenarioInvalidError, ScenarioLoadError, ScenarioNotFoundError } from '
 import { checkCustomDefinition, type CustomMetricDefinition } from '../metrics/index.js'
 import type { Scenario } from './define.js'
 import { importableModule } from './import-module.js'
+import { checkTags } from '../metrics/index.js'
 
 export const DEFAULT_SCENARIO = 'default'
 
@@ -74,6 +75,7 @@ export async function importScenario (url: string, source = url, named = url): P
     }
   }
   const metrics = checkMetrics(candidate.metrics, source)
+  checkScenarioTags(candidate.tags, source)
   const fallbackName = basename(fileURLToPath(named), extname(named))
   return {
     ...candidate,
@@ -97,6 +99,18 @@ function checkMetrics (raw: unknown, source: string): Record<string, CustomMetri
   }
   if (problems.length > 0) throw new ScenarioInvalidError(`scenario ${source}: ${problems.join('; ')}`)
   return out
+}
+
+function checkScenarioTags (tags: unknown, source: string): void {
+  if (tags === undefined) return
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
+    throw new ScenarioInvalidError(`scenario ${source}: 'tags' must be an object of strings such as { team: 'shop' }`)
+  }
+  try {
+    checkTags(tags as Record<string, unknown>)
+  } catch (err) {
+    throw new ScenarioInvalidError(`scenario ${source}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** Resolves, compiles (TypeScript) and imports a scenario; `dispose()` once the run is over. */

@@ -9,7 +9,7 @@ import { compare } from './expression.js'
 export interface ThresholdInput {
   /** values in milliseconds */
   trend(key: string): { count: number, avg: number, min: number, med: number, max: number } | undefined
-  /** percentile p (0 < p <= 100) in milliseconds */
+  /** percentile p (0 < p <= 100) in milliseconds (p(0) reads trend().min) */
   percentile(key: string, p: number): number | undefined
   counter(key: string): number | undefined
   rate(key: string): { passes: number, fails: number } | undefined
@@ -22,10 +22,13 @@ export interface ThresholdInput {
 /** Outage gauges are only set when an outage happened: a run without one has nothing to recover from. */
 const ZERO_WITHOUT_OUTAGE = new Set<string>([METRICS.outageDuration, METRICS.outageDetect, METRICS.outageRecovery])
 
-/** Reads a MetricsAggregator. Presence comes from agg.keys() (its counter/rate answer 0 when absent). */
+/**
+ * Reads a MetricsAggregator. Presence comes from agg.has() (its counter/rate answer 0 when absent).
+ * A key with several tags (`http.req.duration{group:checkout,name:pay}`) reads the aggregator's
+ * exact merge of the recorded tag combinations that hold them.
+ */
 export function thresholdInputFrom (agg: MetricsAggregator, loadSeconds: number): ThresholdInput {
-  let present: Set<string> | undefined
-  const has = (key: string): boolean => (present ??= new Set(agg.keys())).has(key)
+  const has = (key: string): boolean => agg.has(key)
   return {
     trend: key => agg.trend(key),
     percentile: (key, p) => agg.percentile(key, p),
@@ -57,6 +60,8 @@ export function thresholdValue (t: Threshold, input: ThresholdInput): number | n
         case 'med': return round(s.med, 3)
         case 'max': return round(s.max, 3)
         case 'p': {
+          // p(0) is the smallest sample, as k6 reads it (an HDR percentile of 0 is a bucket edge)
+          if (t.percentile === 0) return round(s.min, 3)
           const v = input.percentile(t.key, t.percentile ?? 100)
           return v === undefined ? null : round(v, 3)
         }

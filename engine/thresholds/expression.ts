@@ -9,7 +9,7 @@ export interface ThresholdExpression {
   /** the source text, trimmed */
   expression: string
   aggregation: ThresholdAggregation
-  /** N of `p(N)` (0 < N <= 100), only when aggregation is 'p' */
+  /** N of `p(N)` (0 <= N <= 100; p(0) is the minimum, as k6), only when aggregation is 'p' */
   percentile?: number
   op: ThresholdOp
   target: number
@@ -17,8 +17,8 @@ export interface ThresholdExpression {
 
 const AGGREGATIONS: readonly string[] = ['avg', 'min', 'med', 'max', 'p', 'rate', 'count', 'value']
 const AGGREGATION_LIST = 'avg, min, med, max, p(N), rate, count, value'
-// Longest first, so `<=` is not read as `<` followed by `=`.
-const OPS: readonly ThresholdOp[] = ['<=', '>=', '==', '!=', '<', '>']
+// Longest first, so `<=` is not read as `<` followed by `=`. k6 reads `===` as `==`.
+const OPS: ReadonlyArray<ThresholdOp | '==='> = ['===', '<=', '>=', '==', '!=', '<', '>']
 const NUMBER = /[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y
 const SPACE = /\s*/y
@@ -76,18 +76,19 @@ export function parseThresholdExpression (text: string, on?: string): ThresholdE
     const n = match(NUMBER)
     if (n === undefined) fail('expected a percentile, as in p(95)')
     percentile = Number(n)
-    if (!(percentile > 0 && percentile <= 100)) fail('a percentile must be > 0 and <= 100', at)
+    if (!(percentile >= 0 && percentile <= 100)) fail('a percentile must be between 0 and 100', at)
     skipSpace()
     if (src[i] !== ')') fail("expected ')'")
     i++
     skipSpace()
   }
 
-  const op = OPS.find(o => src.startsWith(o, i))
-  if (op === undefined) {
+  const written = OPS.find(o => src.startsWith(o, i))
+  if (written === undefined) {
     fail(src[i] === '=' ? "expected an operator (<, <=, >, >=, ==, !=); use '==' for equality" : 'expected an operator (<, <=, >, >=, ==, !=)')
   }
-  i += op.length
+  i += written.length
+  const op: ThresholdOp = written === '===' ? '==' : written
   skipSpace()
 
   const at = i

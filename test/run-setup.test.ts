@@ -135,12 +135,14 @@ test('a throwing before (CLI): exit 2, one redacted line naming the scenario fil
   t.deepEqual(api.log, ['create'])
 })
 
-test('before: data that cannot be cloned and a hang are CT_ERR_RUN_SETUP before any user; before/after must be functions', async t => {
+test('before: uncloneable data, a hang, a request off the target are CT_ERR_RUN_SETUP before any user; before/after must be functions', async t => {
   const dir = tempDir(t)
   const api = await accountsServer(t)
   const users = "async setup (user) { await user.http.get('/accounts/x', { headers: { 'x-user': String(user.id) } }) }, iteration () {}, async after (run) { await run.http.delete('/accounts/x') }"
   const clone = writeScenario(dir, 'clone.mjs', `export default defineScenario({ before () { return { accounts: [], format: (a) => a.id } }, ${users} })`)
   const hang = writeScenario(dir, 'hang.mjs', `export default defineScenario({ before (run) { return new Promise(() => {}) }, ${users} })`)
+  // run.http reaches the validated target only: a path, never another host
+  const remote = writeScenario(dir, 'remote.mjs', `export default defineScenario({ async before (run) { await run.http.get('http://example.com/') }, ${users} })`)
   const notFn = writeScenario(dir, 'not-fn.mjs', 'export default defineScenario({ after: 5, iteration () {} })')
   const base = { target: api.url, users: 10, iterations: 1, workers: 1, out: null }
   const cloneErr = await t.throwsAsync(run({ ...base, scenario: clone }))
@@ -149,6 +151,8 @@ test('before: data that cannot be cloned and a hang are CT_ERR_RUN_SETUP before 
   const hangErr = await t.throwsAsync(run({ ...base, scenario: hang, runStepTimeout: '300ms' }))
   t.is((hangErr as { code?: string }).code, 'CT_ERR_RUN_SETUP')
   t.regex(hangErr.message, /^before of scenario \S+hang\.mjs did not finish within 300 ms \(runStepTimeout\)$/)
+  const remoteErr = await t.throwsAsync(run({ ...base, scenario: remote }))
+  t.regex(remoteErr.message, /^before of scenario \S+remote\.mjs failed: CT_ERR_HTTP: request path must start with '\/': 'http:\/\/example\.com\/'/)
   const notFnErr = await t.throwsAsync(run({ ...base, scenario: notFn }))
   t.is((notFnErr as { code?: string }).code, 'CT_ERR_SCENARIO_INVALID')
   t.regex(notFnErr.message, /'after' must be a function/)

@@ -6,7 +6,7 @@
 // A failed `before` stops the run (exit 2) before any user exists; a failed `after` is one failure
 // line of a result whose measurements are kept.
 import { createRunContext, type RunContextOptions } from '../context/index.js'
-import { RunSetupError } from '../errors.js'
+import { isCrosstalkError, RunSetupError } from '../errors.js'
 import type { Scenario } from '../scenario/index.js'
 import { Lifecycle, redact, registerRowSecrets, scenarioFrame, withTimeout, type Transitions } from '../shared/index.js'
 
@@ -35,9 +35,9 @@ export interface RunStepsOptions {
 /** what `before` resolves with when the run was interrupted first */
 const CUT = Symbol('cut')
 
-/** One line from whatever a step threw: its message, where in the scenario, secrets masked. */
+/** One line from whatever a step threw: its code (one of ours), message, where in the scenario, secrets masked. */
 function describe (err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = isCrosstalkError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)
   const at = scenarioFrame(err)
   return redact(`${message.replace(/\s*\n\s*/g, ' ')}${at === undefined ? '' : ` (at ${at})`}`)
 }

@@ -66,6 +66,14 @@ export class ScenarioInvalidError extends CrosstalkError {
   override readonly code = 'CT_ERR_SCENARIO_INVALID'
 }
 
+/**
+ * The scenario's run-wide `before` threw, rejected, overran `runStepTimeout`, or returned data
+ * that cannot be structured-cloned to the workers: the run stops before any user is set up.
+ */
+export class RunSetupError extends CrosstalkError {
+  override readonly code = 'CT_ERR_RUN_SETUP'
+}
+
 /** A threshold expression, key or definition that does not parse (`p(95<50`, `x{name}`, `[]`). */
 export class ThresholdSyntaxError extends CrosstalkError {
   override readonly code = 'CT_ERR_THRESHOLD_SYNTAX'

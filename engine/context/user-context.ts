@@ -6,6 +6,7 @@ import { arriveAndWait, joinBursts, leaveBursts, Probes, WriteLedger, type Burst
 import { scenarioFrame } from '../shared/index.js'
 import { CookieJar } from './cookie-jar.js'
 import { TagBase, UserHttp } from './http-client.js'
+import type { RunView } from './run-context.js'
 import { UserMetrics } from './user-metrics.js'
 import { IoSocket, UserSocket, type EventExtractors, type IoEvent, type StreamProtocol, type WsMessage } from '../streams/index.js'
 
@@ -28,6 +29,8 @@ export interface UserContextOptions {
   onScenarioError?: (user: string, err: Error) => void
   /** the cohort's custom metrics (shared by its users); none: this user's own, on `recorder` */
   metrics?: UserMetrics
+  /** the run as users see it (`user.run.data`: what the scenario's `before` returned), frozen; shared by a cohort's users */
+  run?: RunView
 }
 
 export interface WsOptions {
@@ -73,12 +76,15 @@ export interface IoOptions {
 
 /** the data of a user without a users file */
 const NO_DATA: Readonly<Record<string, unknown>> = Object.freeze({})
+/** the run of a scenario without `before` */
+const NO_RUN: RunView = Object.freeze({ data: undefined })
 
 /**
  * `S`: the scenario's per-user state; `D`: the shape of a users file's row (CSV: every field a
- * string; JSON: any value), e.g. `UserContext<State, { email: string, password: string }>`.
+ * string; JSON: any value), e.g. `UserContext<State, { email: string, password: string }>`;
+ * `R`: what the scenario's run-wide `before` returns (`user.run.data`).
  */
-export class UserContext<S extends object = Record<string, unknown>, D extends object = Readonly<Record<string, unknown>>> {
+export class UserContext<S extends object = Record<string, unknown>, D extends object = Readonly<Record<string, unknown>>, R = unknown> {
   readonly id: number
   /** stable, readable, unique in the run: `user-<id>` */
   readonly name: string
@@ -92,6 +98,11 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
    * whichever worker runs the user. Without a users file, an empty object.
    */
   readonly data: D
+  /**
+   * the run as every user sees it: `data` is what the scenario's `before` returned, structured-
+   * cloned to each worker and frozen (undefined without `before`)
+   */
+  readonly run: RunView<R>
   readonly threadId: number
   readonly cohortId: number
   /** completed iterations of this user */
@@ -120,6 +131,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
     this.threadId = opts.threadId
     this.cohortId = opts.cohortId
     this.data = (opts.data ?? NO_DATA) as D
+    this.run = (opts.run ?? NO_RUN) as RunView<R>
     this.cookies = new CookieJar()
     this.metrics = opts.metrics ?? new UserMetrics(opts.recorder)
     const iso = opts.isolation

@@ -93,6 +93,7 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'maxDuration', kind: kinds.duration, default: '10m', flag: { long: 'max-duration', value: 'duration' }, doc: 'bound on the load phase: ends an --iterations run that has not finished (stopReason max-duration); a longer --duration or stages are an error' },
   // run() and config file only: rarely changed, not worth a flag each
   { key: 'teardownTimeout', kind: kinds.duration, default: '10s', doc: 'per-user teardown timeout' },
+  { key: 'runStepTimeout', kind: kinds.duration, default: '60s', doc: "bound on the scenario's run-wide `before` and on its `after`, each (CT_ERR_RUN_SETUP past before's; a failure line past after's)" },
   { key: 'preconnect', kind: kinds.boolean, default: true, doc: "open each user's HTTP connection at the end of its setup (unless setup already did), so the load starts on accepted connections; off for scenarios with no HTTP" },
   { key: 'drainTimeout', kind: kinds.duration, default: '2s', doc: 'after the load phase, how long WebSockets get to end and reconcile their event streams' },
   { key: 'fixture', kind: kinds.switchOrObject, doc: 'load the embedded fixture: true, or its options (not with a target; run() needs this or a target)' },

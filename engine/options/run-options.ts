@@ -95,6 +95,8 @@ export interface RunOptions {
   /** open each user's HTTP connection at the end of its setup (default true) */
   preconnect?: boolean
   teardownTimeout?: string | number
+  /** bound on the scenario's run-wide `before` and on its `after`, each (default 60s) */
+  runStepTimeout?: string | number
   gracefulStop?: string | number
   /** closed model: wait after a failed iteration, doubling up to 10x while failures go on (default 100ms; 0: none) */
   errorBackoff?: string | number
@@ -184,6 +186,8 @@ export interface ResolvedRunOptions {
   setupConcurrency: number
   preconnect: boolean
   teardownTimeoutMs: number
+  /** bound on the scenario's run-wide `before` and on its `after`, each */
+  runStepTimeoutMs: number
   requestTimeoutMs: number
   maxBodyBytes: number
   discardBodies: boolean
@@ -292,6 +296,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     setupConcurrency: get('setupConcurrency'),
     preconnect: get('preconnect'),
     teardownTimeoutMs: ms('teardownTimeout', o.teardownTimeout),
+    runStepTimeoutMs: ms('runStepTimeout', o.runStepTimeout),
     requestTimeoutMs: ms('requestTimeout', o.requestTimeout),
     maxBodyBytes: get('maxBodyBytes'),
     discardBodies: get('discardBodies'),

@@ -36,6 +36,8 @@ export interface CohortRunnerOptions {
   secret: string
   /** the users file's rows (user id N gets row N % rows), or null */
   userRows: readonly UserRow[] | null
+  /** what the scenario's `before` returned, sent to every cohort (`user.run.data`) */
+  runData?: unknown
   scan: boolean
   barrierTimeoutMs: number
   /** called when the start barrier opens */
@@ -180,7 +182,8 @@ export class CohortRunner {
       secret: o.secret,
       rows: o.userRows === null ? null : Array.from({ length: spec.size }, (_v, i) => userRowOf(o.userRows!, spec.firstUser + i)),
       isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs },
-      preconnect: o.preconnect
+      preconnect: o.preconnect,
+      ...(o.runData !== undefined && { runData: o.runData })
     } satisfies Omit<CohortTask, 'cohort' | 'late' | 'port'>)
     const run = this.#pool!.run(task, { transferList }) as Promise<CohortResult>
     this.#tasks.push(run.then(res => tracker.settle(res), (err: Error) => tracker.fail(err, this.#aborted || this.#destroyed)))

@@ -69,6 +69,8 @@ export interface CohortTask {
   rows: UserRow[] | null
   /** HMAC key of this run's canaries; never leaves memory */
   secret: string
+  /** what the scenario's run-wide `before` returned (`user.run.data`), structured-cloned into each task; undefined without one */
+  runData?: unknown
   isolation: { scan: boolean, barrierTimeoutMs: number }
   /** open each user's HTTP connection at the end of its setup, before the start barrier */
   preconnect: boolean

@@ -4,7 +4,7 @@
 // graceful stop). Each step is a method; each is a no-op once the cohort was aborted.
 import { threadId } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { UserContext, UserMetrics } from '../context/index.js'
+import { UserContext, UserMetrics, type RunView } from '../context/index.js'
 import { TimeoutError } from '../errors.js'
 import { CohortIsolation, type Directory } from '../isolation/index.js'
 import { METRICS, MetricsRecorder } from '../metrics/index.js'
@@ -80,6 +80,8 @@ export class WorkerCohort {
   readonly #abortListeners = new Set<() => void>()
   #onStopping!: () => void
   #scenario: Scenario<object> | undefined
+  /** `user.run` of every user of this cohort: the run data, frozen once, shared read-only */
+  readonly #run: RunView | undefined
   #setupOk: boolean[] = []
   #loadStartEpochMs: number | undefined
   #start = 0
@@ -116,6 +118,8 @@ export class WorkerCohort {
     this.#ticker = new Ticker(task.originEpochMs, task.tickMs, c => this.#tick(c))
     // error messages are built and redacted here, in the worker: its rows' secrets must be known
     for (const row of task.rows ?? []) registerRowSecrets(row)
+    registerRowSecrets(task.runData)
+    this.#run = task.runData === undefined ? undefined : Object.freeze({ data: deepFreeze(task.runData) })
     for (let i = 0; i < task.cohort.initialUsers; i++) this.#newUser()
     this.#watchStop()
   }
@@ -230,6 +234,7 @@ export class WorkerCohort {
     const u = new UserContext<object>({
       id: t.cohort.firstUser + this.#users.length,
       ...(t.rows !== null && { data: deepFreeze(t.rows[this.#users.length]) }),
+      ...(this.#run !== undefined && { run: this.#run }),
       runId: t.runId,
       origin: t.origin,
       timeoutMs: t.requestTimeoutMs,
@@ -406,7 +411,8 @@ export class WorkerCohort {
  * (structured cloning keeps identity), so no user may change another's data.
  */
 function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  // a typed array cannot be frozen (run data may hold one): it stays as it is
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
     Object.freeze(value)
     for (const v of Object.values(value)) deepFreeze(v)
   }

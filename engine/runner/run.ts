@@ -17,6 +17,7 @@ import { LiveOutputs } from './live-outputs.js'
 import { LoadWatch } from './load-watch.js'
 import { checkOpenFiles, checkOutDir } from './preflight.js'
 import { RunController } from './run-controller.js'
+import { RunSteps } from './run-steps.js'
 import { TargetInspection } from './target-inspection.js'
 
 export async function run (input: RunOptions = {}): Promise<RunResult> {
@@ -76,11 +77,17 @@ interface RunSession {
   isolation: IsolationAggregator
   /** the users file's rows, or null */
   userRows: readonly UserRow[] | null
+  /** the scenario's run-wide before and after */
+  steps: RunSteps
+  /** what `before` returned (undefined: no before, or the run was interrupted during it) */
+  runData: unknown
 }
 
 async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null, outputs: LiveOutputs): Promise<RunResult> {
   const target = await resolveTarget({ ...o, inspect: wantsInspector(o) })
   let inspection: TargetInspection | undefined
+  const runId = randomBytes(6).toString('hex')
+  const steps = runSteps(o, loaded, target, runId)
   try {
     const t0 = performance.now()
     const s: RunSession = {
@@ -89,12 +96,15 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
       target,
       startedAt: new Date(),
       t0,
-      runId: randomBytes(6).toString('hex'),
+      runId,
       secret: randomBytes(32).toString('hex'),
       agg: new MetricsAggregator(t0, o.maxRequestNames),
       isolation: new IsolationAggregator(),
-      userRows
+      userRows,
+      steps,
+      runData: undefined
     }
+    s.runData = await s.steps.before()
     await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: loaded.scenario.name, target: redactUrl(target.url) }, s.agg)
     inspection = await TargetInspection.start(o, target, s.agg)
     const result = await measure(s, inspection)
@@ -104,6 +114,8 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
     if (o.out !== null) await writeReports(o.out, result, o.reports)
     return result
   } finally {
+    // a run that threw after before succeeded still undoes what before created (a no-op when after ran)
+    await steps.after()
     await inspection?.close()
     await target.close()
   }
@@ -149,6 +161,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       isolation: s.isolation,
       secret: s.secret,
       userRows: s.userRows,
+      runData: s.runData,
       scan: o.isolation.scan,
       barrierTimeoutMs: o.isolation.barrierTimeoutMs,
       onLoadStart: (at) => { controller.loadStarted(at); watch.start(at); inspection.loadStarted(at) }
@@ -166,6 +179,8 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     watch.close()
   }
   const findings = await inspection.finish(agg, outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt)
+  // every user is torn down (an early stop or an interrupt included): the run-wide after
+  const afterFailure = await s.steps.after()
   return buildRunResult({
     o,
     runId: s.runId,
@@ -177,10 +192,20 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     outcome,
     cohorts: cohorts.length,
     threads,
-    stop: { reason: controller.stopReason ?? 'fatal', interrupted: controller.interrupted, engineFailures: controller.failures },
+    stop: { reason: controller.stopReason ?? 'fatal', interrupted: controller.interrupted, engineFailures: afterFailure === undefined ? controller.failures : [...controller.failures, afterFailure] },
     watch: { abortedBy: watch.abortedBy, breakpoint: watch.breakpoint },
     findings,
     target: { url: s.target.url, ...await fixtureStats(s.target), ...(s.target.command !== undefined && { command: s.target.command }) }
+  })
+}
+
+function runSteps (o: ResolvedRunOptions, loaded: LoadedScenario, target: ResolvedTarget, runId: string): RunSteps {
+  return new RunSteps({
+    scenario: loaded.scenario,
+    source: loaded.source,
+    context: { origin: target.origin, runId, users: o.plan.maxUsers, scenario: loaded.scenario.name, requestTimeoutMs: o.requestTimeoutMs, body: { maxBytes: o.maxBodyBytes, discard: false } },
+    timeoutMs: o.runStepTimeoutMs,
+    signal: o.signal
   })
 }
 

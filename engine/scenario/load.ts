@@ -69,7 +69,7 @@ export async function importScenario (url: string, source = url, named = url): P
   if (candidate === null || typeof candidate !== 'object' || typeof candidate.iteration !== 'function') {
     throw new ScenarioInvalidError(`scenario ${source} must export default defineScenario({ name, setup?, iteration, teardown? }) (no iteration function found)`)
   }
-  for (const step of ['setup', 'teardown'] as const) {
+  for (const step of ['setup', 'teardown', 'before', 'after'] as const) {
     if (candidate[step] !== undefined && typeof candidate[step] !== 'function') {
       throw new ScenarioInvalidError(`scenario ${source}: '${step}' must be a function`)
     }

@@ -58,7 +58,8 @@ const ENGINE_TAGS = new Set(['check', 'code', 'event', 'reason', 'kind', 'result
 interface Combination { key: string, tags: Record<string, string> }
 
 /** Told of each second as it closes, with that second's histograms (microseconds) by trend key. */
-export type SecondListener = (point: SeriesPoint, histograms: ReadonlyMap<string, Histogram>) => void
+/** `perUnit(key)`: recorded values per reported unit (1000 for ms trends, kept in microseconds; 1 for a custom trend in whole units) */
+export type SecondListener = (point: SeriesPoint, histograms: ReadonlyMap<string, Histogram>, perUnit: (key: string) => number) => void
 
 export class MetricsAggregator {
   readonly #origin: number
@@ -431,7 +432,7 @@ export class MetricsAggregator {
       this.#series.push(point)
       this.#open.delete(k)
       this.#lastClosed = k
-      for (const listener of this.#listeners) listener(point, bucket.trends)
+      for (const listener of this.#listeners) listener(point, bucket.trends, k => this.#perUnit(k))
     }
   }
 }

@@ -108,8 +108,8 @@ export class OtlpOutput {
     return new OtlpOutput(t, provider, exporter)
   }
 
-  /** Records one closed second; `histograms` are its trends' merged HDR histograms (microseconds). */
-  second (p: SeriesPoint, histograms: ReadonlyMap<string, HdrHistogram>): void {
+  /** Records one closed second; `histograms` are its trends' merged HDR histograms (`perUnit` recorded values per unit). */
+  second (p: SeriesPoint, histograms: ReadonlyMap<string, HdrHistogram>, perUnit: (key: string) => number = () => 1000): void {
     if (this.#state !== 'pushing') return
     for (const [key, n] of Object.entries(p.counters)) this.#counter(key).add(n, this.#attributes(key))
     for (const [key, r] of Object.entries(p.rates)) {
@@ -120,8 +120,9 @@ export class OtlpOutput {
     for (const [key, h] of histograms) {
       const otel = this.#histogram(key)
       const attributes = this.#attributes(key)
-      forEachRecorded(h, (us, count) => {
-        for (let i = 0; i < count; i++) otel.record(us / 1000, attributes)
+      const per = perUnit(key)
+      forEachRecorded(h, (v, count) => {
+        for (let i = 0; i < count; i++) otel.record(v / per, attributes)
       })
     }
     for (const [key, v] of Object.entries(p.gauges)) this.#gauge(key).record(v, this.#attributes(key))

@@ -41,10 +41,10 @@ export class LiveOutputs {
     this.#runId = run.runId
     this.#ndjson?.write({ type: 'run', schemaVersion: NDJSON_SCHEMA_VERSION, runId: run.runId, startedAt: run.startedAt.toISOString(), scenario: run.scenario, target: run.target })
     if (this.#o.otlp !== null) this.#otlp = await OtlpOutput.start({ url: this.#o.otlp, runId: run.runId, scenario: run.scenario })
-    agg.onSecondClosed((point, histograms) => {
+    agg.onSecondClosed((point, histograms, perUnit) => {
       if (!this.lifecycle.is('streaming')) return
       this.#ndjson?.second(point)
-      this.#otlp?.second(point, histograms)
+      this.#otlp?.second(point, histograms, perUnit)
     })
   }
 

@@ -4,10 +4,11 @@
 import test from 'ava'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { defaultText, flagText, Problems, RUN_OPTION_TABLE, runOptionsFromFlags, type FlagValue, type RunOptionRow } from '../engine/options/index.js'
+import { flagText, Problems, RUN_OPTION_TABLE, runOptionsFromFlags, type FlagValue, type RunOptionRow } from '../engine/options/index.js'
+import { defaultText } from '../engine/options/option-table.js'
 import { builtInScenarios } from '../engine/scenario/index.js'
 import { parseCompareTarget } from '../engine/compare/targets.js'
-import { fixtureArgs } from '../engine/target/index.js'
+import { fixtureArgs } from '../engine/target/resolve-target.js'
 import { parseFixtureArgs } from '../fixtures/index.js'
 import { cli, tempDir } from './support.js'
 

@@ -1,7 +1,8 @@
 // Pure parts: durations, cohort planning, HDR merge across "threads", error grouping.
 import test from 'ava'
 import { MetricsAggregator, MetricsRecorder, METRICS } from '../engine/metrics/index.js'
-import { planCohorts, ErrorGroups } from '../engine/pool/index.js'
+import { planCohorts } from '../engine/pool/cohorts.js'
+import { ErrorGroups } from '../engine/pool/error-groups.js'
 import { parseDuration, isLoopbackHost } from '../engine/shared/index.js'
 import { InvalidDurationError } from '../engine/errors.js'
 

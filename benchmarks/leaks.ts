@@ -5,7 +5,7 @@
 // (benchmarks/clients/leak-client.ts). BENCH_LEAK_RUNS (default 10) runs per verdict figure,
 // BENCH_LEAK_TP_ROUNDS (default 3) rounds of the throughput comparison; BENCH_LEAK_PARTS (a
 // comma list of fixture, leaky, twin, throughput, bigHeap) runs some parts only.
-import { analyzeHeapTrend } from '../engine/leaks/index.js'
+import { analyzeHeapTrend } from '../engine/leaks/trend.js'
 import type { HeapDiffGroup, LeakReport } from '../engine/result/index.js'
 import { fmt, loadAverage, loadNote, log, pairedRatio, runClient, show, stat, type Stat } from './lib.js'
 

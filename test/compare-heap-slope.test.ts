@@ -2,7 +2,8 @@
 // Its coverage at the default 3 rounds is proven by seeded simulation through compareRounds (a
 // paired-mean bootstrap covered only 76.5%); clear changes keep their verdicts; one round is too few.
 import test from 'ava'
-import { compareRounds, formatComparisonMarkdown, type ComparableRun, type ComparisonRound, type ComparisonResult, type MetricComparison } from '../engine/compare/index.js'
+import { compareRounds, formatComparisonMarkdown, type ComparisonResult, type MetricComparison } from '../engine/compare/index.js'
+import type { ComparableRun, ComparisonRound } from '../engine/compare/compare-rounds.js'
 import { mulberry32 } from '../engine/compare/prng.js'
 
 function gaussian (rand: () => number): number {

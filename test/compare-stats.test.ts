@@ -3,9 +3,13 @@
 import test from 'ava'
 import { budgetCell } from '../engine/compare/metric-cells.js'
 import {
-  compareRounds, extractWindows, parseBudgets, resolveBudgets, bootstrapRounds, formatComparisonTable, formatComparisonMarkdown,
-  DEFAULT_BUDGETS, type ComparableRun, type ComparisonRound, type ComparisonResult, type MetricComparison, type ComparedMetric
+  compareRounds, formatComparisonTable, formatComparisonMarkdown, type ComparisonResult, type MetricComparison
 } from '../engine/compare/index.js'
+import { extractWindows } from '../engine/compare/windows.js'
+import { parseBudgets, resolveBudgets, DEFAULT_BUDGETS } from '../engine/compare/budget.js'
+import { bootstrapRounds } from '../engine/compare/bootstrap.js'
+import type { ComparableRun, ComparisonRound } from '../engine/compare/compare-rounds.js'
+import type { ComparedMetric } from '../engine/compare/compared-metrics.js'
 import { BudgetSyntaxError, EXIT_USAGE } from '../engine/errors.js'
 import type { SeriesPoint, ViolationKind } from '../engine/result/index.js'
 
@@ -378,7 +382,7 @@ test('the heap slope row is present only when every run measured leaks', t => {
   const same = compareRounds(makeRounds(61, 4, { bytesPerOp: 5 }, { bytesPerOp: 5 }))
   t.deepEqual(same.metrics.map(m => m.metric), ['p50', 'p95', 'p99', 'throughput', 'errorRate', 'heapSlope'])
   const flat = metric(same, 'heapSlope')
-  t.is(flat.unit, 'B/op')
+  t.is(flat.unit, 'bytes/op')
   t.is(flat.budget, '+32')
   t.is(flat.verdict, 'within')
   t.is(flat.rounds, 4)

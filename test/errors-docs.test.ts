@@ -9,8 +9,6 @@ import { fileURLToPath } from 'node:url'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const ERRORS_TS = join(ROOT, 'engine', 'errors.ts')
 
-// engine/pool is being restructured and will construct WorkerError; until then it sets
-// CT_ERR_WORKER on an error group as a string (engine/pool/cohort-runner.ts).
 function engineSources (dir = join(ROOT, 'engine')): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(e => {
     const path = join(dir, e.name)

@@ -2,7 +2,8 @@
 // series of a real run against the real fixture (real worker threads, real sockets).
 import test, { type ExecutionContext } from 'ava'
 import { run, METRICS, type RunResult } from '../engine/index.js'
-import { ArrivalSchedule, parseStages, planExecution, valueAt, type ExecutorInput } from '../engine/load/index.js'
+import { ArrivalSchedule, parseStages, planExecution, valueAt } from '../engine/load/index.js'
+import type { ExecutorInput } from '../engine/load/plan.js'
 import { planCohortsFor } from '../engine/pool/index.js'
 import { tempDir, writeScenario } from './support.js'
 

@@ -1,7 +1,9 @@
 // Canaries, scanner, redaction and the probe directory, without a server.
 import test from 'ava'
-import { CanaryScanner, Directory, mintCanary, parseCanaryAt, type DirectoryEntry } from '../engine/isolation/index.js'
-import { kindFromTemplate } from '../engine/probes/index.js'
+import { Directory, type DirectoryEntry } from '../engine/isolation/index.js'
+import { CanaryScanner } from '../engine/isolation/scanner.js'
+import { mintCanary, parseCanaryAt } from '../engine/isolation/canary.js'
+import { kindFromTemplate } from '../engine/probes/probes.js'
 import { redact, excerptAround } from '../engine/shared/index.js'
 
 const SECRET = 'a'.repeat(64)

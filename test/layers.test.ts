@@ -1,7 +1,7 @@
 // The layer check (`npm run check:layers`, also run by CI) on this checkout and on copies of the
 // engine with a planted offence of each kind: each is found, and the real tree has none.
 import test from 'ava'
-import { appendFileSync, cpSync, mkdirSync } from 'node:fs'
+import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tempDir } from './support.js'
@@ -10,10 +10,10 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const CHECK = new URL('../../.ci/check-layers.mjs', import.meta.url).href
 const { findOffences } = await import(CHECK) as { findOffences: (root?: string) => string[] }
 
-/** A copy of the sources (engine/, and test/ and benchmarks/ that use it) with `line` appended to engine/`file`. */
+/** A copy of the sources (engine/, and examples/, scenarios/ and fixtures/ that use it) with `line` appended to engine/`file`. */
 function planted (t: Parameters<typeof tempDir>[0], file: string, line: string): string {
   const root = tempDir(t)
-  for (const dir of ['engine', 'test', 'benchmarks']) {
+  for (const dir of ['engine', 'examples', 'scenarios', 'fixtures']) {
     mkdirSync(join(root, dir))
     cpSync(join(REPO, dir), join(root, dir), { recursive: true })
   }
@@ -47,4 +47,22 @@ test('an index that re-exports what no other folder uses is found', (t) => {
   const name = ['never', 'Used', 'Outside'].join('') // spelled apart: this file is in the copy too
   const offences = findOffences(planted(t, 'pool/index.ts', `export { planCohorts as ${name} } from './cohorts.js'`))
   t.deepEqual(offences, [`engine/pool/index.ts: re-exports '${name}', which nothing outside pool/ uses`])
+})
+
+test('a name only tests use is no reason to re-export it: they import it from its own file', (t) => {
+  // planCohorts: used by test/units.test.ts (from pool/cohorts.js), by nothing outside pool/ in engine/
+  const root = planted(t, 'pool/index.ts', "export { planCohorts } from './cohorts.js'")
+  mkdirSync(join(root, 'test'))
+  cpSync(join(REPO, 'test'), join(root, 'test'), { recursive: true })
+  t.deepEqual(findOffences(root), ["engine/pool/index.ts: re-exports 'planCohorts', which nothing outside pool/ uses"])
+})
+
+test("README's Layout lists the engine's layers in the order check-layers.mjs holds them", async (t) => {
+  const { LAYERS } = await import(CHECK) as { LAYERS: string[][] }
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+  const layout = /## Layout\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+  // the lines indented under engine/: a folder (`shared/`) or a root file (`errors.ts`)
+  const listed = [...layout.matchAll(/^ {2}(\S+)/gm)].map(m => m[1]!.replace(/\/$/, ''))
+  const layers = LAYERS.flat().filter(u => u !== 'index.ts' && u !== 'ava.ts')
+  t.deepEqual(listed, layers)
 })

@@ -6,16 +6,18 @@ import test from 'ava'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { IsolationAggregator } from '../engine/isolation/index.js'
 import { MetricsAggregator, MetricsRecorder, METRICS } from '../engine/metrics/index.js'
-import { planDeadlines, type CohortPlan, type CohortResult, type CohortSpec, type CohortTask } from '../engine/pool/index.js'
+import { planDeadlines, type CohortPlan, type CohortSpec } from '../engine/pool/index.js'
 import { CohortTotals } from '../engine/pool/cohort-totals.js'
 import { CohortTracker } from '../engine/pool/cohort-tracker.js'
-import type { ReadyMessage, TickMessage, WorkerMessage } from '../engine/pool/messages.js'
+import type { CohortResult, CohortTask, ReadyMessage, TickMessage, WorkerMessage } from '../engine/pool/messages.js'
 import { ErrorBackoff } from '../engine/pool/error-backoff.js'
 import { Watchdog, watchdogBoundMs } from '../engine/pool/watchdog.js'
 import { WorkerCohort } from '../engine/pool/worker-cohort.js'
 import { RunController, type Stoppable } from '../engine/runner/run-controller.js'
+import { SHUTDOWN_STEPS, type ShutdownStep } from '../engine/runner/shutdown.js'
 import type { Scenario } from '../engine/scenario/index.js'
-import { BEAT_ENDED, BEAT_NONE, CohortSlot, createControlBlock, GO, IllegalTransitionError, Lifecycle, READY, signal, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, type Transitions } from '../engine/shared/index.js'
+import { BEAT_ENDED, BEAT_NONE, CohortSlot, createControlBlock, GO, Lifecycle, READY, signal, STOP, STOP_ABORT, STOP_DONE, STOP_GRACEFUL, type Transitions } from '../engine/shared/index.js'
+import { IllegalTransitionError } from '../engine/shared/lifecycle.js'
 import { Directory, encodeDirectory } from '../engine/isolation/index.js'
 
 // --- Lifecycle -------------------------------------------------------------------------------
@@ -139,6 +141,62 @@ test('the hard deadline aborts the load, says so once, and counts from the start
   t.deepEqual(c.failures, ['hard deadline of 50 ms reached: remaining users aborted'])
   c.settled({ startedAt: 0, endedAt: 60 })
   t.is(c.stopReason, 'hard-deadline')
+})
+
+test('an engine failure aborts the load at once, leaves no stop reason, and a later stop is ignored', (t) => {
+  const c = new RunController(controllerOptions)
+  const load = new RecordingLoad()
+  c.attach(load)
+  c.loadStarted(performance.now())
+  c.fail(new Error('pool gone'))
+  c.stop('hard-deadline')
+  t.deepEqual(load.calls, ['abort'])
+  t.is(c.stopReason, undefined)
+  t.deepEqual(c.lifecycle.history, ['setup', 'load', 'failed'])
+  t.true(c.shutdown.failed)
+})
+
+/** A controller whose shutdown records each step it runs, given in reverse (the order is the shutdown's, not the caller's). */
+function recordingShutdown (throwAt?: ShutdownStep): { c: RunController, ran: string[] } {
+  const c = new RunController(controllerOptions)
+  const ran: string[] = []
+  for (const { name } of [...SHUTDOWN_STEPS].reverse()) {
+    c.shutdown.on(name, async () => {
+      await new Promise(resolve => setImmediate(resolve))
+      ran.push(name)
+      if (name === throwAt) throw new Error(`${name} failed`)
+    })
+  }
+  c.shutdown.on('target closed', () => { ran.push('target closed (second)'); throw new Error('a later close failed too') })
+  return { c, ran }
+}
+
+test('the shutdown runs its named steps in its one order, whatever order they were given in', async (t) => {
+  const { c, ran } = recordingShutdown()
+  c.settled({ startedAt: 0, endedAt: 1000 })
+  await t.throwsAsync(c.shutdown.run(), { message: 'a later close failed too' })
+  t.deepEqual(ran, ['watchers closed', 'final heap reading', 'scenario after', 'fixture stats', 'result built', 'streams ended', 'report written', 'inspector closed', 'target closed', 'target closed (second)', 'scenario disposed'])
+  t.deepEqual(c.shutdown.ran, SHUTDOWN_STEPS.map(s => s.name))
+  t.deepEqual(c.shutdown.lifecycle.history, ['open', 'running', 'done'])
+  t.throws(() => c.shutdown.on('target closed', () => {}), { message: /after the shutdown started/ })
+})
+
+test('a step that throws skips the steps that finish the result, not the closes; the first error is rethrown', async (t) => {
+  const { c, ran } = recordingShutdown('fixture stats')
+  c.settled({ startedAt: 0, endedAt: 1000 })
+  await t.throwsAsync(c.shutdown.run(), { message: 'fixture stats failed' })
+  t.deepEqual(ran, ['watchers closed', 'final heap reading', 'scenario after', 'fixture stats', 'streams ended', 'inspector closed', 'target closed', 'target closed (second)', 'scenario disposed'])
+})
+
+test('a load that threw: the controller aborts it, the shutdown runs only the closes and rethrows the load error', async (t) => {
+  const { c, ran } = recordingShutdown()
+  const load = new RecordingLoad()
+  c.attach(load)
+  c.loadStarted(performance.now())
+  c.fail(new Error('the pool threw'))
+  await t.throwsAsync(c.shutdown.run(), { message: 'the pool threw' })
+  t.deepEqual(load.calls, ['abort'])
+  t.deepEqual(ran, ['watchers closed', 'scenario after', 'streams ended', 'inspector closed', 'target closed', 'target closed (second)', 'scenario disposed'])
 })
 
 // --- WorkerCohort ----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // The metric table: well formed, and README's Metrics section documents exactly what it defines.
 import test from 'ava'
 import { readFileSync } from 'node:fs'
+import { InternalError } from '../engine/errors.js'
+import { MetricsAggregator, MetricsRecorder } from '../engine/metrics/index.js'
 import { METRIC_DEFINITIONS, METRIC_KIND_LIST, METRIC_TABLE, METRICS, metricDefinition, type MetricDefinition } from '../engine/metrics/names.js'
 
 const README = new URL('../../README.md', import.meta.url)
@@ -68,4 +70,28 @@ test("README's Metrics section lists every metric of the table, and only those, 
       if (row.names.length === 1) t.is(row.description, d.description, `${name}: description`)
     }
   }
+})
+
+test('the aggregator holds each metric of the table to its kind: a counter sent as a trend (or a gauge as a counter) is an internal error naming both', t => {
+  const agg = new MetricsAggregator(performance.now())
+  const recorder = new MetricsRecorder()
+  recorder.count(METRICS.httpReqs)
+  recorder.trend(METRICS.httpReqDuration, 12)
+  recorder.rate(METRICS.checks, true)
+  recorder.gauge(METRICS.usersActive, 3)
+  recorder.count('my.own.metric') // not in the table: any kind
+  t.notThrows(() => agg.add(recorder.flush(), 'w1', performance.now()), 'every key in its own kind')
+
+  const wrong = new MetricsRecorder()
+  wrong.trend(`${METRICS.httpReqs}{name:get item}`, 5)
+  const err = t.throws(() => agg.add(wrong.flush(), 'w1', performance.now()), { instanceOf: InternalError })
+  t.is(err?.code, 'CT_ERR_INTERNAL')
+  t.is(err?.message, "metric key 'http.reqs{name:get item}' is a counter in the metric table, but arrived as a trend")
+
+  // a key already seen in its own kind is still checked when it first comes in another
+  const again = new MetricsRecorder()
+  again.count(METRICS.usersActive)
+  t.throws(() => agg.add(again.flush(), 'w1', performance.now()), { message: "metric key 'users.active' is a gauge in the metric table, but arrived as a counter" })
+  t.throws(() => agg.setGauge(METRICS.checks, 'main', 1, performance.now()), { message: "metric key 'checks' is a rate in the metric table, but arrived as a gauge" })
+  t.is(agg.counter(METRICS.httpReqs), 1, 'the good delta was merged')
 })

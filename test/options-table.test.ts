@@ -4,10 +4,11 @@
 import test from 'ava'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { defaultText, flagText, Problems, RUN_OPTION_TABLE, runOptionsFromFlags, type FlagValue, type RunOptionRow } from '../engine/options/index.js'
+import { flagText, Problems, RUN_OPTION_TABLE, runOptionsFromFlags, type FlagValue, type RunOptionRow } from '../engine/options/index.js'
+import { defaultText } from '../engine/options/option-table.js'
 import { builtInScenarios } from '../engine/scenario/index.js'
 import { parseCompareTarget } from '../engine/compare/targets.js'
-import { fixtureArgs } from '../engine/target/index.js'
+import { fixtureArgs } from '../engine/target/resolve-target.js'
 import { parseFixtureArgs } from '../fixtures/index.js'
 import { cli, tempDir } from './support.js'
 
@@ -67,6 +68,25 @@ test('every problem at once: one CT_ERR_CONFIG line listing them all, exit 2, be
   t.regex(r.stderr, /invalid duration 'soon'/)
   t.is(r.stdout, '')
   t.false(r.stderr.includes('load'), 'no load started')
+})
+
+test('compare: every problem at once, its own (rounds, budgets, targets) with the run flags, exit 2, before any server starts', async t => {
+  const dir = tempDir(t)
+  const r = await cli(['compare', '-b', 'fixture:legacy', '-c', 'fixture:context', '--rounds', '0', '--workers', '0', '--budget', 'p95=banana'], { cwd: dir, timeoutMs: 20_000 })
+  t.is(r.code, 2, r.stderr)
+  t.regex(r.stderr, /^crosstalk: CT_ERR_CONFIG: 3 problems:\n/, 'one error listing them all')
+  t.is(r.stderr.trim().split('\n').filter(l => l.startsWith('  - ')).length, 3, r.stderr)
+  t.notRegex(r.stderr, /CT_ERR_BUDGET/)
+  const problems = [/rounds must be an integer from 1 to 50 \(got 0\)/, /workers must be a whole number from 1 to 64 \(got 0\)/, /budget 'p95=banana'/]
+  for (const p of problems) t.regex(r.stderr, p)
+  t.is(r.stdout, '')
+
+  const targets = await cli(['compare', '-b', 'fixture:nope', '-c', 'fixture:context?latencyMs=slow', '--budget', 'p95=banana'], { cwd: dir, timeoutMs: 20_000 })
+  t.is(targets.code, 2, targets.stderr)
+  t.regex(targets.stderr, /^crosstalk: CT_ERR_CONFIG: 3 problems:\n/)
+  t.regex(targets.stderr, /'fixture:nope': the fixture's mode must be/)
+  t.regex(targets.stderr, /'fixture:context\?latencyMs=slow': latencyMs/)
+  t.regex(targets.stderr, /budget 'p95=banana'/)
 })
 
 test('a config file: an unknown key is reported with a did-you-mean, a value of the wrong kind like a flag', async t => {

@@ -5,7 +5,7 @@
 import test from 'ava'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { METRICS, run } from '../engine/index.js'
-import { ErrorGroups } from '../engine/pool/index.js'
+import { ErrorGroups } from '../engine/pool/error-groups.js'
 import { tempDir, writeScenario } from './support.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void

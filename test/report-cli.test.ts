@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { cli, tempDir } from './support.js'
 import { reportSchemaErrors } from './report-support.js'
 import { run, type RunResult } from '../engine/index.js'
-import { SCHEMA_CHECK_ENV, selfCheckReport } from '../engine/report/index.js'
+import { selfCheckReport } from '../engine/report/index.js'
+import { SCHEMA_CHECK_ENV } from '../engine/report/schema-check.js'
 
 test('run --json: stdout is report.json without timeSeries, the summary on stderr; every file written; summary.md appended to $GITHUB_STEP_SUMMARY', async t => {
   const dir = tempDir(t)

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-export { reportSchemaErrors } from '../engine/report/index.js'
+export { reportSchemaErrors } from '../engine/report/schema-check.js'
 
 export const JUNIT_XSD = new URL('../../test/fixtures/junit.xsd', import.meta.url)
 

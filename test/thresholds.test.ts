@@ -2,9 +2,10 @@
 import test from 'ava'
 import { MetricsAggregator, MetricsRecorder, METRICS, taggedKey } from '../engine/metrics/index.js'
 import {
-  parseThresholdExpression, parseThresholdKey, compileThresholds, parseThresholdFlag, mergeThresholdFlags,
+  parseThresholdExpression, parseThresholdKey, compileThresholds, mergeThresholdFlags,
   evaluateThresholds, thresholdInputFrom, ThresholdWatch, formatThresholdLines, type ThresholdDefinitions
 } from '../engine/thresholds/index.js'
+import { parseThresholdFlag } from '../engine/thresholds/compile.js'
 import { ThresholdMetricError, ThresholdSyntaxError } from '../engine/errors.js'
 
 const GET_ITEM = taggedKey(METRICS.httpReqDuration, 'name', 'get item')

@@ -1,7 +1,9 @@
 // Pure parts: durations, cohort planning, HDR merge across "threads", error grouping.
 import test from 'ava'
-import { MetricsAggregator, MetricsRecorder, METRICS, metricKey, splitKey, withTag } from '../engine/metrics/index.js'
-import { planCohorts, ErrorGroups } from '../engine/pool/index.js'
+import { MetricsAggregator, MetricsRecorder, METRICS, metricKey, splitKey } from '../engine/metrics/index.js'
+import { withTag } from '../engine/metrics/names.js'
+import { planCohorts } from '../engine/pool/cohorts.js'
+import { ErrorGroups } from '../engine/pool/error-groups.js'
 import { parseDuration, isLoopbackHost } from '../engine/shared/index.js'
 import { InvalidDurationError } from '../engine/errors.js'
 

@@ -3,7 +3,7 @@
 // (compare.md also appended to $GITHUB_STEP_SUMMARY when set).
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
-import { compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonMarkdown, formatComparisonTable } from '../compare/index.js'
+import { checkCompareInput, compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonMarkdown, formatComparisonTable } from '../compare/index.js'
 import { appendStepSummary } from '../report/index.js'
 import { EXIT_FAILED, EXIT_PASSED } from '../errors.js'
 import { METRICS } from '../metrics/index.js'
@@ -56,6 +56,8 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags, ru
   const { allowRemote, ...run } = runOptionsFromFlags(runFlags, {}, problems, SHARED_RUN_ROWS)
   // the runs' options, checked now with the flags (compare() checks them again, for API callers)
   checkRunOptions({ ...run, target: 'http://127.0.0.1:9/' }, problems)
+  // and compare's own: rounds, budgets, both targets (compare() checks them again, for API callers)
+  checkCompareInput({ baseline: f.baseline, candidate: f.candidate, ...(rounds !== undefined && { rounds }), ...(f.budget !== undefined && { budgets: f.budget }) }, problems)
   problems.throwIfAny()
   const signals = new StopSignals('finishing the current run and writing what was measured')
   try {

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js'
 import { VIOLATION_KINDS, type IsolationSummary, type LeakReport, type RunResult, type RunStatus, type TargetStartup, type ViolationKind } from '../result/index.js'
 import { bootstrapOptionProblems, bootstrapRounds, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, type BootstrapResult } from './bootstrap.js'
 import { resolveBudgets, type Budget, type BudgetSet } from './budget.js'
-import { METRIC_DEFINITIONS, WINDOW_METRICS, worseSign, type ComparedMetric, type MetricUnit, type Statistic } from './compared-metrics.js'
+import { COMPARED_METRIC_DEFINITIONS, WINDOW_METRICS, worseSign, type ComparedMetric, type ComparedUnit, type Statistic } from './compared-metrics.js'
 import { formatChange, formatConfidence, formatInterval, formatRelative } from './format.js'
 import { changeDirection, isSignificant, judgeInterval, type ChangeDirection, type MetricVerdict, type OverallVerdict } from './verdict.js'
 import { MIN_PAIRED_ROUNDS, pairedTInterval } from './paired-t.js'
@@ -44,7 +44,7 @@ export interface CompareOptions {
 
 export interface MetricComparison {
   metric: ComparedMetric
-  unit: MetricUnit
+  unit: ComparedUnit
   better: 'lower' | 'higher'
   /** how each side's values were summarized (median of per-second windows; mean for error rate and heap slope) */
   statistic: Statistic
@@ -168,7 +168,7 @@ function finiteInterval (ci: [number, number]): [number, number] | null {
 }
 
 function noData (metric: ComparedMetric, budget: Budget, note: string): MetricComparison {
-  const d = METRIC_DEFINITIONS[metric]
+  const d = COMPARED_METRIC_DEFINITIONS[metric]
   return {
     metric,
     unit: d.unit,
@@ -194,7 +194,7 @@ function noData (metric: ComparedMetric, budget: Budget, note: string): MetricCo
 type Estimate = Pick<BootstrapResult, 'baseline' | 'candidate' | 'diff' | 'diffCI' | 'relative' | 'relativeCI' | 'rounds'>
 
 function row (metric: ComparedMetric, budget: Budget, b: Estimate, note?: string): MetricComparison {
-  const d = METRIC_DEFINITIONS[metric]
+  const d = COMPARED_METRIC_DEFINITIONS[metric]
   const worse = worseSign(metric)
   const judged = budget.kind === 'relative' ? b.relativeCI : b.diffCI
   const baselineZero = b.baseline === 0
@@ -352,7 +352,7 @@ function windowMetricRows (windows: RoundWindows, r: ReturnType<typeof resolveOp
       resamples: r.resamples,
       confidence: r.confidence,
       seed: metricSeed(r.seed, i),
-      statistic: METRIC_DEFINITIONS[metric].statistic
+      statistic: COMPARED_METRIC_DEFINITIONS[metric].statistic
     })
     return row(metric, budget, boot)
   })

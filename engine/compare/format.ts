@@ -1,5 +1,5 @@
 // Number formatting shared by the verdict reasons and the renderers.
-import type { MetricUnit } from './compared-metrics.js'
+import type { ComparedUnit } from './compared-metrics.js'
 
 function sig (v: number, digits = 3): string {
   if (v === 0) return '0'
@@ -8,7 +8,7 @@ function sig (v: number, digits = 3): string {
   return String(Number(v.toPrecision(digits)))
 }
 
-function magnitude (unit: MetricUnit, v: number): string {
+function magnitude (unit: ComparedUnit, v: number): string {
   const a = Math.abs(v)
   switch (unit) {
     case 'ms':
@@ -17,15 +17,15 @@ function magnitude (unit: MetricUnit, v: number): string {
       return `${a.toFixed(2)}ms`
     case 'req/s':
       return `${a.toLocaleString('en-US', { maximumFractionDigits: 1 })} req/s`
-    case 'fraction':
+    case 'share':
       return `${(a * 100).toFixed(2)}%`
-    case 'B/op':
+    case 'bytes/op':
       return `${sig(a)} B/op`
   }
 }
 
 /** A value of the metric: '12.3ms', '1,520 req/s', '0.12%', '215 B/op'; 'n/a' when missing. */
-export function formatValue (unit: MetricUnit, v: number | null): string {
+export function formatValue (unit: ComparedUnit, v: number | null): string {
   if (v === null || !Number.isFinite(v)) return 'n/a'
   return `${v < 0 ? '-' : ''}${magnitude(unit, v)}`
 }
@@ -35,10 +35,10 @@ function signOf (v: number): string {
 }
 
 /** A change of the metric with its sign: '+1.20ms', '-35 req/s', '+0.05pp' (error rates in percentage points). */
-export function formatChange (unit: MetricUnit, v: number | null): string {
+export function formatChange (unit: ComparedUnit, v: number | null): string {
   if (v === null || Number.isNaN(v)) return 'n/a'
   if (!Number.isFinite(v)) return `${signOf(v)}inf`
-  if (unit === 'fraction') return `${signOf(v)}${(Math.abs(v) * 100).toFixed(2)}pp`
+  if (unit === 'share') return `${signOf(v)}${(Math.abs(v) * 100).toFixed(2)}pp`
   return `${signOf(v)}${magnitude(unit, v)}`
 }
 

@@ -2,14 +2,14 @@
 // (B C, C B, B C, ...) so machine drift falls on both sides alike, or two earlier reports; then
 // statistics on per-second windows (compare-rounds.ts) and compare.json + compare.md + compare.html.
 import { join } from 'node:path'
-import { ConfigError } from '../errors.js'
+import { ConfigError, InternalError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
 import { writeFileAtomic } from '../shared/index.js'
-import { resolveRunOptions, type RunOptions } from '../options/index.js'
+import { Problems, resolveRunOptions, type RunOptions } from '../options/index.js'
 import { checkOutDir, run } from '../runner/index.js'
 import { compareRounds, type ComparisonResult, type ComparisonRound } from './compare-rounds.js'
 import { parseBudgets } from './budget.js'
-import { parseCompareTarget, readReport, startCompareTarget, type LiveTarget } from './targets.js'
+import { parseCompareTarget, readReport, startCompareTarget, type CompareTarget, type LiveTarget } from './targets.js'
 import { formatComparisonMarkdown } from './render-markdown.js'
 import { COMPARE_HTML_FILE, renderComparisonHtml } from './render-html.js'
 
@@ -45,12 +45,29 @@ export interface CompareRunOptions {
 
 export const COMPARE_DEFAULTS = { rounds: 3, commandStartTimeoutMs: 30_000 } as const
 
+/**
+ * The comparison's own inputs, every problem into `problems` (the CLI adds its flags' to the same
+ * list): the rounds, the budgets (a bad one fails now, not after the rounds) and both targets.
+ * Returns the parsed targets, or undefined when one did not parse.
+ */
+export function checkCompareInput (o: Pick<CompareRunOptions, 'baseline' | 'candidate' | 'rounds' | 'budgets' | 'cwd'>, problems: Problems): Record<CompareSide, CompareTarget> | undefined {
+  const rounds = o.rounds ?? COMPARE_DEFAULTS.rounds
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) problems.add(`rounds must be an integer from 1 to 50 (got ${rounds})`)
+  const budgets = o.budgets
+  if (budgets !== undefined) problems.catch(() => parseBudgets(budgets))
+  const cwd = o.cwd ?? process.cwd()
+  const baseline = problems.catch(() => parseCompareTarget(o.baseline, cwd))
+  const candidate = problems.catch(() => parseCompareTarget(o.candidate, cwd))
+  return baseline === undefined || candidate === undefined ? undefined : { baseline, candidate }
+}
+
 export async function compare (o: CompareRunOptions): Promise<ComparisonResult> {
   const cwd = o.cwd ?? process.cwd()
   const rounds = o.rounds ?? COMPARE_DEFAULTS.rounds
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new ConfigError(`rounds must be an integer from 1 to 50 (got ${rounds})`)
-  if (o.budgets !== undefined) parseBudgets(o.budgets) // a bad budget fails now, not after the rounds
-  const sides = { baseline: parseCompareTarget(o.baseline, cwd), candidate: parseCompareTarget(o.candidate, cwd) }
+  const problems = new Problems()
+  const sides = checkCompareInput(o, problems)
+  problems.throwIfAny()
+  if (sides === undefined) throw new InternalError('a target did not parse, yet no problem was recorded')
   const reports = [sides.baseline.kind === 'report', sides.candidate.kind === 'report']
   const options = { labels: { baseline: o.baseline, candidate: o.candidate }, ...pick(o) }
   if (o.out != null) await checkOutDir(o.out) // before any server starts or round runs

@@ -1,5 +1,3 @@
-export { mintCanary, parseCanaryAt } from './canary.js'
-export { CanaryScanner } from './scanner.js'
 export { CohortIsolation } from './cohort-isolation.js'
 export { Directory, encodeDirectory, type DirectoryEntry } from './directory.js'
 export { IsolationAggregator, type ViolationDelta } from './violations.js'

@@ -1,10 +1,11 @@
 // Main-thread merge of worker deltas into run totals and a per-second time series.
+import { InternalError } from '../errors.js'
 import type { GaugeSummary, MetricSummary, SeriesPoint, TrendSummary } from '../result/index.js'
 import { createHistogram, decodeHistogram, summarizeHistogram, type Histogram } from './histogram.js'
 import { CheckSamples, type CheckFailureSample } from './check-samples.js'
 import type { MetricsDelta } from './delta.js'
 import { NameCap, OTHER_NAME } from './name-cap.js'
-import { metricKey, splitKey } from './names.js'
+import { metricDefinition, metricKey, splitKey, type MetricKind } from './names.js'
 import { TagCap } from './tag-cap.js'
 import { mergeMarks, type OutcomeMarkTuple } from './outcome-marks.js'
 import { trendPerUnit, type CustomMetricDefinition } from './custom.js'
@@ -35,6 +36,16 @@ function addRate (map: Map<string, { passes: number, fails: number }>, key: stri
   const cell = map.get(key)
   if (cell === undefined) map.set(key, { passes: p, fails: f })
   else { cell.passes += p; cell.fails += f }
+}
+
+/**
+ * A key of a metric in the table arrives in its kind's section of a delta: a counter recorded as
+ * a trend is the engine's bug, and merged it would leave one name with two kinds in report.json.
+ * Checked once per new key (keys are cached), never per sample.
+ */
+function checkKind (key: string, kind: MetricKind): void {
+  const d = metricDefinition(key)
+  if (d !== undefined && d.kind !== kind) throw new InternalError(`metric key '${key}' is a ${d.kind} in the metric table, but arrived as a ${kind}`)
 }
 
 /** Request names of the run: the cap, how many were kept, and what was folded into `(other)`. */
@@ -71,8 +82,8 @@ export class MetricsAggregator {
   /** merged histograms of multi-tag queries, valid while #version is unchanged */
   readonly #merged = new Map<string, { version: number, h: Histogram }>()
   #version = 0
-  /** incoming key -> the key it is stored under (its name folded past the cap) */
-  readonly #keyOf = new Map<string, string>()
+  /** per kind, incoming key -> the key it is stored under (its tag values folded past the caps) */
+  readonly #keyOf: Record<'counter' | 'rate' | 'trend', Map<string, string>> = { counter: new Map(), rate: new Map(), trend: new Map() }
   #folded: { names: number, example: string } | undefined
   readonly #checkSamples = new CheckSamples()
   /** the newest second already closed into the series: later data for it goes to the next open one */
@@ -105,17 +116,17 @@ export class MetricsAggregator {
     if (delta.outcomes !== undefined) this.#marks.set(bucket.t, mergeMarks(this.#marks.get(bucket.t), delta.outcomes))
     for (const raw in delta.counters) {
       const n = delta.counters[raw]!
-      const k = this.#key(raw)
+      const k = this.#key(raw, 'counter')
       this.#counters.set(k, (this.#counters.get(k) ?? 0) + n)
       bucket.counters.set(k, (bucket.counters.get(k) ?? 0) + n)
     }
     for (const raw in delta.rates) {
-      const k = this.#key(raw)
+      const k = this.#key(raw, 'rate')
       addRate(this.#rates, k, delta.rates[raw]!)
       addRate(bucket.rates, k, delta.rates[raw]!)
     }
     for (const raw in delta.trends) {
-      const k = this.#key(raw)
+      const k = this.#key(raw, 'trend')
       const h = decodeHistogram(delta.trends[raw]!)
       let total = this.#trends.get(k)
       if (total === undefined) { total = createHistogram(); this.#trends.set(k, total) }
@@ -164,6 +175,7 @@ export class MetricsAggregator {
   setGauge (key: string, source: string, value: number, now: number): void {
     let g = this.#gauges.get(key)
     if (g === undefined) {
+      checkKind(key, 'gauge')
       g = { latestBySource: new Map(), value: 0, min: Infinity, max: -Infinity }
       this.#gauges.set(key, g)
     }
@@ -334,9 +346,11 @@ export class MetricsAggregator {
     return this.#series
   }
 
-  #key (raw: string): string {
-    let k = this.#keyOf.get(raw)
+  #key (raw: string, kind: 'counter' | 'rate' | 'trend'): string {
+    const keys = this.#keyOf[kind]
+    let k = keys.get(raw)
     if (k === undefined) {
+      checkKind(raw, kind)
       k = raw
       const { metric, tags } = splitKey(raw)
       const names = Object.keys(tags)
@@ -361,7 +375,7 @@ export class MetricsAggregator {
           list.push({ key: k, tags })
         }
       }
-      this.#keyOf.set(raw, k)
+      keys.set(raw, k)
     }
     return k
   }

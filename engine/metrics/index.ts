@@ -1,4 +1,4 @@
-export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, splitKey, taggedKey, metricKey, withTag, type MetricKind, type MetricName, type MetricUnit } from './names.js'
+export { METRICS, METRIC_DEFINITIONS, isMetricName, metricDefinition, splitKey, taggedKey, metricKey, type MetricKind, type MetricName, type MetricUnit } from './names.js'
 export { MetricsRecorder, type CounterCell, type RateCell } from './recorder.js'
 export type { TagSet } from './tag-set.js'
 export { checkTags } from './tag-names.js'

@@ -1,6 +1,5 @@
-export { planCohorts, planCohortsFor, assignSetupShares } from './cohorts.js'
-export { ErrorGroups } from './error-groups.js'
+export { planCohortsFor, assignSetupShares } from './cohorts.js'
 export { CohortRunner, type CohortOutcome } from './cohort-runner.js'
 export type { LoadHold } from './load-gate.js'
 export { planDeadlines, type Deadlines, type DeadlineInput } from './deadlines.js'
-export type { CohortSpec, CohortPlan, CohortTask, CohortResult, WorkerMessage } from './messages.js'
+export type { CohortSpec, CohortPlan } from './messages.js'

@@ -32,7 +32,7 @@ export interface CheckFailure {
 
 export type RunStatus = 'passed' | 'failed' | 'interrupted'
 
-export type StopReason = 'duration' | 'iterations' | 'max-duration' | 'abort-on-fail' | 'breakpoint' | 'interrupt' | 'hard-deadline' | 'fatal'
+export type StopReason = 'duration' | 'iterations' | 'max-duration' | 'abort-on-fail' | 'breakpoint' | 'interrupt' | 'hard-deadline'
 
 export interface RunResult {
   schemaVersion: typeof SCHEMA_VERSION
@@ -42,7 +42,8 @@ export interface RunResult {
   /**
    * why the load phase ended: by its plan (`duration`, `iterations`), by `max-duration` (an
    * iteration-count run that had not finished), gracefully (`abort-on-fail`,
-   * `breakpoint`) or cut short (`interrupt`, `hard-deadline`, `fatal`)
+   * `breakpoint`) or cut short (`interrupt`, `hard-deadline`); a run the engine itself failed
+   * throws instead and writes no report
    */
   stopReason: StopReason
   runId: string

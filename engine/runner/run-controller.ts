@@ -1,19 +1,24 @@
-// The run controller: owns the run's deadlines and why it stopped. A run moves
+// The run controller: owns the run's deadlines, why it stopped, and the order it shuts down in
+// (shutdown.ts). A run moves
 //   setup -> load -> stopping -> settled   (or setup -> stopping when stopped before the start)
+// or to `failed` from any of the first three when the engine itself threw.
 // The first stop reason wins: a graceful one (abortOnFail, breakpoint) lets in-flight iterations
-// finish; an abrupt one (signal, hard deadline, fatal error) cuts them. A run that ends by its plan
-// gets `duration` or `iterations`; an iteration-count run cut by maxDuration gets `max-duration`.
+// finish; an abrupt one (signal, hard deadline) cuts them. A run that ends by its plan gets
+// `duration` or `iterations`; an iteration-count run cut by maxDuration gets `max-duration`.
+// A failed run has no stop reason: it cuts the load, shuts down, and rethrows (no report).
 import { planDeadlines, type Deadlines, type DeadlineInput } from '../pool/index.js'
 import type { StopReason } from '../result/index.js'
 import { Lifecycle, MAX_DURATION_MS, type Transitions } from '../shared/index.js'
+import { Shutdown } from './shutdown.js'
 
-export type RunState = 'setup' | 'load' | 'stopping' | 'settled'
+export type RunState = 'setup' | 'load' | 'stopping' | 'settled' | 'failed'
 
 const TRANSITIONS: Transitions<RunState> = {
-  setup: ['load', 'stopping', 'settled'],
-  load: ['stopping', 'settled'],
-  stopping: ['settled'],
-  settled: []
+  setup: ['load', 'stopping', 'settled', 'failed'],
+  load: ['stopping', 'settled', 'failed'],
+  stopping: ['settled', 'failed'],
+  settled: [],
+  failed: []
 }
 
 /** stop reasons that let in-flight iterations finish (the graceful stop) */
@@ -37,6 +42,8 @@ export class RunController {
   readonly lifecycle = new Lifecycle<RunState>('run', 'setup', TRANSITIONS)
   /** what went wrong in the engine itself (a hard deadline reached), one line each */
   readonly failures: string[] = []
+  /** the steps the run ends with, in their fixed order */
+  readonly shutdown = new Shutdown()
   readonly #o: RunControllerOptions
   readonly #onSignal = (): void => {
     this.#signalled = true
@@ -89,7 +96,7 @@ export class RunController {
 
   /** Stops the run for `reason`; the first reason is the one reported. */
   stop (reason: StopReason): void {
-    if (this.lifecycle.is('settled')) return
+    if (this.lifecycle.is('settled', 'failed')) return
     if (this.#reason === undefined) this.#reason = reason
     this.lifecycle.tryTo('stopping')
     if (this.#target !== undefined) this.#passOn(reason)
@@ -105,6 +112,18 @@ export class RunController {
         : (iterations !== null && ranMs < durationMs ? 'iterations' : 'duration')
     }
     this.lifecycle.to('settled')
+    this.close()
+  }
+
+  /**
+   * The engine threw (not the scenario: its errors are counted): the load still running is cut,
+   * and the shutdown rethrows `err` after its closes. After the load settled only the shutdown
+   * learns of it.
+   */
+  fail (err: unknown): void {
+    this.shutdown.fail(err)
+    if (!this.lifecycle.tryTo('failed')) return
+    this.#target?.abort()
     this.close()
   }
 

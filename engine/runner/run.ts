@@ -1,12 +1,12 @@
 // run(): validate -> load scenario -> resolve target -> cohorts on the pool -> RunResult (+ report.json).
-// The shutdown order is fixed here: the load settles, the watchers stop, the target's heap is read
-// a last time, the fixture's counters are fetched, the report is written, then the inspector and
-// the target are closed.
+// The run ends through the run controller's shutdown (shutdown.ts), in its fixed order: each
+// resource adds its close as it is acquired, and the load adds the steps that finish the result.
 import { randomBytes } from 'node:crypto'
+import { InternalError } from '../errors.js'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, withScenarioMetrics, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
-import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
+import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan, type CohortSpec } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
 import { selfCheckReport, writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
@@ -16,26 +16,61 @@ import { buildRunResult } from './build-result.js'
 import { LiveOutputs } from './live-outputs.js'
 import { LoadWatch } from './load-watch.js'
 import { checkOpenFiles, checkOutDir } from './preflight.js'
-import { RunController } from './run-controller.js'
+import { RunController, type RunControllerOptions } from './run-controller.js'
 import { RunSteps } from './run-steps.js'
-import { TargetInspection } from './target-inspection.js'
+import { TargetInspection, type InspectionFindings } from './target-inspection.js'
 
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
   const userRows = await preflight(o)
-  const outputs = await LiveOutputs.open(o)
+  const cohorts = planCohortsFor(o.plan, o.workers, o.cohortSize)
+  const controller = new RunController(controllerOptions(o, cohorts))
+  const shutdown = controller.shutdown
+  shutdown.on('watchers closed', () => controller.close())
+  const ending: Ending = {}
   try {
+    const outputs = await LiveOutputs.open(o)
+    shutdown.on('streams ended', async () => {
+      const warnings = await outputs.end(ending.result?.status ?? 'error')
+      ending.result?.hints.push(...warnings.map(redact))
+    })
     const loaded = await loadScenario(o.scenario, o.cwd)
-    try {
-      // thresholds on the scenario's own metrics are checked once its declared `metrics` are read
-      return await runLoaded(withScenarioMetrics(o, loaded.scenario.metrics), loaded, userRows, outputs)
-    } finally {
-      loaded.dispose()
+    shutdown.on('scenario disposed', () => loaded.dispose())
+    // thresholds on the scenario's own metrics are checked once its declared `metrics` are read
+    const os = withScenarioMetrics(o, loaded.scenario.metrics)
+    const target = await resolveTarget({ ...os, inspect: wantsInspector(os) })
+    shutdown.on('target closed', async () => await target.close())
+    const runId = randomBytes(6).toString('hex')
+    const steps = runSteps(os, loaded, target, runId)
+    const runData = await steps.before()
+    // every user is torn down (an early stop, an interrupt or a failure included): the run-wide after
+    shutdown.on('scenario after', async () => { ending.afterFailure = await steps.after() })
+    const t0 = performance.now()
+    const s: RunSession = {
+      o: os,
+      loaded,
+      target,
+      cohorts,
+      threads: Math.min(o.workers, cohorts.length),
+      startedAt: new Date(),
+      t0,
+      runId,
+      secret: randomBytes(32).toString('hex'),
+      agg: new MetricsAggregator(t0, o.maxRequestNames),
+      isolation: new IsolationAggregator(),
+      userRows,
+      runData
     }
-  } finally {
-    // a run that threw still ends its streams (status 'error'); a finished one has ended them
-    await outputs.end('error')
+    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: loaded.scenario.name, target: redactUrl(target.url) }, s.agg)
+    const inspection = await TargetInspection.start(o, target, s.agg)
+    shutdown.on('inspector closed', async () => await inspection.close())
+    await measure(s, controller, inspection, ending)
+  } catch (err) {
+    controller.fail(err)
   }
+  await shutdown.run()
+  if (ending.result === undefined) throw new InternalError('the run ended without a result or an error')
+  return ending.result
 }
 
 /**
@@ -68,6 +103,8 @@ interface RunSession {
   o: ResolvedRunOptions
   loaded: LoadedScenario
   target: ResolvedTarget
+  cohorts: CohortSpec[]
+  threads: number
   startedAt: Date
   t0: number
   runId: string
@@ -77,125 +114,104 @@ interface RunSession {
   isolation: IsolationAggregator
   /** the users file's rows, or null */
   userRows: readonly UserRow[] | null
-  /** the scenario's run-wide before and after */
-  steps: RunSteps
-  /** what `before` returned (undefined: no before, or the run was interrupted during it) */
+  /** what the scenario's `before` returned (`user.run.data`) */
   runData: unknown
 }
 
-async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null, outputs: LiveOutputs): Promise<RunResult> {
-  const target = await resolveTarget({ ...o, inspect: wantsInspector(o) })
-  let inspection: TargetInspection | undefined
-  const runId = randomBytes(6).toString('hex')
-  const steps = runSteps(o, loaded, target, runId)
-  try {
-    const t0 = performance.now()
-    const s: RunSession = {
-      o,
-      loaded,
-      target,
-      startedAt: new Date(),
-      t0,
-      runId,
-      secret: randomBytes(32).toString('hex'),
-      agg: new MetricsAggregator(t0, o.maxRequestNames),
-      isolation: new IsolationAggregator(),
-      userRows,
-      steps,
-      runData: undefined
-    }
-    s.runData = await s.steps.before()
-    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: loaded.scenario.name, target: redactUrl(target.url) }, s.agg)
-    inspection = await TargetInspection.start(o, target, s.agg)
-    const result = await measure(s, inspection)
-    // building the result closed the last seconds: the streams have every point; their warnings go in the report
-    result.hints.push(...(await outputs.end(result.status)).map(redact))
-    selfCheckReport(result)
-    if (o.out !== null) await writeReports(o.out, result, o.reports)
-    return result
-  } finally {
-    // a run that threw after before succeeded still undoes what before created (a no-op when after ran)
-    await steps.after()
-    await inspection?.close()
-    await target.close()
-  }
+/** What the shutdown's steps build: the result, once the load settled and nothing failed. */
+interface Ending {
+  result?: RunResult
+  /** the scenario's `after` failed: one line for the report */
+  afterFailure?: string
 }
 
-async function measure (s: RunSession, inspection: TargetInspection): Promise<RunResult> {
-  const { o, agg } = s
-  const cohorts = planCohortsFor(o.plan, o.workers, o.cohortSize)
-  const setupWaves = assignSetupShares(cohorts, o.setupConcurrency)
-  const threads = Math.min(o.workers, cohorts.length)
-  const controller = new RunController({
+function controllerOptions (o: ResolvedRunOptions, cohorts: CohortSpec[]): RunControllerOptions {
+  return {
     durationMs: o.plan.durationMs,
     iterations: o.plan.iterations,
     maxDurationMs: o.maxDurationMs,
     gracefulStopMs: o.gracefulStopMs,
     drainMs: o.drainMs,
     setupTimeoutMs: o.setupTimeoutMs,
-    setupWaves,
+    setupWaves: assignSetupShares(cohorts, o.setupConcurrency),
     teardownTimeoutMs: o.teardownTimeoutMs,
     signal: o.signal
-  })
+  }
+}
+
+/** Runs the load to its end and gives the shutdown the steps that finish the result. */
+async function measure (s: RunSession, controller: RunController, inspection: TargetInspection, ending: Ending): Promise<void> {
+  const { o, agg } = s
   const watch = new LoadWatch(agg, s.t0, o.plan, o.thresholds, () => controller.stop(watch.breakpoint?.broke === true ? 'breakpoint' : 'abort-on-fail'))
   const onProgress = o.onProgress
   const progressTimer = onProgress === undefined ? undefined : setInterval(() => onProgress(progress(s, controller)), 1000)
-  let outcome: CohortOutcome
-  try {
-    const runner = new CohortRunner({
-      runId: s.runId,
-      scenarioUrl: s.loaded.url,
-      origin: s.target.origin,
-      cohorts,
-      plan: cohortPlan(o, controller),
-      threads,
-      setupTimeoutMs: o.setupTimeoutMs,
-      preconnect: o.preconnect,
-      teardownTimeoutMs: o.teardownTimeoutMs,
-      requestTimeoutMs: o.requestTimeoutMs,
-      body: { maxBytes: o.maxBodyBytes, discard: o.discardBodies },
-      maxRequestNames: o.maxRequestNames,
-      tickMs: o.tickMs,
-      runStartedAt: s.t0,
-      aggregator: agg,
-      isolation: s.isolation,
-      secret: s.secret,
-      userRows: s.userRows,
-      runData: s.runData,
-      scan: o.isolation.scan,
-      barrierTimeoutMs: o.isolation.barrierTimeoutMs,
-      onLoadStart: (at) => { controller.loadStarted(at); watch.start(at); inspection.loadStarted(at) }
-    })
-    inspection.attachLoad(runner.loadHold)
-    controller.attach(runner)
-    outcome = await runner.run()
-    controller.settled({ startedAt: outcome.loadStartedAt, endedAt: outcome.loadEndedAt })
-  } catch (err) {
-    controller.stop('fatal')
-    throw err
-  } finally {
-    controller.close()
-    clearInterval(progressTimer)
-    watch.close()
-  }
-  const findings = await inspection.finish(agg, outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt)
-  // every user is torn down (an early stop or an interrupt included): the run-wide after
-  const afterFailure = await s.steps.after()
-  return buildRunResult({
-    o,
+  controller.shutdown.on('watchers closed', () => { clearInterval(progressTimer); watch.close() })
+  const runner = new CohortRunner({
     runId: s.runId,
-    startedAt: s.startedAt,
-    t0: s.t0,
-    scenario: { name: s.loaded.scenario.name, source: s.loaded.source },
-    agg,
+    scenarioUrl: s.loaded.url,
+    origin: s.target.origin,
+    cohorts: s.cohorts,
+    plan: cohortPlan(o, controller),
+    threads: s.threads,
+    setupTimeoutMs: o.setupTimeoutMs,
+    preconnect: o.preconnect,
+    teardownTimeoutMs: o.teardownTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs,
+    body: { maxBytes: o.maxBodyBytes, discard: o.discardBodies },
+    maxRequestNames: o.maxRequestNames,
+    tickMs: o.tickMs,
+    runStartedAt: s.t0,
+    aggregator: agg,
     isolation: s.isolation,
-    outcome,
-    cohorts: cohorts.length,
-    threads,
-    stop: { reason: controller.stopReason ?? 'fatal', interrupted: controller.interrupted, engineFailures: afterFailure === undefined ? controller.failures : [...controller.failures, afterFailure] },
-    watch: { abortedBy: watch.abortedBy, breakpoint: watch.breakpoint },
-    findings,
-    target: { url: s.target.url, ...await fixtureStats(s.target), ...(s.target.command !== undefined && { command: s.target.command }) }
+    secret: s.secret,
+    userRows: s.userRows,
+    runData: s.runData,
+    scan: o.isolation.scan,
+    barrierTimeoutMs: o.isolation.barrierTimeoutMs,
+    onLoadStart: (at) => { controller.loadStarted(at); watch.start(at); inspection.loadStarted(at) }
+  })
+  inspection.attachLoad(runner.loadHold)
+  controller.attach(runner)
+  const outcome = await runner.run()
+  controller.settled({ startedAt: outcome.loadStartedAt, endedAt: outcome.loadEndedAt })
+  finishingSteps(s, controller, inspection, outcome, watch, ending)
+}
+
+/** The steps after the load: the last heap reading, the fixture's counters, the result, the report. */
+function finishingSteps (s: RunSession, controller: RunController, inspection: TargetInspection, outcome: CohortOutcome, watch: LoadWatch, ending: Ending): void {
+  const { o, agg } = s
+  const shutdown = controller.shutdown
+  let findings: InspectionFindings = {}
+  let fixture: Pick<RunResult['target'], 'fixture'> = {}
+  shutdown.on('final heap reading', async () => {
+    findings = await inspection.finish(agg, outcome.loadStartedAt === null ? 0 : outcome.loadEndedAt - outcome.loadStartedAt)
+  })
+  shutdown.on('fixture stats', async () => { fixture = await fixtureStats(s.target) })
+  shutdown.on('result built', () => {
+    const reason = controller.stopReason
+    if (reason === undefined) throw new InternalError('the load settled without a stop reason')
+    ending.result = buildRunResult({
+      o,
+      runId: s.runId,
+      startedAt: s.startedAt,
+      t0: s.t0,
+      scenario: { name: s.loaded.scenario.name, source: s.loaded.source },
+      agg,
+      isolation: s.isolation,
+      outcome,
+      cohorts: s.cohorts.length,
+      threads: s.threads,
+      stop: { reason, interrupted: controller.interrupted, engineFailures: ending.afterFailure === undefined ? controller.failures : [...controller.failures, ending.afterFailure] },
+      watch: { abortedBy: watch.abortedBy, breakpoint: watch.breakpoint },
+      findings,
+      target: { url: s.target.url, ...fixture, ...(s.target.command !== undefined && { command: s.target.command }) }
+    })
+  })
+  shutdown.on('report written', async () => {
+    const result = ending.result
+    if (result === undefined) throw new InternalError('the report step ran without a result')
+    selfCheckReport(result)
+    if (o.out !== null) await writeReports(o.out, result, o.reports)
   })
 }
 

@@ -1,6 +1,6 @@
 // What is under test: a URL the user names (loopback unless allowed, reachable), a server started
 // from a command (cmd:), or the embedded fixture, reached only through this folder and loaded on first use.
-export { resolveTarget, parseTargetUrl, fixtureArgs, type ResolvedTarget, type FixtureProcess } from './resolve-target.js'
+export { resolveTarget, parseTargetUrl, type ResolvedTarget, type FixtureProcess } from './resolve-target.js'
 export { probeTcp } from './probe-tcp.js'
 export type { CommandStartup } from './command-target.js'
 export { parseTargetSpec, CMD_PREFIX, type TargetCommand } from './target-spec.js'

@@ -1,6 +1,6 @@
 export { parseThresholdExpression } from './expression.js'
 export { parseThresholdKey } from './key.js'
-export { compileThresholds, parseThresholdFlag, mergeThresholdFlags, type Threshold, type ThresholdDefinitions } from './compile.js'
+export { compileThresholds, mergeThresholdFlags, type Threshold, type ThresholdDefinitions } from './compile.js'
 export { evaluateThresholds, thresholdInputFrom } from './evaluate.js'
 export { ThresholdWatch } from './watch.js'
 export { formatThresholdLines } from './format.js'

@@ -98,6 +98,7 @@ test.serial('1000 users against a ws chat server: only the scenario\'s frames ar
   // only: at most the longest iteration (long on a starved box) and 1.5 s of scheduling, so a wait
   // of the engine's own after them (the former 2 s end-of-stream wait) breaks the bound
   const longest = (r.metrics[METRICS.iterationDuration] as { max: number }).max
+  t.log(`load ${r.loadDurationMs} ms, longest iteration ${longest} ms`)
   t.true(r.loadDurationMs >= 3000 && r.loadDurationMs < 3000 + longest + 1500, `load ${r.loadDurationMs} ms, longest iteration ${longest} ms`)
   // event accounting from the extractors equals what the server planted, exactly
   t.is(s.sockets, 1000)

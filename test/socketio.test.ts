@@ -3,6 +3,7 @@
 // the room bug of socket.io#3431, to everyone), and against the fixture's Socket.IO endpoint for
 // a long run whose pings must be answered.
 import test from 'ava'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
@@ -266,4 +267,19 @@ test('user.io() without socket.io-client fails with CT_ERR_DEPENDENCY, and finds
     message: /user\.io\(\) needs socket\.io-client-not-installed: npm install socket\.io-client-not-installed/
   })
   t.is(typeof await loadIoClient(), 'function')
+})
+
+test('README\'s Socket.IO scenario runs as written against the fixture: clean, then the broadcast bug found', async t => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const block = /```js\nimport \{ defineScenario \} from 'crosstalk'\n\n(export default defineScenario\(\{\n {2}name: 'io-notes',[^]*?)```/.exec(readme)?.[1]
+  if (block === undefined) return t.fail('README has no io-notes scenario')
+  const file = writeScenario(tempDir(t), 'io-notes.mjs', block)
+  const clean = await fixture(t, { eventsPerSecond: 5 })
+  const r = await run({ scenario: file, target: clean.url, users: 20, duration: '2s', workers: 2, out: null })
+  t.is(r.status, 'passed', `${r.failures.join('; ')} ${JSON.stringify(r.errors.groups)}`)
+  t.like(r.metrics['checks{check:echoed}'], { fails: 0 })
+  t.true((r.metrics['checks{check:own event}'] as { passes: number }).passes >= 20)
+  const buggy = await fixture(t, { eventsPerSecond: 5, bugs: ['ws-broadcast'] })
+  const b = await run({ scenario: file, target: buggy.url, users: 20, duration: '2s', workers: 2, out: null })
+  t.true((b.isolation.byKind['foreign-event'] ?? 0) > 0, JSON.stringify(b.isolation))
 })

@@ -39,6 +39,8 @@ const DIRECTORY_WAIT_MS = 5000
 const ABORT_SETTLE_MS = 200
 /** how often the cohort beats in its watchdog slot (the watchdog's bound is seconds) */
 const BEAT_MS = 250
+/** the user of an error no user's call returned (an unhandled rejection) */
+const UNKNOWN_USER = '(unknown: unhandled rejection)'
 
 export interface WorkerCohortSources {
   /** the scenario module (imported once per thread) */
@@ -126,6 +128,19 @@ export class WorkerCohort {
 
   get aborted (): boolean {
     return this.lifecycle.is('aborted')
+  }
+
+  /**
+   * A promise of the scenario's rejected with nobody handling it: one counted error of the
+   * current phase, not a dead worker. Which user left it is unknown (knowing would mean tracking
+   * every promise's async context, too costly per event); its `at` still names the scenario's
+   * line. Work cut by an abort is neither a result nor an error, as for iterations.
+   */
+  strayRejection (err: unknown): void {
+    if (this.aborted || this.lifecycle.is('done')) return
+    const phase = this.lifecycle.is('created') || this.lifecycle.is('setup') ? 'setup' : this.lifecycle.is('teardown') ? 'teardown' : 'iteration'
+    this.#errors.add(phase, UNKNOWN_USER, err)
+    this.#recorder.count(METRICS.errors)
   }
 
   /** Every step in order; whatever happens, the users are released and what was measured returned. */

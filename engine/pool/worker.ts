@@ -3,6 +3,7 @@
 // memwatch heap backend) must never be loaded from here: see engine/leaks/.
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { Session } from 'node:inspector/promises'
+import { isMainThread } from 'node:worker_threads'
 import { Directory } from '../isolation/index.js'
 import { importScenario, type Scenario } from '../scenario/index.js'
 import type { CohortResult, CohortTask } from './messages.js'
@@ -35,8 +36,27 @@ export default async function runCohort (task: CohortTask): Promise<CohortResult
   return { ...result, selfCheck: { checked: watched.length, retained: await countRetained(watched) } }
 }
 
+/** the cohorts this thread is running (Piscina may give a thread several at once) */
+const running = new Set<WorkerCohort>()
+
+// A promise of the scenario's that rejects with nobody handling it (a wait it never awaited)
+// would otherwise end the thread and lose every user on it: it is one counted error instead,
+// charged to the oldest running cohort (the run's totals are the same whichever it is).
+if (!isMainThread) {
+  process.on('unhandledRejection', (reason) => {
+    const cohort = running.values().next().value
+    cohort?.strayRejection(reason)
+  })
+}
+
 async function runOnce (task: CohortTask): Promise<WorkerCohortOutcome> {
-  return await new WorkerCohort(task, { scenario: () => scenarioOnce(task.scenarioUrl), directory: directoryOnce }).run()
+  const cohort = new WorkerCohort(task, { scenario: () => scenarioOnce(task.scenarioUrl), directory: directoryOnce })
+  running.add(cohort)
+  try {
+    return await cohort.run()
+  } finally {
+    running.delete(cohort)
+  }
 }
 
 /**

@@ -53,6 +53,7 @@ interface ClientSocket {
   on: (event: string, listener: (...args: never[]) => void) => unknown
   once: (event: string, listener: (...args: never[]) => void) => unknown
   onAny: (listener: (event: string, ...args: unknown[]) => void) => unknown
+  offAny: (listener: (event: string, ...args: unknown[]) => void) => unknown
   emit: (event: string, ...args: unknown[]) => unknown
   timeout: (ms: number) => { emitWithAck: (event: string, ...args: unknown[]) => Promise<unknown> }
   disconnect: () => unknown
@@ -60,16 +61,31 @@ interface ClientSocket {
 }
 type ClientFactory = (url: string, options: Record<string, unknown>) => ClientSocket
 
-let factory: Promise<ClientFactory> | undefined
+/** `{ timeout: ms }` and nothing else, as the last argument of emitWithAck: the ack's timeout */
+function isAckOptions (a: unknown): a is { timeout: number } {
+  if (typeof a !== 'object' || a === null || Object.getPrototypeOf(a) !== Object.prototype) return false
+  const keys = Object.keys(a)
+  return keys.length === 1 && keys[0] === 'timeout' && typeof (a as { timeout: unknown }).timeout === 'number'
+}
 
-function loadClient (): Promise<ClientFactory> {
-  factory ??= import('socket.io-client').then(
-    m => m.io as unknown as ClientFactory,
-    (err: unknown) => {
-      factory = undefined
-      throw new MissingDependencyError('user.io() needs socket.io-client: npm install socket.io-client', { cause: err })
-    }
-  )
+const factories = new Map<string, Promise<ClientFactory>>()
+
+/**
+ * socket.io-client's `io`, imported on first use (it is an optional dependency). `specifier` is
+ * the package's name; a test points it at a module that does not exist.
+ */
+export function loadIoClient (specifier = 'socket.io-client'): Promise<ClientFactory> {
+  let factory = factories.get(specifier)
+  if (factory === undefined) {
+    factory = (import(specifier) as Promise<{ io: unknown }>).then(
+      m => m.io as ClientFactory,
+      (err: unknown) => {
+        factories.delete(specifier) // installed later in a long-lived process: the next call finds it
+        throw new MissingDependencyError(`user.io() needs ${specifier}: npm install ${specifier}`, { cause: err })
+      }
+    )
+    factories.set(specifier, factory)
+  }
   return factory
 }
 
@@ -87,7 +103,7 @@ export class IoSocket {
   #disconnectReason: string | undefined
   #closed: Promise<void>
 
-  private constructor (socket: ClientSocket, url: string, o: IoSocketOptions) {
+  private constructor (socket: ClientSocket, url: string, o: IoSocketOptions, early: Array<[string, unknown[]]>) {
     this.#socket = socket
     this.url = url
     this.#o = o
@@ -102,11 +118,12 @@ export class IoSocket {
       this.#inbox.failAll(new WebSocketError(`Socket.IO ${url} disconnected (${reason})`))
       resolve()
     }))
+    for (const [event, args] of early) this.#onEvent(event, args)
     socket.onAny((event, ...args) => this.#onEvent(event, args))
   }
 
   static async connect (url: string, c: IoConnectOptions, o: IoSocketOptions): Promise<IoSocket> {
-    const io = await loadClient()
+    const io = await loadIoClient()
     const start = performance.now()
     const socket = io(url, {
       path: c.path,
@@ -118,6 +135,11 @@ export class IoSocket {
       extraHeaders: c.headers,
       ...(c.auth !== undefined && { auth: c.auth })
     })
+    // events a server emits on connection can arrive in the same turn as the connect, before
+    // this function resumes: they are kept from the start and handed over in order
+    const early: Array<[string, unknown[]]> = []
+    const keep = (event: string, ...args: unknown[]): void => { early.push([event, args]) }
+    socket.onAny(keep)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new TimeoutError(`Socket.IO ${url}: no connection within ${o.timeoutMs} ms`)), o.timeoutMs)
       const fail = (err: Error): void => {
@@ -129,9 +151,10 @@ export class IoSocket {
       socket.once('connect_error', (err: Error) => fail(new WebSocketError(`Socket.IO ${url}: ${err.message}`, { cause: err })))
       socket.once('connect', () => { clearTimeout(timer); resolve() })
     })
+    socket.offAny(keep)
     o.recorder.count(METRICS.ioSessions)
     o.recorder.trend(METRICS.ioConnectDuration, performance.now() - start)
-    return new IoSocket(socket, url, o)
+    return new IoSocket(socket, url, o, early)
   }
 
   get connected (): boolean {
@@ -149,8 +172,15 @@ export class IoSocket {
     this.#countSent(event)
   }
 
-  /** Emits and awaits the server's ack (`io.ack.duration{event:...}`); the ack is scanned like an event. */
+  /**
+   * Emits and awaits the server's ack (`io.ack.duration{event:...}`); the ack is scanned like an
+   * event. A last argument that is a plain object with exactly one key, a numeric `timeout`
+   * (`emitWithAck('join', room, { timeout: 500 })`), is the ack's timeout in ms and is not sent;
+   * to send such an object, use `timeout(ms).emitWithAck(...)`, which sends every argument.
+   */
   async emitWithAck (event: string, ...args: unknown[]): Promise<unknown> {
+    const last = args.at(-1)
+    if (isAckOptions(last)) return await this.#ack(last.timeout, event, args.slice(0, -1))
     return await this.#ack(this.#o.timeoutMs, event, args)
   }
 

@@ -53,6 +53,13 @@ export interface UserSocketOptions {
   onScenarioError?: (err: Error) => void
 }
 
+export interface RequestOptions {
+  /** ms to wait for the reply (default: the socket's timeout) */
+  timeout?: number
+  /** tags `ws.reply.duration{name:...}` */
+  name?: string
+}
+
 interface EventFrame { type?: unknown, stream?: unknown, seq?: unknown, t?: unknown, streams?: unknown }
 
 /** The request of a socket for error groups: WS and its path (the query may hold a token; groups drop it). */
@@ -161,17 +168,26 @@ export class UserSocket {
 
   /**
    * Sends `message` and waits for the frame `isReply` accepts (chat, RPC over WebSocket): the time
-   * in between is `ws.reply.duration` (and `{name:...}` when named).
+   * in between is `ws.reply.duration` (and `{name:...}` when named). The third argument is the
+   * options or, as a number, the timeout in ms.
    */
-  async request (message: unknown, isReply: (m: WsMessage) => boolean, options: { timeout?: number, name?: string } = {}): Promise<WsMessage> {
-    const reply = this.waitFor(isReply, options.timeout)
+  async request (message: unknown, isReply: (m: WsMessage) => boolean, options: RequestOptions | number = {}): Promise<WsMessage> {
+    const o = typeof options === 'number' ? { timeout: options } : options
+    // waiting starts before the send so a reply faster than this function cannot be missed
+    const reply = this.waitFor(isReply, o.timeout)
     const start = performance.now()
-    this.send(message)
+    try {
+      this.send(message)
+    } catch (err) {
+      // the socket closed: the wait has failed too, and nobody will ever await it
+      reply.catch(() => {})
+      throw err
+    }
     const m = await reply
     const took = performance.now() - start
     const rec = this.#opts.recorder
     rec.trend(METRICS.wsReplyDuration, took)
-    if (options.name !== undefined) rec.trend(taggedKey(METRICS.wsReplyDuration, 'name', rec.names.bound(options.name)), took)
+    if (o.name !== undefined) rec.trend(taggedKey(METRICS.wsReplyDuration, 'name', rec.names.bound(o.name)), took)
     return m
   }
 

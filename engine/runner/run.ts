@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
-import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan } from '../pool/index.js'
+import { assignSetupShares, CohortRunner, planCohortsFor, planScenarioCohorts, type CohortOutcome, type CohortPlan } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
 import { selfCheckReport, writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
@@ -15,6 +15,7 @@ import { resolveTarget, type ResolvedTarget } from '../target/index.js'
 import { buildRunResult } from './build-result.js'
 import { LiveOutputs } from './live-outputs.js'
 import { LoadWatch } from './load-watch.js'
+import { loadPlanParts, runMaxDurationMs, runnerScenarios, scenarioOfRun, type PlanPart } from './plan-parts.js'
 import { checkOpenFiles, checkOutDir } from './preflight.js'
 import { RunController } from './run-controller.js'
 import { TargetInspection } from './target-inspection.js'
@@ -24,11 +25,18 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
   const userRows = await preflight(o)
   const outputs = await LiveOutputs.open(o)
   try {
-    const loaded = await loadScenario(o.scenario, o.cwd)
+    // a plan of several scenarios loads each entry's; its aggregators share the run's clock
+    const t0 = performance.now()
+    const parts = await loadPlanParts(o, t0)
     try {
-      return await runLoaded(o, loaded, userRows, outputs)
+      const loaded = parts[0]?.loaded ?? await loadScenario(o.scenario, o.cwd)
+      try {
+        return await runLoaded(o, { loaded, parts, t0 }, userRows, outputs)
+      } finally {
+        if (parts.length === 0) loaded.dispose()
+      }
     } finally {
-      loaded.dispose()
+      for (const p of parts) p.loaded.dispose()
     }
   } finally {
     // a run that threw still ends its streams (status 'error'); a finished one has ended them
@@ -64,7 +72,10 @@ function wantsInspector (o: ResolvedRunOptions): boolean {
 /** One run's clock, identity and accumulators. */
 interface RunSession {
   o: ResolvedRunOptions
+  /** the scenario (a plan: its first entry's) */
   loaded: LoadedScenario
+  /** a plan of several scenarios: each entry with its module and aggregator (empty: one scenario) */
+  parts: PlanPart[]
   target: ResolvedTarget
   startedAt: Date
   t0: number
@@ -77,14 +88,15 @@ interface RunSession {
   userRows: readonly UserRow[] | null
 }
 
-async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRows: readonly UserRow[] | null, outputs: LiveOutputs): Promise<RunResult> {
+async function runLoaded (o: ResolvedRunOptions, scenarios: { loaded: LoadedScenario, parts: PlanPart[], t0: number }, userRows: readonly UserRow[] | null, outputs: LiveOutputs): Promise<RunResult> {
   const target = await resolveTarget({ ...o, inspect: wantsInspector(o) })
   let inspection: TargetInspection | undefined
   try {
-    const t0 = performance.now()
+    const { loaded, parts, t0 } = scenarios
     const s: RunSession = {
       o,
       loaded,
+      parts,
       target,
       startedAt: new Date(),
       t0,
@@ -94,7 +106,7 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
       isolation: new IsolationAggregator(),
       userRows
     }
-    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: loaded.scenario.name, target: redactUrl(target.url) }, s.agg)
+    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: scenarioOfRun(loaded, parts).name, target: redactUrl(target.url) }, s.agg)
     inspection = await TargetInspection.start(o, target, s.agg)
     const result = await measure(s, inspection)
     // building the result closed the last seconds: the streams have every point; their warnings go in the report
@@ -110,13 +122,14 @@ async function runLoaded (o: ResolvedRunOptions, loaded: LoadedScenario, userRow
 
 async function measure (s: RunSession, inspection: TargetInspection): Promise<RunResult> {
   const { o, agg } = s
-  const cohorts = planCohortsFor(o.plan, o.workers, o.cohortSize)
+  const cohorts = s.parts.length === 0 ? planCohortsFor(o.plan, o.workers, o.cohortSize) : planScenarioCohorts(s.parts.map(p => ({ name: p.entry.name, plan: p.entry.plan })), o.workers, o.cohortSize)
   const setupWaves = assignSetupShares(cohorts, o.setupConcurrency)
   const threads = Math.min(o.workers, cohorts.length)
+  const byScenario = new Map(s.parts.map(p => [p.entry.name, p.agg]))
   const controller = new RunController({
     durationMs: o.plan.durationMs,
     iterations: o.plan.iterations,
-    maxDurationMs: o.maxDurationMs,
+    maxDurationMs: runMaxDurationMs(o),
     gracefulStopMs: o.gracefulStopMs,
     drainMs: o.drainMs,
     setupTimeoutMs: o.setupTimeoutMs,
@@ -124,7 +137,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     teardownTimeoutMs: o.teardownTimeoutMs,
     signal: o.signal
   })
-  const watch = new LoadWatch(agg, s.t0, o.plan, o.thresholds, () => controller.stop(watch.breakpoint?.broke === true ? 'breakpoint' : 'abort-on-fail'))
+  const watch = new LoadWatch(agg, s.t0, o.plan, o.thresholds, () => controller.stop(watch.breakpoint?.broke === true ? 'breakpoint' : 'abort-on-fail'), byScenario)
   const onProgress = o.onProgress
   const progressTimer = onProgress === undefined ? undefined : setInterval(() => onProgress(progress(s, controller)), 1000)
   let outcome: CohortOutcome
@@ -135,6 +148,7 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
       origin: s.target.origin,
       cohorts,
       plan: cohortPlan(o, controller),
+      scenarios: runnerScenarios(o, s.parts, { gracefulStopMs: o.gracefulStopMs, errorBackoffMs: o.errorBackoffMs, drainMs: o.drainMs }, setupWaves),
       threads,
       setupTimeoutMs: o.setupTimeoutMs,
       preconnect: o.preconnect,
@@ -170,8 +184,9 @@ async function measure (s: RunSession, inspection: TargetInspection): Promise<Ru
     runId: s.runId,
     startedAt: s.startedAt,
     t0: s.t0,
-    scenario: { name: s.loaded.scenario.name, source: s.loaded.source },
+    scenario: scenarioOfRun(s.loaded, s.parts),
     agg,
+    parts: s.parts,
     isolation: s.isolation,
     outcome,
     cohorts: cohorts.length,

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { run, type RunResult } from '../engine/index.js'
 import { resolveRunOptions } from '../engine/options/index.js'
+import { scenarioOfKey } from '../engine/thresholds/index.js'
 import { cli, tempDir, writeScenario } from './support.js'
 
 interface TestServer {
@@ -228,6 +229,12 @@ test('a plan\'s problems are all reported at once; a threshold on an unknown sce
   t.regex(unknown.message, /names scenario 'chta', which is not one of this run's scenarios \(chat\)/)
   const single = t.throws(() => resolveRunOptions({ fixture: true, thresholds: { 'http.reqs{scenario:chat}': ['count>0'] } }))
   t.is((single as { code?: string }).code, 'CT_ERR_THRESHOLD_METRIC')
+
+  // routing strips the scenario tag and keeps the others (keys with several tags, once the parser takes them)
+  t.deepEqual(scenarioOfKey('http.req.duration{scenario:chat}'), { scenario: 'chat', key: 'http.req.duration' })
+  t.deepEqual(scenarioOfKey('http.reqs{name:send,scenario:chat}'), { scenario: 'chat', key: 'http.reqs{name:send}' })
+  t.deepEqual(scenarioOfKey('http.reqs{scenario:chat,status:200,name:a:b}'), { scenario: 'chat', key: 'http.reqs{name:a:b,status:200}' })
+  t.is(scenarioOfKey('http.reqs{name:send}'), undefined)
 
   // the plan as a whole: users summed, the load until the last entry's ends (startTime + duration)
   const o = resolveRunOptions({

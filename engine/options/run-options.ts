@@ -242,9 +242,10 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   const ms = (key: string, value: string | number | undefined): number =>
     problems.catch(() => parseDuration(value ?? defaultOf<string>(key), key)) ?? 1
   const get = <K extends keyof RunOptions>(key: K): NonNullable<RunOptions[K]> => (o[key] ?? defaultOf(key))
-  // an executor that is not one has been reported: planning another would only add noise
   const maxDurationMs = problems.catch(() => parseDuration(o.maxDuration ?? defaultOf<string>('maxDuration'), 'maxDuration'))
-  const entries = input.scenarios === undefined ? null : resolveScenarioEntries(o as Record<string, unknown>, problems)
+  // a `scenarios` that is not an object was reported by the value check: nothing more to plan
+  const entries = o.scenarios === undefined ? null : resolveScenarioEntries(o as Record<string, unknown>, problems)
+  // an executor that is not one has been reported: planning another would only add noise
   const plan = entries !== null
     ? combinedPlan(entries, maxDurationMs ?? 1)
     : input.executor !== undefined && o.executor === undefined ? null : input.scenarios !== undefined ? null : resolvePlan(o, ms, problems)

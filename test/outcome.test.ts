@@ -4,7 +4,8 @@ import test from 'ava'
 import { decideOutcome, type OutcomeInput } from '../engine/result/outcome.js'
 import type { ThresholdResult } from '../engine/result/index.js'
 import { MetricsAggregator, MetricsRecorder, METRICS, taggedKey } from '../engine/metrics/index.js'
-import { compileThresholds, evaluateThresholds, thresholdInputFrom, ThresholdWatch, withDefaultBudget } from '../engine/thresholds/index.js'
+import { compileThresholds, evaluateThresholds, ThresholdWatch, withDefaultBudget } from '../engine/thresholds/index.js'
+import { thresholdInputFrom } from '../engine/thresholds/evaluate.js'
 
 const clean: OutcomeInput = {
   interrupted: false,

@@ -3,8 +3,9 @@ import test from 'ava'
 import { MetricsAggregator, MetricsRecorder, METRICS, taggedKey } from '../engine/metrics/index.js'
 import {
   parseThresholdExpression, parseThresholdKey, compileThresholds, mergeThresholdFlags,
-  evaluateThresholds, thresholdInputFrom, ThresholdWatch, formatThresholdLines, type ThresholdDefinitions
+  evaluateThresholds, ThresholdWatch, formatThresholdLines, type ThresholdDefinitions
 } from '../engine/thresholds/index.js'
+import { thresholdInputFrom } from '../engine/thresholds/evaluate.js'
 import { parseThresholdFlag } from '../engine/thresholds/compile.js'
 import { ThresholdMetricError, ThresholdSyntaxError } from '../engine/errors.js'
 

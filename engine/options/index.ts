@@ -5,3 +5,4 @@ export { RUN_OPTION_TABLE, DEFAULT_OUT, runOptionRow, flagText, flagHelp, type R
 export { checkOptionValues } from './check-values.js'
 export { runOptionsFromFlags, type FlagValue, type FlagValues } from './from-flags.js'
 export { Problems } from './problems.js'
+export { planMaxDurationMs, type ResolvedScenarioEntry } from './scenario-plans.js'

@@ -53,6 +53,7 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 2 ** 20
 
 const RUN_ROWS: RunOptionRow[] = [
   { key: 'scenario', kind: kinds.scenario, defaultText: 'default', doc: 'built-in scenario name, file path or file URL' },
+  { key: 'scenarios', kind: kinds.object, doc: "several scenarios in one run (config file or run()): { name: { scenario, executor, users, stages, duration, ..., startTime, tags } }; not with the top-level scenario or executor options" },
   { key: 'config', kind: kinds.text, cliOnly: true, flag: { long: 'config', short: 'c', value: 'file' }, defaultText: 'crosstalk.config.json (or .ts, .mts, .js, .mjs) if present', doc: 'run options from a file; flags win' },
   { key: 'target', kind: kinds.target, flag: { long: 'target', short: 't', value: 'url/cmd:command' }, defaultText: 'the embedded fixture (said on the first line)', doc: 'the server under test: its base URL, or cmd: and the command that starts it (crosstalk gives it a free port in $PORT and HOST=127.0.0.1, and stops it after the run)' },
   { key: 'targetStartTimeout', kind: kinds.duration, default: '30s', flag: { long: 'target-start-timeout', value: 'duration' }, doc: 'a cmd: target must listen (or print its ready line) within this' },

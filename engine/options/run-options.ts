@@ -14,6 +14,7 @@ import { checkOptionValues } from './check-values.js'
 import { awaitsScenarioMetrics, checkThresholds, reportWaitingKeys } from './check-thresholds.js'
 import { defaultOf } from './option-table.js'
 import { Problems } from './problems.js'
+import { checkScenarioThresholds, combinedPlan, resolveScenarioEntries, type ResolvedScenarioEntry, type ScenarioEntryOptions } from './scenario-plans.js'
 
 export interface RunProgress {
   /** seconds since the start barrier opened (negative-free; 0 during setup) */
@@ -36,6 +37,12 @@ export interface RunProgress {
 export interface RunOptions {
   /** built-in scenario name (`items`, `events`), file path or file URL; default: `default` */
   scenario?: string | URL
+  /**
+   * several scenarios in one run, each with its own executor options and `startTime`:
+   * `{ browse: { scenario: './browse.mjs', executor: 'ramping-users', stages: '5s:50' }, chat: { ... } }`.
+   * Not with the top-level scenario or executor options.
+   */
+  scenarios?: Record<string, ScenarioEntryOptions>
   /**
    * the server under test: its base URL, `cmd:<command>` or { command, env, cwd, ready, port } to
    * start it (given a free port in $PORT, stopped after the run). Required unless `fixture` is given.
@@ -161,7 +168,10 @@ export interface ResolvedRunOptions {
   /** a command target (started here, inspected through NODE_OPTIONS) */
   targetIsCommand: boolean
   allowRemote: boolean
+  /** the run's plan; with `scenarios`, the entries' combined (users summed, the load until the last entry's ends) */
   plan: ExecutionPlan
+  /** the entries of `scenarios`, planned one by one (null: one scenario, `plan`) */
+  scenarios: ResolvedScenarioEntry[] | null
   /** the users file, its path absolute (read and checked before any load, by the runner) */
   usersFile: UsersFileSpec | null
   gracefulStopMs: number
@@ -252,20 +262,28 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
   const ms = (key: string, value: string | number | undefined): number =>
     problems.catch(() => parseDuration(value ?? defaultOf<string>(key), key)) ?? 1
   const get = <K extends keyof RunOptions>(key: K): NonNullable<RunOptions[K]> => (o[key] ?? defaultOf(key))
+  const maxDurationMs = problems.catch(() => parseDuration(o.maxDuration ?? defaultOf<string>('maxDuration'), 'maxDuration'))
+  // a `scenarios` that is not an object was reported by the value check: nothing more to plan
+  const entries = o.scenarios === undefined ? null : resolveScenarioEntries(o as Record<string, unknown>, problems)
   // an executor that is not one has been reported: planning another would only add noise
-  const plan = input.executor !== undefined && o.executor === undefined ? null : resolvePlan(o, ms, problems)
+  const plan = entries !== null
+    ? combinedPlan(entries, maxDurationMs ?? 1)
+    : input.executor !== undefined && o.executor === undefined ? null : input.scenarios !== undefined ? null : resolvePlan(o, ms, problems)
   const leaks = resolveLeaks(o)
   const targetIsCommand = checkTarget(o, problems)
   // a cmd: target is started with its inspector; a URL's server was started by someone else
   if (o.target !== undefined && !targetIsCommand && o.inspectTarget === undefined && ((leaks !== null && leaks.backend !== 'in-process' && leaks.backend !== 'memwatch') || (o.cpuProfile !== undefined && o.cpuProfile !== false))) {
     problems.add("leak detection and CPU profiles of a --target URL need its inspector: give --target 'cmd:<command>' so crosstalk starts it with one, or start it with node --inspect=127.0.0.1:PORT and pass --inspect-target 127.0.0.1:PORT")
   }
-  const maxDurationMs = problems.catch(() => parseDuration(o.maxDuration ?? defaultOf<string>('maxDuration'), 'maxDuration'))
-  if (plan !== null && plan.durationMs !== null && maxDurationMs !== undefined && plan.durationMs > maxDurationMs) {
-    problems.add(`the load phase of ${plan.durationMs / 1000}s (duration or stages) is longer than maxDuration ${maxDurationMs / 1000}s: raise --max-duration or shorten the load`)
+  for (const p of entries ?? (plan === null ? [] : [{ name: undefined, plan }])) {
+    if (p.plan.durationMs !== null && maxDurationMs !== undefined && p.plan.durationMs > maxDurationMs) {
+      problems.add(`${p.name === undefined ? '' : `scenarios.${p.name}: `}the load phase of ${p.plan.durationMs / 1000}s (duration or stages) is longer than maxDuration ${maxDurationMs / 1000}s: raise --max-duration or shorten the load`)
+    }
   }
-  const out = o.out ?? null
   const defaultBudget = plan?.stopAtFirstFailure !== true
+  const thresholds = defaultBudget ? withDefaultBudget(checkThresholds(o.thresholds, problems)) : checkThresholds(o.thresholds, problems)
+  checkScenarioThresholds(thresholds, entries, problems)
+  const out = o.out ?? null
   const waiting = awaitsScenarioMetrics(o.thresholds)
   const cpuProfile = o.cpuProfile === undefined || o.cpuProfile === false ? null : typeof o.cpuProfile === 'string' ? o.cpuProfile : join(out ?? '.', 'target.cpuprofile')
   const resolved: ResolvedRunOptions = {
@@ -275,6 +293,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     targetIsCommand,
     allowRemote: get('allowRemote'),
     plan: plan!,
+    scenarios: entries,
     usersFile: resolveUsersFile(o, problems),
     gracefulStopMs: ms('gracefulStop', o.gracefulStop),
     // 0 turns the back-off off (a duration is otherwise positive)
@@ -303,7 +322,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     maxRequestNames: get('maxRequestNames'),
     // leak readings are taken every K operations: the op count must be fresh more than once a
     // second; a changing load shows its users.active each second as it ends, not up to 1 s stale
-    tickMs: leaks === null && (plan === null || plan.executor === 'constant-users') ? DEFAULTS.tickMs : DEFAULTS.fastTickMs,
+    tickMs: leaks === null && (entries ?? (plan === null ? [] : [{ plan }])).every(e => e.plan.executor === 'constant-users') ? DEFAULTS.tickMs : DEFAULTS.fastTickMs,
     isolation: {
       scan: o.isolation?.scan ?? defaultOf('isolation.scan'),
       barrierTimeoutMs: ms('isolation.barrierTimeout', o.isolation?.barrierTimeout)
@@ -312,7 +331,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     cpuProfile,
     inspectTarget: o.inspectTarget,
     // a breakpoint run's thresholds mark where it broke: a default budget there would move that point
-    thresholds: defaultBudget ? withDefaultBudget(checkThresholds(o.thresholds, problems)) : checkThresholds(o.thresholds, problems),
+    thresholds,
     scenarioThresholds: waiting ? { definitions: o.thresholds!, defaultBudget } : null,
     signal: o.signal,
     onProgress: o.onProgress,

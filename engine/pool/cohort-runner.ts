@@ -42,6 +42,17 @@ export interface CohortRunnerOptions {
   barrierTimeoutMs: number
   /** called when the start barrier opens */
   onLoadStart?: ((at: number) => void) | undefined
+  /**
+   * a plan of several scenarios, by name: each cohort (CohortSpec.scenario) runs its entry's module
+   * and plan instead of `scenarioUrl` and `plan`, and its metrics also go to the entry's aggregator
+   */
+  scenarios?: ReadonlyMap<string, RunnerScenario> | undefined
+}
+
+export interface RunnerScenario {
+  scenarioUrl: string
+  plan: CohortPlan
+  aggregator: MetricsAggregator
 }
 
 export interface CohortOutcome {
@@ -56,6 +67,8 @@ export interface CohortOutcome {
   errors: ErrorGroup[]
   /** cohorts that failed outright (worker crash, pool error) */
   failures: string[]
+  /** a plan of several scenarios: each one's users, by name (empty: one scenario) */
+  scenarioUsers: Map<string, UserCounts>
 }
 
 /** After an abort, tasks get this long to return before the pool is destroyed. */
@@ -93,7 +106,9 @@ export class CohortRunner {
       boundMs: watchdogBoundMs(options.tickMs),
       onStuck: s => this.#endStuckThread(s)
     })
-    this.#totals = new CohortTotals(options.cohorts.reduce((n, c) => n + c.size, 0), options.aggregator, options.isolation, options.tickMs)
+    const planned = (name: string): number => options.cohorts.reduce((n, c) => n + (c.scenario === name ? c.size : 0), 0)
+    const parts = new Map([...options.scenarios ?? []].map(([name, s]) => [name, { agg: s.aggregator, planned: planned(name) }]))
+    this.#totals = new CohortTotals(options.cohorts.reduce((n, c) => n + c.size, 0), options.aggregator, options.isolation, options.tickMs, parts)
     // cohorts needed within the lead time are set up before the start; later ones are submitted as the plan reaches them
     this.#initial = options.cohorts.filter(c => c.startAtMs <= SUBMIT_LEAD_MS)
     this.#later = new Set(options.cohorts.filter(c => c.startAtMs > SUBMIT_LEAD_MS))
@@ -143,7 +158,7 @@ export class CohortRunner {
     signal(this.#control.view, STOP, STOP_DONE) // wakes the workers' pending stop watchers
     if (!this.#destroyed) { this.#destroyed = true; await this.#pool.destroy() }
     const t = this.#totals
-    return { loadStartedAt: this.#loadStartedAt, loadEndedAt, users: t.users, selfCheck: t.selfCheck, threadsUsed: t.threads.size, errors: t.errors.list(), failures: t.failures }
+    return { loadStartedAt: this.#loadStartedAt, loadEndedAt, users: t.users, selfCheck: t.selfCheck, threadsUsed: t.threads.size, errors: t.errors.list(), failures: t.failures, scenarioUsers: t.scenarioUsers() }
   }
 
   #createPool (): Piscina {
@@ -161,6 +176,7 @@ export class CohortRunner {
 
   #submit (spec: CohortSpec, late: boolean): void {
     const o = this.#o
+    const entry = this.#entry(spec)
     const tracker = new CohortTracker(spec, late, this.#totals, {
       onReady: t => this.#markReady(t),
       directoryMessage: () => this.#directoryMessage()
@@ -168,9 +184,9 @@ export class CohortRunner {
     this.#trackers.push(tracker)
     const { task, transferList } = tracker.task({
       runId: o.runId,
-      scenarioUrl: o.scenarioUrl,
+      scenarioUrl: entry?.scenarioUrl ?? o.scenarioUrl,
       origin: o.origin,
-      plan: o.plan,
+      plan: entry?.plan ?? o.plan,
       setupTimeoutMs: o.setupTimeoutMs,
       teardownTimeoutMs: o.teardownTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
@@ -180,13 +196,17 @@ export class CohortRunner {
       originEpochMs: performance.timeOrigin + o.runStartedAt,
       barrier: this.#control.buffer,
       secret: o.secret,
-      rows: o.userRows === null ? null : Array.from({ length: spec.size }, (_v, i) => userRowOf(o.userRows!, spec.firstUser + i)),
+      rows: o.userRows === null ? null : Array.from({ length: spec.size }, (_v, i) => userRowOf(o.userRows!, (spec.userBase ?? 0) + spec.firstUser + i)),
       isolation: { scan: o.scan, barrierTimeoutMs: o.barrierTimeoutMs },
       preconnect: o.preconnect,
       ...(o.runData !== undefined && { runData: o.runData })
     } satisfies Omit<CohortTask, 'cohort' | 'late' | 'port'>)
     const run = this.#pool!.run(task, { transferList }) as Promise<CohortResult>
     this.#tasks.push(run.then(res => tracker.settle(res), (err: Error) => tracker.fail(err, this.#aborted || this.#destroyed)))
+  }
+
+  #entry (spec: CohortSpec): RunnerScenario | undefined {
+    return spec.scenario === undefined ? undefined : this.#o.scenarios?.get(spec.scenario)
   }
 
   #markReady (t: CohortTracker): void {
@@ -220,7 +240,7 @@ export class CohortRunner {
       this.#timers.push(setTimeout(() => {
         this.#later.delete(spec)
         if (Atomics.load(this.#control.view, STOP) === STOP_NONE && !this.#destroyed) this.#submit(spec, true)
-      }, Math.max(0, startedAt + spec.startAtMs - SUBMIT_LEAD_MS - performance.now())))
+      }, Math.max(0, startedAt + (this.#entry(spec)?.plan.startTimeMs ?? 0) + spec.startAtMs - SUBMIT_LEAD_MS - performance.now())))
     }
   }
 

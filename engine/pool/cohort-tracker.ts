@@ -72,7 +72,7 @@ export class CohortTracker {
   /** Accounts the cohort's result once its last ticks are in (bounded: a worker may never say goodbye). */
   async settle (res: CohortResult): Promise<void> {
     await this.#lastTicks()
-    this.#totals.settled(this.source, res)
+    this.#totals.settled(this.source, res, this.spec.scenario)
     this.#end()
   }
 
@@ -90,14 +90,14 @@ export class CohortTracker {
 
   #onMessage (m: WorkerMessage): void {
     if (m.type === 'tick') {
-      this.#totals.tick(this.source, m)
+      this.#totals.tick(this.source, m, this.spec.scenario)
       return
     }
     if (m.type === 'bye') {
       this.#onBye()
       return
     }
-    this.#totals.ready(m)
+    this.#totals.ready(m, this.spec.scenario)
     this.activeAtStart = m.activeAtStart
     this.lifecycle.tryTo('ready')
     this.#notifyReady()

@@ -59,3 +59,17 @@ export function assignSetupShares (cohorts: CohortSpec[], limit: number): number
   }
   return waves
 }
+
+/**
+ * A plan of several scenarios: each entry's cohorts planned as a run of its own, then numbered
+ * on across the run (cohort ids, and user ids through `userBase`) and marked with their entry.
+ */
+export function planScenarioCohorts (entries: ReadonlyArray<{ name: string, plan: ExecutionPlan }>, threads: number, cohortSize?: number): CohortSpec[] {
+  const cohorts: CohortSpec[] = []
+  let userBase = 0
+  for (const e of entries) {
+    for (const c of planCohortsFor(e.plan, threads, cohortSize)) cohorts.push({ ...c, id: cohorts.length, scenario: e.name, userBase })
+    userBase += e.plan.maxUsers
+  }
+  return cohorts
+}

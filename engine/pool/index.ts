@@ -1,5 +1,6 @@
-export { planCohortsFor, assignSetupShares } from './cohorts.js'
-export { CohortRunner, type CohortOutcome } from './cohort-runner.js'
+export { planCohortsFor, planScenarioCohorts, assignSetupShares } from './cohorts.js'
+export { CohortRunner, type CohortOutcome, type RunnerScenario } from './cohort-runner.js'
+export type { UserCounts } from './cohort-totals.js'
 export type { LoadHold } from './load-gate.js'
 export { planDeadlines, type Deadlines, type DeadlineInput } from './deadlines.js'
 export type { CohortSpec, CohortPlan } from './messages.js'

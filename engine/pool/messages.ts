@@ -21,6 +21,13 @@ export interface CohortSpec {
   phase: number
   /** users of this cohort set up at once: its share of the run's setup concurrency */
   setupShare: number
+  /** a plan of several scenarios: the entry this cohort runs (its plan and module) */
+  scenario?: string
+  /**
+   * run-wide id of the cohort's scenario's first user (default 0): every scenario plans its users
+   * from 0 (`firstUser` is within its plan); their ids follow each other across the run
+   */
+  userBase?: number
 }
 
 export interface CohortPlan {
@@ -40,6 +47,11 @@ export interface CohortPlan {
   deadlines: Deadlines
   /** after the load phase, how long sockets get to end and reconcile their event streams */
   drainMs: number
+  /**
+   * a scenario of a plan: its load begins this long after the start barrier (k6's startTime; its
+   * users still set up before the barrier). The profile, deadlines and cut-off count from then.
+   */
+  startTimeMs?: number
 }
 
 export interface CohortTask {

@@ -86,7 +86,7 @@ export class Watchdog {
   }
 }
 
-const cohortName = (c: CohortSpec): string => `cohort ${c.id} (users ${c.firstUser}-${c.firstUser + c.size - 1})`
+const cohortName = (c: CohortSpec): string => `cohort ${c.id} (users ${(c.userBase ?? 0) + c.firstUser}-${(c.userBase ?? 0) + c.firstUser + c.size - 1})`
 
 function describe (s: Omit<StuckThread, 'line'>, boundMs: number): string {
   const where = s.call === undefined ? 'outside any scenario call' : `${s.call.fn} of user-${s.call.user}`

@@ -11,7 +11,7 @@ import { METRICS, MetricsRecorder } from '../metrics/index.js'
 import type { Scenario } from '../scenario/index.js'
 import { BEAT_ENDED, CohortSlot, GO, Lifecycle, READY, registerRowSecrets, STOP, STOP_ABORT, STOP_GRACEFUL, STOP_NONE, delay, mapLimited, waitUntilChanged, withTimeout, type Transitions } from '../shared/index.js'
 import { runClosedLoad, wantedUsers } from './closed-load.js'
-import { ErrorBackoff } from './error-backoff.js'
+import { ErrorBackoff, waitUnless } from './error-backoff.js'
 import { ErrorGroups } from './error-groups.js'
 import { IterationGate } from './load-gate.js'
 import type { LoadPhase, User } from './load-phase.js'
@@ -171,7 +171,8 @@ export class WorkerCohort {
     Atomics.add(this.#control, READY, this.#users.length)
     Atomics.notify(this.#control, READY)
     const { plan, cohort } = this.#task
-    const activeAtStart = plan.model === 'open' ? this.#live.length : this.#setupOk.slice(0, wantedUsers({ plan, cohort }, 0)).filter(Boolean).length
+    // a scenario that starts later has no user in the load at the barrier: each joins the bursts as it enters
+    const activeAtStart = (plan.startTimeMs ?? 0) > 0 ? 0 : plan.model === 'open' ? this.#live.length : this.#setupOk.slice(0, wantedUsers({ plan, cohort }, 0)).filter(Boolean).length
     const ready: ReadyMessage = { type: 'ready', cohortId: cohort.id, threadId, setupFailed: this.#counts.lost, activeAtStart, directory: this.#live.map(u => u.directoryEntry()) }
     this.#port.postMessage(ready)
     this.lifecycle.tryTo('ready')
@@ -186,7 +187,9 @@ export class WorkerCohort {
       await Promise.race([this.#directoryArrived, new Promise(resolve => { timer = setTimeout(resolve, DIRECTORY_WAIT_MS) })])
       clearTimeout(timer)
     }
-    this.#start = this.#loadStartEpochMs === undefined ? performance.now() : this.#loadStartEpochMs - performance.timeOrigin
+    const barrierAt = this.#loadStartEpochMs === undefined ? performance.now() : this.#loadStartEpochMs - performance.timeOrigin
+    // the plan (profile, deadlines, cut-off) counts from this scenario's own start
+    this.#start = barrierAt + (this.#task.plan.startTimeMs ?? 0)
     // in-flight iterations get the graceful stop after the load ends; then they are cut
     const cutAt = this.#start + this.#task.plan.deadlines.gracefulStopEndMs
     this.#armCutoff(cutAt - performance.now())
@@ -200,6 +203,9 @@ export class WorkerCohort {
       return
     }
     this.lifecycle.to('load')
+    // a scenario with a startTime waits for it (a stop ends the wait: the plan then sees it stopping)
+    await waitUnless(this.#start - performance.now(), this.#stopped)
+    if (this.aborted) return
     const running = this.#runPlan(this.#loadPhase())
     this.#ticker.now() // users count themselves active synchronously: this tick reports them as the load starts
     // An abort closes every connection, so in-flight requests fail at once; an iteration stuck on
@@ -247,7 +253,7 @@ export class WorkerCohort {
   #newUser (): User {
     const t = this.#task
     const u = new UserContext<object>({
-      id: t.cohort.firstUser + this.#users.length,
+      id: (t.cohort.userBase ?? 0) + t.cohort.firstUser + this.#users.length,
       ...(t.rows !== null && { data: deepFreeze(t.rows[this.#users.length]) }),
       ...(this.#run !== undefined && { run: this.#run }),
       runId: t.runId,
@@ -333,7 +339,7 @@ export class WorkerCohort {
       stopped: this.#stopped,
       active: this.#active,
       gate: new IterationGate(this.#control),
-      countedAtStart: !t.late
+      countedAtStart: !t.late && (t.plan.startTimeMs ?? 0) === 0
     }
   }
 

@@ -102,7 +102,7 @@ function section (title: string, lines: readonly string[]): string[] {
 export function formatMarkdownSummary (r: RunResult): string {
   const out = [`# crosstalk run: ${md(r.scenario.name)}`, '', `**Status: ${STATUS_MARKS[r.status]}**`, '']
   if (r.failures.length > 0) out.push(...r.failures.map(f => `- ${md(redact(f))}`), '')
-  out.push(...overview(r), ...thresholds(r), ...outages(r), ...isolation(r))
+  out.push(...overview(r), ...scenarioTable(r), ...thresholds(r), ...outages(r), ...isolation(r))
   out.push(...section('Failed checks', r.checkFailures.slice(0, 10).map(checkFailureLine)))
   out.push(...section(`Errors (${num(r.errors.count)})`, r.errors.groups.slice(0, 10).map(g => `${num(g.count)}× ${g.phase}: ${errorCause(g)}${redact(g.message)}${g.at === undefined ? '' : ` (at ${g.at})`}`)))
   out.push(...section('Hints', r.hints))
@@ -126,4 +126,25 @@ export async function appendStepSummary (markdown: string, env: NodeJS.ProcessEn
   if (file === undefined || file === '') return undefined
   await appendFile(file, markdown.endsWith('\n') ? markdown : `${markdown}\n`)
   return file
+}
+
+/** A plan of several scenarios: one row per scenario, before the overall tables. */
+function scenarioTable (r: RunResult): string[] {
+  const entries = Object.entries(r.scenarios ?? {})
+  if (entries.length === 0) return []
+  const rows = entries.map(([name, sc]) => {
+    const reqs = sc.metrics[METRICS.httpReqs]
+    const dur = sc.metrics[METRICS.httpReqDuration]
+    const failed = sc.thresholds.filter(t => !t.passed).length
+    const verdict = sc.thresholds.length === 0 ? '' : failed > 0 ? `✗ ${failed} of ${sc.thresholds.length} failed` : `✓ ${sc.thresholds.length} passed`
+    return `| ${md(name)} | ${md(sc.executor.name)}${sc.startTimeMs > 0 ? ` from ${num(sc.startTimeMs / 1000)} s` : ''} | ${num(sc.users.planned)} · peak ${num(sc.users.peakActive)} · lost ${num(sc.users.lost)} | ${num(sc.iterations)} | ${reqs?.type === 'counter' ? num(reqs.count) : '0'} | ${dur?.type === 'trend' ? ms(dur.p95) : 'n/a'} | ${num(sc.errors)} | ${verdict} |`
+  })
+  return [
+    `## Scenarios (${entries.length})`,
+    '',
+    '| scenario | executor | users | iterations | requests | p95 | errors | thresholds |',
+    '|---|---|---|--:|--:|--:|--:|---|',
+    ...rows,
+    ''
+  ]
 }

@@ -169,6 +169,7 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   if (r.stopReason === 'max-duration') out.push(`  stopped by --max-duration after ${load}s of load, before every user finished its iterations`)
   out.push(`  executor ${executorLine(r)}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
+  out.push(...scenarioLines(r))
   out.push('')
   out.push(...metricLines(r.metrics, r.customMetrics))
   if (r.thresholds.length > 0) {
@@ -252,4 +253,25 @@ function leakFigureLines (lk: LeakReport): string[] {
     `    growth ${kb(g.bytes)} KB per 1K ops (95% CI ${kb(g.ciLow)}..${kb(g.ciHigh)})${gc} · peak ${mb(f.peakBytes)} · final ${mb(f.finalBytes)} · noise ±${mb(f.noiseBytes)}`,
     `    ${how} · a reading every ${num(lk.everyOps)} ops, ${r.cadence}`
   ]
+}
+
+/**
+ * A plan of several scenarios: a block per scenario (its executor, users, untagged metrics and
+ * thresholds) before the run's overall figures.
+ */
+function scenarioLines (r: RunResult): string[] {
+  const out: string[] = []
+  for (const [name, sc] of Object.entries(r.scenarios ?? {})) {
+    const u = sc.users
+    const failed = sc.thresholds.filter(t => !t.passed).length
+    const verdict = sc.thresholds.length === 0 ? '' : failed > 0 ? ` · ${failed} of ${sc.thresholds.length} thresholds FAILED` : ` · ${sc.thresholds.length} thresholds passed`
+    out.push('', `  scenario ${name} (${sc.scenario.name})${verdict}`)
+    out.push(`    executor ${executorLine({ executor: sc.executor } as RunResult)}${sc.startTimeMs > 0 ? ` · starts ${sc.startTimeMs / 1000}s after the others' start` : ''}`)
+    out.push(`    users  planned ${num(u.planned)} · peak active ${num(u.peakActive)} · completed ${num(u.completed)} · lost ${num(u.lost)}${u.interrupted > 0 ? ` · interrupted ${num(u.interrupted)}` : ''} · ${num(sc.errors)} errors`)
+    const untagged = Object.fromEntries(Object.entries(sc.metrics).filter(([k]) => !k.includes('{')))
+    out.push(...metricLines(untagged).map(l => `  ${l}`))
+    if (sc.thresholds.length > 0) out.push(...formatThresholdLines(sc.thresholds).map(l => `    ${redact(l)}`))
+  }
+  if (out.length > 0) out.push('', '  overall (every scenario)')
+  return out
 }

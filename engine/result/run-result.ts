@@ -8,6 +8,7 @@ import type { IsolationSummary } from './isolation-summary.js'
 import type { LeakReport } from './leak-report.js'
 import type { MetricSummary, RequestNamesReport, SeriesPoint } from './metric-summary.js'
 import type { Outage } from './outage.js'
+import type { ScenarioReport } from './scenario-report.js'
 import type { ThresholdResult } from './threshold-result.js'
 
 // 2: hints, checkFailures and requestNames became required; outages, leaks.readings/figures/diff
@@ -61,6 +62,12 @@ export interface RunResult {
   breakpoint?: BreakpointReport
   /** every threshold at the end of the run */
   thresholds: ThresholdResult[]
+  /**
+   * a plan of several scenarios (the `scenarios` option): each entry by name. The run's own
+   * figures (metrics, users, timeSeries) are over every scenario; `scenario` lists the entries and
+   * `executor` is the first entry's, its profile shifted by its startTime.
+   */
+  scenarios?: Record<string, ScenarioReport>
   /** planned: the most users the plan can use; allocated: those created (open model adds them on demand) */
   users: { planned: number, allocated: number, peakActive: number, completed: number, lost: number, interrupted: number }
   workers: { threads: number, planned: number, cohorts: number }

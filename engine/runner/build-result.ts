@@ -5,8 +5,10 @@ import type { ResolvedRunOptions } from '../options/index.js'
 import type { CohortOutcome } from '../pool/index.js'
 import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type CheckFailure, type Outage, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
-import { evaluateThresholds, thresholdInputFrom } from '../thresholds/index.js'
+import { evaluateThresholds, runThresholdInput } from '../thresholds/index.js'
 import { runHints } from './hints.js'
+import type { PlanPart } from './plan-parts.js'
+import { scenarioReports } from './scenario-reports.js'
 import type { InspectionFindings } from './target-inspection.js'
 
 export interface MeasuredRun {
@@ -17,6 +19,8 @@ export interface MeasuredRun {
   t0: number
   scenario: { name: string, source: string }
   agg: MetricsAggregator
+  /** a plan of several scenarios: each entry with its aggregator (empty: one scenario) */
+  parts: readonly PlanPart[]
   isolation: IsolationAggregator
   outcome: CohortOutcome
   cohorts: number
@@ -58,7 +62,8 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     endS: outcome.loadStartedAt === null ? 0 : round3((outcome.loadEndedAt - m.t0) / 1000)
   }
   const outages = noteOutages(agg, loadWindow)
-  const thresholds = evaluateThresholds(o.thresholds, thresholdInputFrom(agg, loadDurationMs / 1000))
+  const thresholds = evaluateThresholds(o.thresholds, runThresholdInput(agg, new Map(m.parts.map(p => [p.entry.name, p.agg])), loadDurationMs / 1000))
+  const scenarios = scenarioReports(m.parts, outcome.scenarioUsers, thresholds, loadDurationMs)
   const { status, failures } = decideOutcome({
     interrupted: m.stop.interrupted,
     engineFailures: [...outcome.failures, ...m.stop.engineFailures],
@@ -88,6 +93,7 @@ export function buildRunResult (m: MeasuredRun): RunResult {
     executor: { name: o.plan.executor, model: o.plan.model, ...o.plan.params, profile: o.plan.profile },
     ...(m.watch.breakpoint !== undefined && { breakpoint: m.watch.breakpoint }),
     thresholds,
+    ...(scenarios !== undefined && { scenarios }),
     users: {
       planned: outcome.users.planned,
       allocated: outcome.users.allocated,

@@ -4,7 +4,7 @@
 import { METRICS, type MetricsAggregator } from '../metrics/index.js'
 import { valueAt, type ExecutionPlan } from '../load/index.js'
 import type { BreakpointReport, ThresholdResult } from '../result/index.js'
-import { evaluateThresholds, thresholdInputFrom, ThresholdWatch, type Threshold } from '../thresholds/index.js'
+import { evaluateThresholds, runThresholdInput, ThresholdWatch, type Threshold } from '../thresholds/index.js'
 
 
 /** dropped arrivals above this share of a second's arrivals mean no free user is left: broken */
@@ -20,11 +20,14 @@ export class LoadWatch {
   #loadStart = 0
   #origin = 0
   #checked = -1
+  /** a plan of several scenarios: each one's metrics, for thresholds on `{scenario:x}` */
+  readonly #byScenario: ReadonlyMap<string, MetricsAggregator>
   abortedBy: ThresholdResult | undefined
   breakpoint: BreakpointReport | undefined
 
-  constructor (agg: MetricsAggregator, origin: number, plan: ExecutionPlan, thresholds: readonly Threshold[], stop: () => void) {
+  constructor (agg: MetricsAggregator, origin: number, plan: ExecutionPlan, thresholds: readonly Threshold[], stop: () => void, byScenario: ReadonlyMap<string, MetricsAggregator> = new Map()) {
     this.#agg = agg
+    this.#byScenario = byScenario
     this.#origin = origin
     this.#plan = plan
     this.#thresholds = thresholds
@@ -46,7 +49,7 @@ export class LoadWatch {
   #check (): void {
     const now = performance.now()
     if (this.#watch.active && this.abortedBy === undefined) {
-      const tripped = this.#watch.check(thresholdInputFrom(this.#agg, (now - this.#loadStart) / 1000), now - this.#loadStart)
+      const tripped = this.#watch.check(runThresholdInput(this.#agg, this.#byScenario, (now - this.#loadStart) / 1000), now - this.#loadStart)
       if (tripped !== undefined) { this.abortedBy = tripped; this.#halt(); return }
     }
     if (this.breakpoint !== undefined && !this.breakpoint.broke) this.#checkBreakpoint(now)

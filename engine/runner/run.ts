@@ -6,7 +6,7 @@ import { InternalError } from '../errors.js'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, withScenarioMetrics, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
-import { assignSetupShares, CohortRunner, planCohortsFor, type CohortOutcome, type CohortPlan, type CohortSpec } from '../pool/index.js'
+import { assignSetupShares, CohortRunner, planCohortsFor, planScenarioCohorts, type CohortOutcome, type CohortPlan, type CohortSpec } from '../pool/index.js'
 import type { RunResult } from '../result/index.js'
 import { selfCheckReport, writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
@@ -15,6 +15,7 @@ import { resolveTarget, type ResolvedTarget } from '../target/index.js'
 import { buildRunResult } from './build-result.js'
 import { LiveOutputs } from './live-outputs.js'
 import { LoadWatch } from './load-watch.js'
+import { loadPlanParts, runMaxDurationMs, runnerScenarios, scenarioOfRun, type PlanPart } from './plan-parts.js'
 import { checkOpenFiles, checkOutDir } from './preflight.js'
 import { RunController, type RunControllerOptions } from './run-controller.js'
 import { RunSteps } from './run-steps.js'
@@ -23,7 +24,8 @@ import { TargetInspection, type InspectionFindings } from './target-inspection.j
 export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
   const userRows = await preflight(o)
-  const cohorts = planCohortsFor(o.plan, o.workers, o.cohortSize)
+  // a plan of several scenarios: each entry's cohorts, with run-wide user ids
+  const cohorts = o.scenarios === null ? planCohortsFor(o.plan, o.workers, o.cohortSize) : planScenarioCohorts(o.scenarios.map(e => ({ name: e.name, plan: e.plan })), o.workers, o.cohortSize)
   const controller = new RunController(controllerOptions(o, cohorts))
   const shutdown = controller.shutdown
   shutdown.on('watchers closed', () => controller.close())
@@ -34,8 +36,12 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       const warnings = await outputs.end(ending.result?.status ?? 'error')
       ending.result?.hints.push(...warnings.map(redact))
     })
-    const loaded = await loadScenario(o.scenario, o.cwd)
-    shutdown.on('scenario disposed', () => loaded.dispose())
+    // a plan loads each entry's scenario; its aggregators share the run's clock
+    const t0 = performance.now()
+    const parts = await loadPlanParts(o, t0)
+    shutdown.on('scenario disposed', () => { for (const p of parts) p.loaded.dispose() })
+    const loaded = parts[0]?.loaded ?? await loadScenario(o.scenario, o.cwd)
+    if (parts.length === 0) shutdown.on('scenario disposed', () => loaded.dispose())
     // thresholds on the scenario's own metrics are checked once its declared `metrics` are read
     const os = withScenarioMetrics(o, loaded.scenario.metrics)
     const target = await resolveTarget({ ...os, inspect: wantsInspector(os) })
@@ -45,10 +51,10 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const runData = await steps.before()
     // every user is torn down (an early stop, an interrupt or a failure included): the run-wide after
     shutdown.on('scenario after', async () => { ending.afterFailure = await steps.after() })
-    const t0 = performance.now()
     const s: RunSession = {
       o: os,
       loaded,
+      parts,
       target,
       cohorts,
       threads: Math.min(o.workers, cohorts.length),
@@ -61,7 +67,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       userRows,
       runData
     }
-    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: loaded.scenario.name, target: redactUrl(target.url) }, s.agg)
+    await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: scenarioOfRun(loaded, parts).name, target: redactUrl(target.url) }, s.agg)
     const inspection = await TargetInspection.start(o, target, s.agg)
     shutdown.on('inspector closed', async () => await inspection.close())
     await measure(s, controller, inspection, ending)
@@ -101,7 +107,10 @@ function wantsInspector (o: ResolvedRunOptions): boolean {
 /** One run's clock, identity and accumulators. */
 interface RunSession {
   o: ResolvedRunOptions
+  /** the scenario (a plan: its first entry's) */
   loaded: LoadedScenario
+  /** a plan of several scenarios: each entry with its module and aggregator (empty: one scenario) */
+  parts: PlanPart[]
   target: ResolvedTarget
   cohorts: CohortSpec[]
   threads: number
@@ -129,7 +138,7 @@ function controllerOptions (o: ResolvedRunOptions, cohorts: CohortSpec[]): RunCo
   return {
     durationMs: o.plan.durationMs,
     iterations: o.plan.iterations,
-    maxDurationMs: o.maxDurationMs,
+    maxDurationMs: runMaxDurationMs(o),
     gracefulStopMs: o.gracefulStopMs,
     drainMs: o.drainMs,
     setupTimeoutMs: o.setupTimeoutMs,
@@ -142,7 +151,8 @@ function controllerOptions (o: ResolvedRunOptions, cohorts: CohortSpec[]): RunCo
 /** Runs the load to its end and gives the shutdown the steps that finish the result. */
 async function measure (s: RunSession, controller: RunController, inspection: TargetInspection, ending: Ending): Promise<void> {
   const { o, agg } = s
-  const watch = new LoadWatch(agg, s.t0, o.plan, o.thresholds, () => controller.stop(watch.breakpoint?.broke === true ? 'breakpoint' : 'abort-on-fail'))
+  const byScenario = new Map(s.parts.map(p => [p.entry.name, p.agg]))
+  const watch = new LoadWatch(agg, s.t0, o.plan, o.thresholds, () => controller.stop(watch.breakpoint?.broke === true ? 'breakpoint' : 'abort-on-fail'), byScenario)
   const onProgress = o.onProgress
   const progressTimer = onProgress === undefined ? undefined : setInterval(() => onProgress(progress(s, controller)), 1000)
   controller.shutdown.on('watchers closed', () => { clearInterval(progressTimer); watch.close() })
@@ -152,6 +162,7 @@ async function measure (s: RunSession, controller: RunController, inspection: Ta
     origin: s.target.origin,
     cohorts: s.cohorts,
     plan: cohortPlan(o, controller),
+    scenarios: runnerScenarios(o, s.parts, { gracefulStopMs: o.gracefulStopMs, errorBackoffMs: o.errorBackoffMs, drainMs: o.drainMs }, assignSetupShares(s.cohorts, o.setupConcurrency)),
     threads: s.threads,
     setupTimeoutMs: o.setupTimeoutMs,
     preconnect: o.preconnect,
@@ -195,8 +206,9 @@ function finishingSteps (s: RunSession, controller: RunController, inspection: T
       runId: s.runId,
       startedAt: s.startedAt,
       t0: s.t0,
-      scenario: { name: s.loaded.scenario.name, source: s.loaded.source },
+      scenario: scenarioOfRun(s.loaded, s.parts),
       agg,
+      parts: s.parts,
       isolation: s.isolation,
       outcome,
       cohorts: s.cohorts.length,

@@ -272,3 +272,18 @@ test('crosstalk run --config plan.mjs runs the plan on the embedded fixture and 
   t.is(count(report, 'iterations'), 6)
   t.is(report.scenario.name, 'shop, late')
 })
+
+test('run-wide before/after are one per run: a plan refuses them on an entry other than the first, before any load', async t => {
+  const dir = tempDir(t)
+  const plain = writeScenario(dir, 'plain.mjs', `export default defineScenario({ name: 'plain', async iteration (user) { await user.http.get('/health') } })`)
+  const seeded = writeScenario(dir, 'seeded.mjs', `export default defineScenario({ name: 'seeded', before () { return { n: 1 } }, async iteration (user) { await user.http.get('/health') } })`)
+  const err = await t.throwsAsync(run({
+    fixture: true,
+    scenarios: {
+      first: { scenario: plain, executor: 'constant-users', users: 2, iterations: 1 },
+      second: { scenario: seeded, executor: 'constant-users', users: 2, iterations: 1 }
+    }
+  }))
+  t.is((err as { code?: string }).code, 'CT_ERR_SCENARIO_INVALID')
+  t.regex(err.message, /scenarios\.second: only a plan's first entry \(first\) may have before\/after/)
+})

@@ -1,6 +1,7 @@
 // A plan of several scenarios (the `scenarios` option) on the main thread: every entry's module
 // loaded before any load, its own aggregator beside the run's, and its own cohort plan (its
 // profile, deadlines and startTime) for the cohorts that run it.
+import { ScenarioInvalidError } from '../errors.js'
 import { MetricsAggregator } from '../metrics/index.js'
 import { planMaxDurationMs, type ResolvedRunOptions, type ResolvedScenarioEntry } from '../options/index.js'
 import { planDeadlines, type CohortPlan, type RunnerScenario } from '../pool/index.js'
@@ -19,6 +20,11 @@ export async function loadPlanParts (o: ResolvedRunOptions, t0: number): Promise
   try {
     for (const entry of o.scenarios ?? []) {
       parts.push({ entry, loaded: await loadScenario(entry.scenario, o.cwd), agg: new MetricsAggregator(t0, o.maxRequestNames) })
+    }
+    // run-wide steps are one per run: the plan's are its first entry's, and their data reaches every entry's users
+    const extra = parts.slice(1).filter(p => p.loaded.scenario.before !== undefined || p.loaded.scenario.after !== undefined)
+    if (extra.length > 0) {
+      throw new ScenarioInvalidError(`scenarios.${extra[0]!.entry.name}: only a plan's first entry (${parts[0]!.entry.name}) may have before/after: a run has one run-wide setup, and its data is user.run.data in every entry`)
     }
   } catch (err) {
     for (const p of parts) p.loaded.dispose()

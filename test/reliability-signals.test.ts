@@ -254,3 +254,44 @@ test('a cmd: server that exits at once is reported at once, with its exit code a
   t.true(r.ms < 10_000, `took ${r.ms} ms`) // the listen wait is 30 s
   t.is(server.requests(), 0)
 })
+
+test('a cmd: server killed by a signal before listening is reported at once: exit 2, "ended (signal SIGKILL)"', async t => {
+  const dir = tempDir(t)
+  const server = await countingServer(t)
+  const dies = join(dir, 'kills-itself.mjs')
+  writeFileSync(dies, "process.stderr.write('dying\\n'); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200)\n")
+  const r = await cli(['compare', '-b', server.url, '-c', `cmd:node ${dies}`, pingScenario(dir), '--users', '2', '--duration', '2s', '--out', join(dir, 'cmp')], { cwd: dir, timeoutMs: 40_000 })
+  t.is(r.code, 2, r.stderr)
+  t.regex(r.stderr, /^crosstalk: CT_ERR_TARGET_UNREACHABLE: 'node .*kills-itself\.mjs' ended \(signal SIGKILL\) before listening on 127\.0\.0\.1:\d+ \(its PORT\): dying\n$/)
+  t.true(r.ms < 10_000, `took ${r.ms} ms`) // the listen wait is 30 s
+  t.is(server.requests(), 0)
+})
+
+for (const [name, signals, code] of [['SIGTERM', ['SIGTERM'], 143], ['a second SIGINT', ['SIGINT', 'SIGINT'], 130]] as const) {
+  test(`compare stopped by ${name}: exit ${code}, in bounded time, no cmd: server left running`, async t => {
+    const dir = tempDir(t)
+    const cmd = commandServer(dir)
+    const cmp = start(t, ['compare', '-b', cmd, '-c', cmd, pingScenario(dir), '--users', '2', '--duration', '30s', '--rounds', '2', '--out', join(dir, 'cmp')], dir)
+    await until(() => serverPids(dir).length === 2, 30_000, 'both cmd: servers listening')
+    const servers = serverPids(dir)
+    t.true(servers.every(alive))
+    await sleep(2000) // into round 1's load
+    let lastAt = 0
+    for (const [i, sig] of signals.entries()) {
+      if (i > 0) await sleep(300)
+      lastAt = Date.now()
+      cmp.child.kill(sig)
+    }
+    const r = await cmp.done
+    t.is(r.code, code, r.stderr)
+    const bound = signals.length === 1 ? 15_000 : 3000 // graceful: the run's stop and reports; a second signal: at once
+    t.true(r.exitedAt - lastAt < bound, `exited ${r.exitedAt - lastAt} ms after the last signal`)
+    await until(() => !servers.some(alive), 5000, 'the cmd: servers to end').catch(() => {})
+    t.deepEqual(servers.filter(alive), [])
+    // gone, not only dead: process.kill(pid, 0) fails once the zombie is reaped (by init here, as
+    // crosstalk has exited: a moment later)
+    const gone = (pid: number): boolean => { try { process.kill(pid, 0); return false } catch { return true } }
+    await until(() => servers.every(gone), 8000, 'the cmd: servers to be reaped').catch(() => {})
+    for (const pid of servers) t.throws(() => process.kill(pid, 0), undefined, `pid ${pid}`)
+  })
+}

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { WebSocketServer } from 'ws'
 import type { RunResult } from '../engine/index.js'
 import { CLI, cli, ENGINE_URL, tempDir, writeScenario } from './support.js'
 
@@ -295,3 +296,39 @@ for (const [name, signals, code] of [['SIGTERM', ['SIGTERM'], 143], ['a second S
     for (const pid of servers) t.throws(() => process.kill(pid, 0), undefined, `pid ${pid}`)
   })
 }
+
+test('EMFILE during a run: the error groups carry the ulimit -n hint, report.json is written, exit 1', async t => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise<void>(resolve => wss.once('listening', () => resolve()))
+  t.teardown(async () => {
+    for (const c of wss.clients) c.terminate()
+    await new Promise<void>(resolve => wss.close(() => resolve()))
+  })
+  const port = (wss.address() as { port: number }).port
+  const dir = tempDir(t)
+  const out = join(dir, 'out')
+  // 60 users pass the preflight (it counts one HTTP connection and one WebSocket each), then each
+  // opens five sockets in its setup: 300 against a limit of 256
+  const scenario = writeScenario(dir, 'many-ws.mjs', `export default defineScenario({
+  name: 'many-ws',
+  async setup (user) { user.state.sockets = []; for (let i = 0; i < 5; i++) user.state.sockets.push(await user.ws('/')) },
+  async iteration (user) { await user.sleep(100) }
+})`)
+  const started = Date.now()
+  const r = await new Promise<{ code: number | null, stderr: string }>(resolve => {
+    // node raises its soft limit to the hard one at start, so both are lowered (this shell and crosstalk only)
+    const child = spawn('bash', ['-c', 'ulimit -n 256; exec "$0" "$@"', process.execPath, CLI, 'run', scenario, '--target', `http://127.0.0.1:${port}`, '--users', '60', '--duration', '2s', '--out', out, '-q'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stderr }) })
+  })
+  t.is(r.code, 1, r.stderr)
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
+  t.true(report.users.lost > 0, JSON.stringify(report.users))
+  const hinted = report.errors.groups.filter(g => g.message.includes('(too many open files: raise the limit with `ulimit -n'))
+  t.log(`took ${Date.now() - started} ms; users ${JSON.stringify(report.users)}; ${report.errors.groups.map(g => `${g.count}x [${g.phase} ${g.code ?? ''} ${g.cause ?? ''}] ${g.message}`).join(' | ')}`)
+  t.true(hinted.length >= 1, JSON.stringify(report.errors.groups, null, 1))
+  t.true(hinted.every(g => /EMFILE/.test(`${g.message} ${g.cause ?? ''} ${g.code ?? ''}`)), JSON.stringify(hinted))
+  t.is(hinted.reduce((n, g) => n + g.count, 0), report.errors.groups.filter(g => /EMFILE/.test(`${g.message} ${g.cause ?? ''}`)).reduce((n, g) => n + g.count, 0))
+})

@@ -142,3 +142,36 @@ test('planted tokens, session ids and a target password appear in no artifact; c
   t.is(thrown?.count, 12)
   t.regex(thrown?.message ?? '', /^kept ctk_[A-Za-z0-9]+_\d+_note_[0-9a-f]+ while session \[redacted\] was rejected$/)
 })
+
+test('compare: a target password appears in no artifact (compare.json/md/html, run reports, stdout, stderr)', async t => {
+  const server = createServer((_req, res) => res.end('ok'))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const port = (server.address() as { port: number }).port
+  const dir = tempDir(t)
+  const out = join(dir, 'cmp')
+  const scenario = writeScenario(dir, 'get.mjs', `export default defineScenario({
+  name: 'get',
+  async iteration (user) { await user.http.get('/'); await user.sleep(20) }
+})`)
+  const password = 'Sup3r-compare-pw-4d2c'
+  const target = `http://admin:${password}@127.0.0.1:${port}/`
+  const r = await cli(['compare', '-b', target, '-c', target, scenario, '--rounds', '1', '-u', '2', '-d', '1s', '-w', '1', '--warmup', '0', '--out', out], { cwd: dir, timeoutMs: 60_000 })
+  t.not(r.code, 2, r.stderr) // it ran (pass or fail is the statistic's business)
+  const compareJson = readFileSync(join(out, 'compare.json'), 'utf8')
+  const result = JSON.parse(compareJson) as { labels: { baseline: string }, runReports: string[] }
+  t.is(result.labels.baseline, `http://[redacted]@127.0.0.1:${port}/`)
+  t.is(result.runReports.length, 2)
+  const artifacts: Record<string, string> = {
+    'compare.json': compareJson,
+    'compare.md': readFileSync(join(out, 'compare.md'), 'utf8'),
+    'compare.html': readFileSync(join(out, 'compare.html'), 'utf8'),
+    ...Object.fromEntries(result.runReports.map(p => [p, readFileSync(p, 'utf8')])),
+    stdout: r.stdout,
+    stderr: r.stderr
+  }
+  for (const [name, text] of Object.entries(artifacts)) t.false(text.includes(password), `${name} holds the password`)
+  // the per-run lines and the table still name the target, without its password
+  t.regex(r.stderr, new RegExp(`round 1/1 baseline +http://\\[redacted\\]@127\\.0\\.0\\.1:${port}/: `))
+  t.true(r.stdout.includes(`baseline http://[redacted]@127.0.0.1:${port}/ vs candidate`), r.stdout)
+})

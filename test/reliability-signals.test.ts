@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { WebSocketServer } from 'ws'
 import type { RunResult } from '../engine/index.js'
 import { CLI, cli, ENGINE_URL, tempDir, writeScenario } from './support.js'
 
@@ -253,4 +254,81 @@ test('a cmd: server that exits at once is reported at once, with its exit code a
   t.regex(r.stderr, /^crosstalk: CT_ERR_TARGET_UNREACHABLE: 'node .*dies\.mjs' ended \(exit code 3\) before listening on 127\.0\.0\.1:\d+ \(its PORT\): boom: no database\n$/)
   t.true(r.ms < 10_000, `took ${r.ms} ms`) // the listen wait is 30 s
   t.is(server.requests(), 0)
+})
+
+test('a cmd: server killed by a signal before listening is reported at once: exit 2, "ended (signal SIGKILL)"', async t => {
+  const dir = tempDir(t)
+  const server = await countingServer(t)
+  const dies = join(dir, 'kills-itself.mjs')
+  writeFileSync(dies, "process.stderr.write('dying\\n'); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200)\n")
+  const r = await cli(['compare', '-b', server.url, '-c', `cmd:node ${dies}`, pingScenario(dir), '--users', '2', '--duration', '2s', '--out', join(dir, 'cmp')], { cwd: dir, timeoutMs: 40_000 })
+  t.is(r.code, 2, r.stderr)
+  t.regex(r.stderr, /^crosstalk: CT_ERR_TARGET_UNREACHABLE: 'node .*kills-itself\.mjs' ended \(signal SIGKILL\) before listening on 127\.0\.0\.1:\d+ \(its PORT\): dying\n$/)
+  t.true(r.ms < 10_000, `took ${r.ms} ms`) // the listen wait is 30 s
+  t.is(server.requests(), 0)
+})
+
+for (const [name, signals, code] of [['SIGTERM', ['SIGTERM'], 143], ['a second SIGINT', ['SIGINT', 'SIGINT'], 130]] as const) {
+  test(`compare stopped by ${name}: exit ${code}, in bounded time, no cmd: server left running`, async t => {
+    const dir = tempDir(t)
+    const cmd = commandServer(dir)
+    const cmp = start(t, ['compare', '-b', cmd, '-c', cmd, pingScenario(dir), '--users', '2', '--duration', '30s', '--rounds', '2', '--out', join(dir, 'cmp')], dir)
+    await until(() => serverPids(dir).length === 2, 30_000, 'both cmd: servers listening')
+    const servers = serverPids(dir)
+    t.true(servers.every(alive))
+    await sleep(2000) // into round 1's load
+    let lastAt = 0
+    for (const [i, sig] of signals.entries()) {
+      if (i > 0) await sleep(300)
+      lastAt = Date.now()
+      cmp.child.kill(sig)
+    }
+    const r = await cmp.done
+    t.is(r.code, code, r.stderr)
+    const bound = signals.length === 1 ? 15_000 : 3000 // graceful: the run's stop and reports; a second signal: at once
+    t.true(r.exitedAt - lastAt < bound, `exited ${r.exitedAt - lastAt} ms after the last signal`)
+    await until(() => !servers.some(alive), 5000, 'the cmd: servers to end').catch(() => {})
+    t.deepEqual(servers.filter(alive), [])
+    // gone, not only dead: process.kill(pid, 0) fails once the zombie is reaped (by init here, as
+    // crosstalk has exited: a moment later)
+    const gone = (pid: number): boolean => { try { process.kill(pid, 0); return false } catch { return true } }
+    await until(() => servers.every(gone), 8000, 'the cmd: servers to be reaped').catch(() => {})
+    for (const pid of servers) t.throws(() => process.kill(pid, 0), undefined, `pid ${pid}`)
+  })
+}
+
+test('EMFILE during a run: the error groups carry the ulimit -n hint, report.json is written, exit 1', async t => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise<void>(resolve => wss.once('listening', () => resolve()))
+  t.teardown(async () => {
+    for (const c of wss.clients) c.terminate()
+    await new Promise<void>(resolve => wss.close(() => resolve()))
+  })
+  const port = (wss.address() as { port: number }).port
+  const dir = tempDir(t)
+  const out = join(dir, 'out')
+  // 60 users pass the preflight (it counts one HTTP connection and one WebSocket each), then each
+  // opens five sockets in its setup: 300 against a limit of 256
+  const scenario = writeScenario(dir, 'many-ws.mjs', `export default defineScenario({
+  name: 'many-ws',
+  async setup (user) { user.state.sockets = []; for (let i = 0; i < 5; i++) user.state.sockets.push(await user.ws('/')) },
+  async iteration (user) { await user.sleep(100) }
+})`)
+  const started = Date.now()
+  const r = await new Promise<{ code: number | null, stderr: string }>(resolve => {
+    // node raises its soft limit to the hard one at start, so both are lowered (this shell and crosstalk only)
+    const child = spawn('bash', ['-c', 'ulimit -n 256; exec "$0" "$@"', process.execPath, CLI, 'run', scenario, '--target', `http://127.0.0.1:${port}`, '--users', '60', '--duration', '2s', '--out', out, '-q'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stderr }) })
+  })
+  t.is(r.code, 1, r.stderr)
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
+  t.true(report.users.lost > 0, JSON.stringify(report.users))
+  const hinted = report.errors.groups.filter(g => g.message.includes('(too many open files: raise the limit with `ulimit -n'))
+  t.log(`took ${Date.now() - started} ms; users ${JSON.stringify(report.users)}; ${report.errors.groups.map(g => `${g.count}x [${g.phase} ${g.code ?? ''} ${g.cause ?? ''}] ${g.message}`).join(' | ')}`)
+  t.true(hinted.length >= 1, JSON.stringify(report.errors.groups, null, 1))
+  t.true(hinted.every(g => /EMFILE/.test(`${g.message} ${g.cause ?? ''} ${g.code ?? ''}`)), JSON.stringify(hinted))
+  t.is(hinted.reduce((n, g) => n + g.count, 0), report.errors.groups.filter(g => /EMFILE/.test(`${g.message} ${g.cause ?? ''}`)).reduce((n, g) => n + g.count, 0))
 })

@@ -128,3 +128,37 @@ export default defineScenario({
   t.true(count > 180 && count <= 310, `iterations ${count}`)
   t.true(r.loadDurationMs >= 2900 && r.loadDurationMs < 4500, `load phase ${r.loadDurationMs} ms`)
 })
+
+for (const fn of ['setup', 'teardown'] as const) {
+  test(`a worker stuck in a synchronous loop in ${fn} is named (${fn} of user-3) and the run ends within its bound`, async (t) => {
+    const server = await countingServer(t)
+    const dir = tempDir(t)
+    const file = writeScenario(dir, `stuck-${fn}.mjs`, `
+export default defineScenario({
+  name: 'stuck-${fn}',
+  async ${fn} (user) {
+    if (user.id === 3) { while (true) {} }
+    await user.http.get('/')
+  },
+  async iteration (user) {
+    await user.http.get('/')
+    await user.sleep(20)
+  }
+})`)
+    const started = Date.now()
+    const r = await run({ scenario: file, target: server.url, users: 10, cohortSize: 5, workers: 2, duration: '3s', gracefulStop: '1s', out: join(dir, 'report') })
+    const tookMs = Date.now() - started
+    t.log(`took ${tookMs} ms, users ${JSON.stringify(r.users)}, failures: ${r.failures.join(' | ')}`)
+    // setup or load 3 s + graceful stop 1 s + watchdog bound 5 s + a few s, far under the hard deadline
+    t.true(tookMs < 16_000, `run took ${tookMs} ms`)
+    t.true(existsSync(join(dir, 'report', 'report.json')))
+    const line = r.failures.find(f => f.startsWith('watchdog:'))
+    t.truthy(line, r.failures.join('\n'))
+    t.regex(line!, /^watchdog: worker thread \d+ silent for [\d.]+ s \(bound \d+ s\), stuck in /)
+    t.regex(line!, new RegExp(`stuck in ${fn} of user-3 \\(cohort 0 \\(users 0-4\\)\\)`))
+    t.is(r.status, 'failed')
+    // the stuck thread's cohort is lost; the other thread's cohort ran its load and ended cleanly
+    t.like(r.users, { lost: 5, completed: 5, interrupted: 0 })
+    t.true(server.count() > 10, `served ${server.count()}`)
+  })
+}

@@ -302,6 +302,31 @@ test('ThresholdWatch aborts on the first failing abortOnFail threshold once its 
   t.false(new ThresholdWatch(compileThresholds({ checks: 'rate>0' })).active)
 })
 
+test('ThresholdWatch: a counter never counted and a gauge never set are no data, not failures; judged once they have samples', t => {
+  const thresholds = compileThresholds({
+    iterations: [{ threshold: 'count>5', abortOnFail: true }], // reads 0 with no samples
+    'users.active': [{ threshold: 'value>0', abortOnFail: true }] // reads 0 (or nothing) with no samples
+  })
+  const watch = new ThresholdWatch(thresholds)
+  const empty = new MetricsAggregator(performance.now())
+  for (const at of [0, 1000, 60_000]) t.is(watch.check(thresholdInputFrom(empty, at / 1000), at), undefined)
+  t.is(watch.tripped, undefined)
+  // the end of the run still judges them: no data fails, as documented
+  t.true(evaluateThresholds(thresholds, thresholdInputFrom(empty, 60)).every(r => !r.passed))
+
+  // with samples, each is judged: 3 iterations fail count>5; a gauge read 0 fails value>0
+  const counted = new MetricsAggregator(performance.now())
+  const r = new MetricsRecorder()
+  r.count(METRICS.iterations, 3)
+  counted.add(r.flush(), 'a', performance.now())
+  t.like(new ThresholdWatch(thresholds).check(thresholdInputFrom(counted, 2), 2000), { metric: 'iterations', value: 3, passed: false })
+  const gauged = new MetricsAggregator(performance.now())
+  const g = new MetricsRecorder()
+  g.gauge(METRICS.usersActive, 0)
+  gauged.add(g.flush(), 'a', performance.now())
+  t.like(new ThresholdWatch(thresholds).check(thresholdInputFrom(gauged, 2), 2000), { metric: 'users.active', value: 0, passed: false })
+})
+
 test('formatThresholdLines aligns one line per threshold', t => {
   const agg = runTotals()
   const results = evaluateThresholds(compileThresholds({

@@ -98,3 +98,25 @@ test('metric keys: several tags in one key, sorted by name; values may hold colo
     t.is(metricKey(metric, tags), key)
   }
 })
+
+test('error groups past the 50-group cap fold into "(other errors)" per phase and cause, keeping code and cause', t => {
+  const g = new ErrorGroups()
+  // distinct messages (letters: digits and hex ids are normalized into one group)
+  const word = (i: number): string => String.fromCharCode(97 + i % 26) + String.fromCharCode(97 + Math.floor(i / 26))
+  for (let i = 0; i < 50; i++) g.add('iteration', `user-${i}`, new Error(`boom ${word(i)}`))
+  const refused = (i: number): Error => Object.assign(new Error(`GET /${word(i)} failed`), { code: 'CT_ERR_HTTP', cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) })
+  for (let i = 100; i < 107; i++) g.add('iteration', 'user-1', refused(i))
+  for (let i = 200; i < 204; i++) g.add('setup', 'user-2', Object.assign(new Error(`reset ${word(i)}`), { code: 'ECONNRESET' }))
+  for (let i = 300; i < 303; i++) g.add('iteration', 'user-3', new Error(`plain ${word(i)}`))
+  g.add('iteration', 'user-9', new Error(`boom ${word(0)}`)) // a group already kept still counts its repeats
+  const list = g.list()
+  t.is(g.total, 50 + 7 + 4 + 3 + 1)
+  t.is(list.reduce((n, x) => n + x.count, 0), g.total)
+  const others = list.filter(x => x.message === '(other errors)')
+  t.is(list.length - others.length, 50)
+  t.is(others.length, 3)
+  t.like(others.find(x => x.cause === 'ECONNREFUSED'), { phase: 'iteration', code: 'CT_ERR_HTTP', count: 7 })
+  t.like(others.find(x => x.code === 'ECONNRESET'), { phase: 'setup', count: 4 })
+  t.like(others.find(x => x.code === undefined && x.cause === undefined), { phase: 'iteration', count: 3 })
+  t.is(list.find(x => x.message === 'boom aa')?.count, 2)
+})

@@ -3,7 +3,7 @@
 // (compare.md also appended to $GITHUB_STEP_SUMMARY when set).
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
-import { checkCompareInput, compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonMarkdown, formatComparisonTable } from '../compare/index.js'
+import { checkCompareInput, compare, specLabel, COMPARE_DEFAULTS, COMPARE_JSON_FILE, formatComparisonMarkdown, formatComparisonTable } from '../compare/index.js'
 import { appendStepSummary } from '../report/index.js'
 import { EXIT_FAILED, EXIT_PASSED } from '../errors.js'
 import { METRICS } from '../metrics/index.js'
@@ -81,7 +81,7 @@ async function compareCommand (scenario: string | undefined, f: CompareFlags, ru
         const dur = r.metrics[METRICS.httpReqDuration]
         const rps = reqs?.type === 'counter' ? Math.round(reqs.count / Math.max(load, 0.001)) : 0
         const p95 = dur?.type === 'trend' ? `${dur.p95.toFixed(2)} ms` : 'n/a'
-        process.stderr.write(`round ${round}/${total} ${side.padEnd(9)} ${spec}: ${load.toFixed(1)}s, ${rps.toLocaleString('en-US')} req/s, p95 ${p95}, ${r.isolation.violations} isolation violations\n`)
+        process.stderr.write(`round ${round}/${total} ${side.padEnd(9)} ${specLabel(spec)}: ${load.toFixed(1)}s, ${rps.toLocaleString('en-US')} req/s, p95 ${p95}, ${r.isolation.violations} isolation violations\n`)
       }
     })
     if (f.quiet !== true) process.stdout.write(formatComparisonTable(result) + `\n  report ${resolve(join(f.out, COMPARE_JSON_FILE))}\n`)

@@ -2,5 +2,5 @@ export { compareRounds, COMPARISON_SCHEMA_VERSION, type ComparisonResult, type M
 export { median } from './bootstrap.js'
 export { formatComparisonTable } from './render-terminal.js'
 export { formatComparisonMarkdown } from './render-markdown.js'
-export { checkCompareInput, compare, COMPARE_DEFAULTS, COMPARE_JSON_FILE, type CompareRunOptions } from './run-compare.js'
+export { checkCompareInput, compare, specLabel, COMPARE_DEFAULTS, COMPARE_JSON_FILE, type CompareRunOptions } from './run-compare.js'
 export { renderComparisonHtml } from './render-html.js'

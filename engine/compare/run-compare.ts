@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { ConfigError, InternalError } from '../errors.js'
 import type { RunResult } from '../result/index.js'
-import { writeFileAtomic } from '../shared/index.js'
+import { redact, redactUrl, writeFileAtomic } from '../shared/index.js'
 import { Problems, resolveRunOptions, type RunOptions } from '../options/index.js'
 import { checkOutDir, run } from '../runner/index.js'
 import { compareRounds, type ComparisonResult, type ComparisonRound } from './compare-rounds.js'
@@ -69,7 +69,8 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   problems.throwIfAny()
   if (sides === undefined) throw new InternalError('a target did not parse, yet no problem was recorded')
   const reports = [sides.baseline.kind === 'report', sides.candidate.kind === 'report']
-  const options = { labels: { baseline: o.baseline, candidate: o.candidate }, ...pick(o) }
+  // labels reach compare.json/md/html and the terminal: a URL's password or a token stays out
+  const options = { labels: { baseline: specLabel(o.baseline), candidate: specLabel(o.candidate) }, ...pick(o) }
   if (o.out != null) await checkOutDir(o.out) // before any server starts or round runs
 
   if (reports[0] === true && reports[1] === true) {
@@ -128,6 +129,12 @@ export async function compare (o: CompareRunOptions): Promise<ComparisonResult> 
   const interrupted = aborted() ? { interrupted: `interrupted after ${results.length} of ${rounds} round${rounds === 1 ? '' : 's'}: only complete rounds are compared` } : {}
   if (results.length === 0 && !aborted()) throw new ConfigError('no round completed: nothing to compare')
   return await write(o.out ?? null, { ...compareRounds(results, { ...options, ...interrupted }), ...startupOf(live) }, written, results)
+}
+
+/** A target spec as it may be shown: URLs without userinfo or secret query values, anything else redacted. */
+export function specLabel (spec: string): string {
+  const s = spec.trim()
+  return /^(?:https?|wss?):\/\//i.test(s) ? redactUrl(s) : redact(spec)
 }
 
 /** Both sides' start-up when crosstalk started them from commands, and the change. */

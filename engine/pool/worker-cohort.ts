@@ -232,8 +232,9 @@ export class WorkerCohort {
     if (teardown !== undefined) {
       await Promise.all(this.#live.map(async (u) => {
         try {
-          this.#slot.enter('teardown', u.id)
-          await withTimeout(() => teardown(u), this.#task.teardownTimeoutMs, () => new TimeoutError(`teardown of ${u.name} did not finish within ${this.#task.teardownTimeoutMs} ms`))
+          // entered as the call starts (withTimeout defers it): entered up front, every user's
+          // would be entered before any runs and the watchdog would name the last one
+          await withTimeout(() => { this.#slot.enter('teardown', u.id); return teardown(u) }, this.#task.teardownTimeoutMs, () => new TimeoutError(`teardown of ${u.name} did not finish within ${this.#task.teardownTimeoutMs} ms`))
         } catch (err) {
           this.#errors.add('teardown', u.name, err)
           this.#recorder.count(METRICS.errors)
@@ -279,9 +280,9 @@ export class WorkerCohort {
   async #setUpUser (u: User): Promise<boolean> {
     const setup = this.#scenario?.setup
     try {
-      this.#slot.enter('setup', u.id)
       if (setup !== undefined) {
-        const bounded = withTimeout(() => setup(u), this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
+        // entered as the call starts (see tearDown)
+        const bounded = withTimeout(() => { this.#slot.enter('setup', u.id); return setup(u) }, this.#task.setupTimeoutMs, () => new TimeoutError(`setup of ${u.name} did not finish within ${this.#task.setupTimeoutMs} ms`))
         // a setup stuck on something its closed connection does not end is not waited for after an abort
         void bounded.catch(() => {}) // still handled when the abort wins the race
         await this.#untilDoneOrAborted(bounded)

@@ -8,6 +8,7 @@ import { METRICS, taggedKey, type CounterCell, type MetricsRecorder } from '../m
 import { EventTracker, monotonicMicros } from './event-tracker.js'
 import { ExtractedEvents, type EventExtractors } from './extractors.js'
 import { Inbox } from './inbox.js'
+import { IoPacketScan } from './io-packet-scan.js'
 import { redactUrl } from '../shared/index.js'
 
 /** One Socket.IO event as received. */
@@ -26,7 +27,7 @@ export interface IoSocketOptions {
   /** events kept while nobody awaits them (0: none) */
   inboxLimit: number
   recorder: MetricsRecorder
-  /** every event payload and ack, for isolation scanning */
+  /** every message received (a packet's text or a binary attachment) and every ack, for isolation scanning */
   onPayload?: (event: string, payload: string | Buffer) => void
   /** per event name: stream accounting (latency, loss, duplicates, order) */
   extractors?: Record<string, EventExtractors<IoEvent>>
@@ -56,7 +57,10 @@ interface ClientSocket {
   emit: (event: string, ...args: unknown[]) => unknown
   timeout: (ms: number) => { emitWithAck: (event: string, ...args: unknown[]) => Promise<unknown> }
   disconnect: () => unknown
-  io: { engine?: { close: () => void } }
+  io: {
+    engine?: { close: () => void, on: (event: 'data', listener: (data: unknown) => void) => unknown }
+    on: (event: 'open', listener: () => void) => unknown
+  }
 }
 type ClientFactory = (url: string, options: Record<string, unknown>) => ClientSocket
 
@@ -84,6 +88,10 @@ export class IoSocket {
   readonly #receivedBy = new Map<string, CounterCell>()
   readonly #sentBy = new Map<string, CounterCell>()
   readonly #sent: CounterCell
+  /** the last event name received, its counter and extractors: a socket mostly receives one name after another */
+  #lastEvent: string | undefined
+  #lastReceived: CounterCell | undefined
+  #lastExtracted: ExtractedEvents<IoEvent> | undefined
   #disconnectReason: string | undefined
   #closed: Promise<void>
 
@@ -118,6 +126,13 @@ export class IoSocket {
       extraHeaders: c.headers,
       ...(c.auth !== undefined && { auth: c.auth })
     })
+    const onPayload = o.onPayload
+    if (onPayload !== undefined) {
+      // the raw messages, before decoding: on every (re)connection's engine, listening before the
+      // Manager does (it subscribes after emitting 'open'), so each is scanned before it is delivered
+      const scan = new IoPacketScan(onPayload)
+      socket.io.on('open', () => socket.io.engine?.on('data', data => scan.onMessage(data)))
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new TimeoutError(`Socket.IO ${url}: no connection within ${o.timeoutMs} ms`)), o.timeoutMs)
       const fail = (err: Error): void => {
@@ -215,7 +230,7 @@ export class IoSocket {
     const took = performance.now() - start
     rec.trend(METRICS.ioAckDuration, took)
     rec.trend(taggedKey(METRICS.ioAckDuration, 'event', event), took)
-    this.#scan(event, [reply])
+    this.#scanAck(event, reply)
     return reply
   }
 
@@ -235,20 +250,23 @@ export class IoSocket {
 
   #onEvent (event: string, args: unknown[]): void {
     this.#received.value++
-    this.#cell(this.#receivedBy, METRICS.ioEventsReceived, event).value++
-    this.#scan(event, args)
+    if (event !== this.#lastEvent || this.#lastReceived === undefined) {
+      this.#lastEvent = event
+      this.#lastReceived = this.#cell(this.#receivedBy, METRICS.ioEventsReceived, event)
+      this.#lastExtracted = this.#extracted.get(event)
+    }
+    this.#lastReceived.value++
+    // already scanned as it arrived (IoPacketScan)
     const e: IoEvent = { event, args, data: args[0], receivedAt: monotonicMicros() }
-    const failed = this.#extracted.get(event)?.observe(e, e.receivedAt)
+    const failed = this.#lastExtracted?.observe(e, e.receivedAt)
     if (failed !== undefined) this.#o.onScenarioError?.(failed)
     this.#inbox.deliver(e)
   }
 
-  #scan (event: string, args: unknown[]): void {
+  /** An ack's packet carries only its id: its reply is scanned here, under the event it answers. */
+  #scanAck (event: string, reply: unknown): void {
     const onPayload = this.#o.onPayload
-    if (onPayload === undefined) return
-    for (const a of args) {
-      if (a === undefined || a === null) continue
-      onPayload(event, typeof a === 'string' || Buffer.isBuffer(a) ? a : JSON.stringify(a))
-    }
+    if (onPayload === undefined || reply === undefined || reply === null) return
+    onPayload(event, typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : JSON.stringify(reply))
   }
 }

@@ -49,8 +49,7 @@ for (const [shape, draw] of Object.entries(SHAPES)) {
       t.deepEqual(mine, reference(h), `${n} values, seed ${seed}`)
       const decoded = decodeHistogram(encodeHistogram(h))
       // decoding keeps the counts but not the exact min and max (hdr's own behaviour): compare with its getters on it
-      const { type: _, ...fromDecoded } = summarizeHistogram(decoded)
-      t.deepEqual(fromDecoded, reference(decoded), `decoded, ${n} values`)
+      t.deepEqual(summarizeHistogram(decoded), { type: 'trend', ...reference(decoded) }, `decoded, ${n} values`)
     }
   })
 }

@@ -1,8 +1,9 @@
 // A user's Socket.IO connection on socket.io-client (an optional dependency, imported on first
 // use): one client per user with its own Manager (never shared: that would share its transport),
 // its own cookies, headers and auth payload. The library answers the server's pings, so sockets
-// live through long runs. Every received event and ack is handed to the scanner; events can be
-// awaited like WebSocket frames and accounted with extractors per event name.
+// live through long runs. Every message the connection receives is handed to the scanner as it
+// arrives, undecoded (IoPacketScan), and every ack reply once decoded; events can be awaited like
+// WebSocket frames and accounted with extractors per event name.
 import { MissingDependencyError, TimeoutError, WebSocketError } from '../errors.js'
 import { METRICS, taggedKey, type CounterCell, type MetricsRecorder } from '../metrics/index.js'
 import { EventTracker, monotonicMicros } from './event-tracker.js'

@@ -1,6 +1,6 @@
 // Socket.IO event receive path: CPU per received event of crosstalk (io-scenario: scan, extractors,
 // latency HDR) vs a bare socket.io-client loop on the same fixture, 1000 sockets each.
-import { ROUNDS, SECONDS, fmt, loadAverage, loadNote, log, pairedRatio, runClient, show, startFixture, stat } from './lib.js'
+import { ROUNDS, SECONDS, fmt, loadAverage, loadNote, log, pairedRatio, perRound, runClient, show, startFixture, stat } from './lib.js'
 
 const USERS = 1000
 // the fixture's Socket.IO endpoint has only a per-socket rate (--event-rate is for /events only):
@@ -42,7 +42,7 @@ export async function benchIo (): Promise<{ results: Record<string, unknown>, ma
 | crosstalk (\`user.io()\` with extractors, 1 worker thread: isolation scan, sequence accounting, latency HDR) | ${show(ct, 2)} | ${show(stat(samples.crosstalk.map(s => s.events)), 0)} |
 | bare \`socket.io-client\` loop (one Manager per socket, counts each event and touches its payload) | ${show(bare, 2)} | ${show(stat(samples.bare.map(s => s.events)), 0)} |
 
-CPU per event, crosstalk / bare socket.io-client, paired by round: **${show(ratio, 2)}** (goal <= ${GOAL}x: ${met ? 'met' : 'not met'}). Events lost (gaps seen) by crosstalk over all rounds: ${ctLost}.
+CPU per event, crosstalk / bare socket.io-client, paired by round: **${show(ratio, 2)}** (goal <= ${GOAL}x: ${met ? 'met' : 'not met'}); by round: ${perRound(perEvent(samples.crosstalk), perEvent(samples.bare))}. Events lost (gaps seen) by crosstalk over all rounds: ${ctLost}.
 Both figures are read over the steady window (from 1 s after all sockets are open to 1 s before the
 end), so logins, handshakes and crosstalk's pool start-up are excluded; events counted in that window.
 ${loadNote(loadBefore, loadAfter)}

@@ -48,6 +48,11 @@ export function pairedRatio (a: number[], b: number[]): Stat {
   return stat(a.map((x, i) => x / b[i]!))
 }
 
+/** Per round a/b, listed in round order (the spread a median hides). */
+export function perRound (a: number[], b: number[], d = 2): string {
+  return a.map((x, i) => fmt(x / b[i]!, d)).join(', ')
+}
+
 export function log (line: string): void {
   process.stderr.write(line + '\n')
 }

@@ -1,7 +1,7 @@
 // WebSocket event dispatch: CPU per received event of crosstalk's full receive path (its own
 // stream protocol, and a plain socket read with extractors) vs a bare `ws` client loop on the same
 // server, and the highest event rate crosstalk sustains here.
-import { ROUNDS, SECONDS, fmt, loadAverage, loadNote, log, pairedRatio, runClient, show, startFixture, stat } from './lib.js'
+import { ROUNDS, SECONDS, fmt, loadAverage, loadNote, log, pairedRatio, perRound, runClient, show, startFixture, stat } from './lib.js'
 
 const USERS = 1000
 const RATE = 40_000 // events per second, summed over all sockets
@@ -64,8 +64,8 @@ export async function benchWs (): Promise<{ results: Record<string, unknown>, ma
 | crosstalk, plain socket with extractors (\`events: { stream, seq, sentAt }\` on \`m.json()\`, no crosstalk protocol) | ${show(ex, 2)} | ${show(stat(samples.extractors.map(s => s.events)), 0)} |
 | bare \`ws\` client (JSON.parse per frame) | ${show(bare, 2)} | ${show(stat(samples.bare.map(s => s.events)), 0)} |
 
-CPU per event / bare ws, paired by round: crosstalk protocol **${show(ratio, 2)}** (goal <= ${GOAL}x: ${verdict(ratio)});
-plain socket with extractors **${show(exRatio, 2)}** (goal <= ${GOAL}x: ${verdict(exRatio)}).
+CPU per event / bare ws, paired by round: crosstalk protocol **${show(ratio, 2)}** (goal <= ${GOAL}x: ${verdict(ratio)}; by round: ${perRound(perEvent(samples.crosstalk), perEvent(samples.bare))});
+plain socket with extractors **${show(exRatio, 2)}** (goal <= ${GOAL}x: ${verdict(exRatio)}; by round: ${perRound(perEvent(samples.extractors), perEvent(samples.bare))}).
 Events lost over all rounds: crosstalk protocol ${ctLost} (reconciled with the server); extractors ${exLost} (gaps seen).
 Both figures are read over the steady window (from 1 s after all sockets are open to 1 s before the
 end), so logins, handshakes and crosstalk's pool start-up are excluded; events counted in that window.

@@ -27,24 +27,54 @@ export function decodeHistogram (encoded: string): Histogram {
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
 
+/** The JsHistogram methods the one-pass summary reads (histograms here never use WebAssembly). */
+interface HdrInternals {
+  countsArrayLength: number
+  getCountAtIndex: (index: number) => number
+  valueFromIndex: (index: number) => number
+  highestEquivalentValue: (value: number) => number
+  medianEquivalentValue: (value: number) => number
+}
+
+const PERCENTILES = [50, 90, 95, 99] as const
+// hdr-histogram-js's own ulp, for its percentile count rounding
+const ulp = (x: number): number => 2 ** (Math.floor(Math.log2(x)) - 52)
+
 /**
- * Summary in milliseconds of a histogram of microseconds; `perUnit` 1: of a custom trend recorded
- * in whole units of its own (bytes, items), summarized in them.
+ * Summary in milliseconds of a histogram of microseconds (`perUnit` 1: of a custom trend recorded
+ * in whole units of its own, bytes or items, summarized in them). One pass over the counts gives what
+ * hdr-histogram-js's getters give (the same arithmetic in the same order), which would walk the
+ * counts once per percentile and once more, through an object-heavy iterator, for the mean: the
+ * main thread summarizes every trend of every second of the run.
  */
 export function summarizeHistogram (h: Histogram, perUnit = 1000): TrendSummary {
   const count = h.totalCount
   if (count === 0) return { type: 'trend', count: 0, avg: 0, min: 0, med: 0, max: 0, p90: 0, p95: 0, p99: 0 }
+  const j = h as unknown as HdrInternals
+  const wanted = PERCENTILES.map(p => { const fp = p / 100 * count; return Math.max(Math.ceil(fp - ulp(fp)), 1) })
+  const at = [0, 0, 0, 0]
+  let next = 0
+  let seen = 0
+  let sum = 0
+  for (let i = 0; i < j.countsArrayLength && seen < count; i++) {
+    const c = j.getCountAtIndex(i)
+    if (c === 0) continue
+    const v = j.valueFromIndex(i)
+    sum += j.medianEquivalentValue(v) * c
+    seen += c
+    for (; next < wanted.length && seen >= wanted[next]!; next++) at[next] = j.highestEquivalentValue(v)
+  }
   const ms = (us: number): number => round3(us / perUnit)
   return {
     type: 'trend',
     count,
-    avg: ms(h.mean),
+    avg: ms(sum / count),
     min: ms(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
-    med: ms(h.getValueAtPercentile(50)),
+    med: ms(at[0]!),
     max: ms(h.maxValue),
-    p90: ms(h.getValueAtPercentile(90)),
-    p95: ms(h.getValueAtPercentile(95)),
-    p99: ms(h.getValueAtPercentile(99))
+    p90: ms(at[1]!),
+    p95: ms(at[2]!),
+    p99: ms(at[3]!)
   }
 }
 

@@ -61,6 +61,22 @@ export class Inbox<T> {
 
   /** Hands `m` to the first waiter that wants it, else queues it. */
   deliver (m: T): void {
+    // most frames of an event stream arrive with nobody waiting: no iterator over an empty set
+    if (this.#waiters.size > 0 && this.#handOver(m)) return
+    if (this.#limit <= 0) return
+    if (this.queued >= this.#limit) {
+      this.#head++
+      this.dropped++
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head)
+      this.#head = 0
+    }
+    this.#queue.push(m)
+  }
+
+  /** true when a waiter took `m`; a waiter whose match throws is rejected with the error */
+  #handOver (m: T): boolean {
     for (const w of this.#waiters) {
       let wanted: boolean
       try {
@@ -73,19 +89,10 @@ export class Inbox<T> {
       if (wanted) {
         this.#settle(w)
         w.resolve(m)
-        return
+        return true
       }
     }
-    if (this.#limit <= 0) return
-    if (this.queued >= this.#limit) {
-      this.#head++
-      this.dropped++
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head)
-      this.#head = 0
-    }
-    this.#queue.push(m)
+    return false
   }
 
   /** Takes every queued message without waiting. */

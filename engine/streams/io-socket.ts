@@ -1,13 +1,15 @@
 // A user's Socket.IO connection on socket.io-client (an optional dependency, imported on first
 // use): one client per user with its own Manager (never shared: that would share its transport),
 // its own cookies, headers and auth payload. The library answers the server's pings, so sockets
-// live through long runs. Every received event and ack is handed to the scanner; events can be
-// awaited like WebSocket frames and accounted with extractors per event name.
+// live through long runs. Every message the connection receives is handed to the scanner as it
+// arrives, undecoded (IoPacketScan), and every ack reply once decoded; events can be awaited like
+// WebSocket frames and accounted with extractors per event name.
 import { MissingDependencyError, TimeoutError, WebSocketError } from '../errors.js'
 import { METRICS, taggedKey, type CounterCell, type MetricsRecorder } from '../metrics/index.js'
 import { EventTracker, monotonicMicros } from './event-tracker.js'
 import { ExtractedEvents, type EventExtractors } from './extractors.js'
 import { Inbox } from './inbox.js'
+import { IoPacketScan } from './io-packet-scan.js'
 import { redactUrl } from '../shared/index.js'
 
 /** One Socket.IO event as received. */
@@ -26,7 +28,7 @@ export interface IoSocketOptions {
   /** events kept while nobody awaits them (0: none) */
   inboxLimit: number
   recorder: MetricsRecorder
-  /** every event payload and ack, for isolation scanning */
+  /** every message received (a packet's text or a binary attachment) and every ack, for isolation scanning */
   onPayload?: (event: string, payload: string | Buffer) => void
   /** per event name: stream accounting (latency, loss, duplicates, order) */
   extractors?: Record<string, EventExtractors<IoEvent>>
@@ -57,7 +59,10 @@ interface ClientSocket {
   emit: (event: string, ...args: unknown[]) => unknown
   timeout: (ms: number) => { emitWithAck: (event: string, ...args: unknown[]) => Promise<unknown> }
   disconnect: () => unknown
-  io: { engine?: { close: () => void } }
+  io: {
+    engine?: { close: () => void, on: (event: 'data', listener: (data: unknown) => void) => unknown }
+    on: (event: 'open', listener: () => void) => unknown
+  }
 }
 type ClientFactory = (url: string, options: Record<string, unknown>) => ClientSocket
 
@@ -100,6 +105,10 @@ export class IoSocket {
   readonly #receivedBy = new Map<string, CounterCell>()
   readonly #sentBy = new Map<string, CounterCell>()
   readonly #sent: CounterCell
+  /** the last event name received, its counter and extractors: a socket mostly receives one name after another */
+  #lastEvent: string | undefined
+  #lastReceived: CounterCell | undefined
+  #lastExtracted: ExtractedEvents<IoEvent> | undefined
   #disconnectReason: string | undefined
   #closed: Promise<void>
 
@@ -135,6 +144,13 @@ export class IoSocket {
       extraHeaders: c.headers,
       ...(c.auth !== undefined && { auth: c.auth })
     })
+    const onPayload = o.onPayload
+    if (onPayload !== undefined) {
+      // the raw messages, before decoding: on every (re)connection's engine, listening before the
+      // Manager does (it subscribes after emitting 'open'), so each is scanned before it is delivered
+      const scan = new IoPacketScan(onPayload)
+      socket.io.on('open', () => socket.io.engine?.on('data', data => scan.onMessage(data)))
+    }
     // events a server emits on connection can arrive in the same turn as the connect, before
     // this function resumes: they are kept from the start and handed over in order
     const early: Array<[string, unknown[]]> = []
@@ -245,7 +261,7 @@ export class IoSocket {
     const took = performance.now() - start
     rec.trend(METRICS.ioAckDuration, took)
     rec.trend(taggedKey(METRICS.ioAckDuration, 'event', event), took)
-    this.#scan(event, [reply])
+    this.#scanAck(event, reply)
     return reply
   }
 
@@ -265,20 +281,23 @@ export class IoSocket {
 
   #onEvent (event: string, args: unknown[]): void {
     this.#received.value++
-    this.#cell(this.#receivedBy, METRICS.ioEventsReceived, event).value++
-    this.#scan(event, args)
+    if (event !== this.#lastEvent || this.#lastReceived === undefined) {
+      this.#lastEvent = event
+      this.#lastReceived = this.#cell(this.#receivedBy, METRICS.ioEventsReceived, event)
+      this.#lastExtracted = this.#extracted.get(event)
+    }
+    this.#lastReceived.value++
+    // already scanned as it arrived (IoPacketScan)
     const e: IoEvent = { event, args, data: args[0], receivedAt: monotonicMicros() }
-    const failed = this.#extracted.get(event)?.observe(e, e.receivedAt)
+    const failed = this.#lastExtracted?.observe(e, e.receivedAt)
     if (failed !== undefined) this.#o.onScenarioError?.(failed)
     this.#inbox.deliver(e)
   }
 
-  #scan (event: string, args: unknown[]): void {
+  /** An ack's packet carries only its id: its reply is scanned here, under the event it answers. */
+  #scanAck (event: string, reply: unknown): void {
     const onPayload = this.#o.onPayload
-    if (onPayload === undefined) return
-    for (const a of args) {
-      if (a === undefined || a === null) continue
-      onPayload(event, typeof a === 'string' || Buffer.isBuffer(a) ? a : JSON.stringify(a))
-    }
+    if (onPayload === undefined || reply === undefined || reply === null) return
+    onPayload(event, typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : JSON.stringify(reply))
   }
 }

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { ExecutorName } from '../result/index.js'
 import type { CustomMetricDefinitions } from '../metrics/index.js'
-import { EXECUTOR_DEFAULTS, parseStages, planExecution, type ExecutionPlan } from '../load/index.js'
+import { EXECUTOR_DEFAULTS, type ExecutionPlan } from '../load/index.js'
 import type { UsersFileSpec } from '../scenario/index.js'
 import { withDefaultBudget, type Threshold, type ThresholdDefinitions } from '../thresholds/index.js'
 import { isLoopbackHost, parseDuration } from '../shared/index.js'
@@ -14,7 +14,7 @@ import { checkOptionValues } from './check-values.js'
 import { awaitsScenarioMetrics, checkThresholds, reportWaitingKeys } from './check-thresholds.js'
 import { defaultOf } from './option-table.js'
 import { Problems } from './problems.js'
-import { checkScenarioThresholds, combinedPlan, resolveScenarioEntries, type ResolvedScenarioEntry, type ScenarioEntryOptions } from './scenario-plans.js'
+import { checkScenarioThresholds, combinedPlan, planExecutorOptions, resolveScenarioEntries, type ResolvedScenarioEntry, type ScenarioEntryOptions } from './scenario-plans.js'
 
 export interface RunProgress {
   /** seconds since the start barrier opened (negative-free; 0 during setup) */
@@ -342,22 +342,8 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
 }
 
 function resolvePlan (o: RunOptions, ms: (key: string, value: string | number | undefined) => number, problems: Problems): ExecutionPlan | null {
-  const stageProblems: string[] = []
-  const planned = planExecution({
-    executor: o.executor ?? defaultOf<ExecutorName>('executor'),
-    users: o.users ?? null,
-    maxUsers: o.maxUsers ?? null,
-    peakUsers: o.peakUsers ?? null,
-    startUsers: o.startUsers ?? null,
-    rate: o.rate ?? null,
-    startRate: o.startRate ?? null,
-    stages: o.stages === undefined ? null : parseStages(o.stages, stageProblems),
-    // the executor's own default applies when no duration is given (none with iterations)
-    durationMs: o.duration === undefined ? null : ms('duration', o.duration),
-    iterations: o.iterations ?? null
-  })
-  for (const p of [...stageProblems, ...planned.problems]) problems.add(p)
-  return planned.plan
+  const executor = o.executor ?? defaultOf<ExecutorName>('executor')
+  return planExecutorOptions({ ...o, executor }, o.duration === undefined ? null : ms('duration', o.duration), p => problems.add(p))
 }
 
 /** The collector's URL: http(s), and on this machine unless allowRemote (checked before any load). */

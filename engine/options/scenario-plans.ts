@@ -84,24 +84,33 @@ function resolveEntry (name: string, entry: unknown, problem: (p: string) => voi
   }
   const startTimeMs = e.startTime === undefined || e.startTime === 0 || e.startTime === '0' || e.startTime === '0s' ? 0 : ms('startTime', e.startTime)
   if (e.tags !== undefined && (!isPlainObject(e.tags) || Object.values(e.tags).some(v => typeof v !== 'string'))) add('tags must be an object of strings')
+  const plan = planExecutorOptions(e, e.duration === undefined ? null : ms('duration', e.duration), add)
+  // a breakpoint run stops everything at the load where the target broke: no plan of several
+  if (plan?.stopAtFirstFailure === true) add('the breakpoint executor runs alone, not in a plan of several scenarios')
+  if (before.n > 0 || plan === null || startTimeMs === null) return null
+  return { name, scenario: e.scenario!, plan, startTimeMs, tags: e.tags ?? {} }
+}
+
+/** The executor options a run and each plan entry take alike. */
+export type ExecutorOptions = Partial<Pick<ScenarioEntryOptions, 'executor' | 'users' | 'maxUsers' | 'peakUsers' | 'startUsers' | 'rate' | 'startRate' | 'stages' | 'iterations'>>
+
+/** Plans one executor from its options (`durationMs` null: the executor's own default, none with iterations); problems go to `add`. */
+export function planExecutorOptions (o: ExecutorOptions, durationMs: number | null, add: (p: string) => void): ExecutionPlan | null {
   const stageProblems: string[] = []
   const planned = planExecution({
-    executor: e.executor ?? 'constant-users',
-    users: e.users ?? null,
-    maxUsers: e.maxUsers ?? null,
-    peakUsers: e.peakUsers ?? null,
-    startUsers: e.startUsers ?? null,
-    rate: e.rate ?? null,
-    startRate: e.startRate ?? null,
-    stages: e.stages === undefined ? null : parseStages(e.stages, stageProblems),
-    durationMs: e.duration === undefined ? null : ms('duration', e.duration),
-    iterations: e.iterations ?? null
+    executor: o.executor ?? 'constant-users',
+    users: o.users ?? null,
+    maxUsers: o.maxUsers ?? null,
+    peakUsers: o.peakUsers ?? null,
+    startUsers: o.startUsers ?? null,
+    rate: o.rate ?? null,
+    startRate: o.startRate ?? null,
+    stages: o.stages === undefined ? null : parseStages(o.stages, stageProblems),
+    durationMs,
+    iterations: o.iterations ?? null
   })
   for (const p of [...stageProblems, ...planned.problems]) add(p)
-  // a breakpoint run stops everything at the load where the target broke: no plan of several
-  if (planned.plan?.stopAtFirstFailure === true) add('the breakpoint executor runs alone, not in a plan of several scenarios')
-  if (before.n > 0 || planned.plan === null || startTimeMs === null) return null
-  return { name, scenario: e.scenario!, plan: planned.plan, startTimeMs, tags: e.tags ?? {} }
+  return planned.plan
 }
 
 /**

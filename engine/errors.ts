@@ -107,6 +107,16 @@ export class TargetNotLoopbackError extends CrosstalkError {
   override readonly code = 'CT_ERR_TARGET_NOT_LOOPBACK'
 }
 
+/** A shard's coordinated start failed: the coordinator unreachable or refusing, or no release within --start-timeout. */
+export class StartError extends CrosstalkError {
+  override readonly code = 'CT_ERR_START'
+}
+
+/** Shard reports that cannot be merged into one run's report (another run, a missing or doubled shard, no histograms). */
+export class MergeError extends CrosstalkError {
+  override readonly code = 'CT_ERR_MERGE'
+}
+
 /** A network wait ran out of time (HTTP request, WebSocket connect or message). */
 export class TimeoutError extends CrosstalkError {
   override readonly code = 'CT_ERR_TIMEOUT'

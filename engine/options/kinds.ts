@@ -75,6 +75,9 @@ export const switchOrObject: Kind = { expects: 'true, false or an object', accep
 export const switchOrPath: Kind = { expects: 'true, false or a path', accepts: v => typeof v === 'boolean' || typeof v === 'string', read: () => true }
 
 /** a path, or an object of settings with one (`usersFile: { path, reuse }`) */
+/** `--shard 1/3`, or `{ index: 1, count: 3 }` in a config file or run() */
+export const shard: Kind = { expects: "'index/count' such as '0/3', or { index, count }", accepts: v => typeof v === 'string' || isPlainObject(v), read: asText }
+
 export const pathOrObject: Kind = { expects: 'a path or an object', accepts: v => typeof v === 'string' || isPlainObject(v), read: asText }
 
 export const fn: Kind = { expects: 'a function', accepts: v => typeof v === 'function', read: () => undefined }

@@ -49,6 +49,8 @@ const between = (min: number, max: number) => (v: unknown): string | undefined =
 const atLeastOne = (v: unknown): string | undefined => (v as number) >= 1 ? undefined : 'must be a positive whole number'
 
 export const DEFAULT_OUT = './crosstalk-report'
+/** a run id: it is part of every canary (`ctk_<run>_...`, so no '_') and of Kubernetes labels */
+export const RUN_ID = /^[a-z0-9][a-z0-9-]{0,31}$/
 const DEFAULT_MAX_BODY_BYTES = 16 * 2 ** 20
 
 const RUN_ROWS: RunOptionRow[] = [
@@ -92,6 +94,11 @@ const RUN_ROWS: RunOptionRow[] = [
   { key: 'setupTimeout', kind: kinds.duration, default: '30s', flag: { long: 'setup-timeout', value: 'duration' }, doc: 'per-user setup timeout' },
   { key: 'setupConcurrency', kind: kinds.whole, check: atLeastOne, default: 100, flag: { long: 'setup-concurrency', value: 'n' }, doc: "users in setup at once, run-wide (split between threads): paces logins and connection opening before the start, below a server's listen backlog" },
   { key: 'maxDuration', kind: kinds.duration, default: '10m', flag: { long: 'max-duration', value: 'duration' }, doc: 'bound on the load phase: ends an --iterations run that has not finished (stopReason max-duration); a longer --duration or stages are an error' },
+  { key: 'shard', kind: kinds.shard, flag: { long: 'shard', value: 'i/n' }, doc: "run shard i of n (0-based): this process's slice of the users, rates and stages, as k6's execution segments; needs --run-id and $CROSSTALK_RUN_SECRET, the same on every shard (README: Distributed runs)" },
+  { key: 'runId', kind: kinds.text, check: v => RUN_ID.test(v as string) ? undefined : `must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit (got '${String(v)}')`, flag: { long: 'run-id', value: 'id' }, defaultText: 'random', doc: "the run's id, the same on every shard (lowercase letters, digits, '-'); the run secret then comes from $CROSSTALK_RUN_SECRET when set" },
+  { key: 'coordinator', kind: kinds.text, flag: { long: 'coordinator', value: 'url' }, doc: "a `crosstalk coordinate` address (http://host:port): once set up, wait for its release so every shard starts its load at the same moment (loopback only unless --allow-remote)" },
+  { key: 'startAt', kind: kinds.text, flag: { long: 'start-at', value: 'time' }, doc: 'an ISO time with its zone (2026-12-01T10:00:00Z): once set up, start the load then (shards on machines whose clocks agree, e.g. NTP)' },
+  { key: 'startTimeout', kind: kinds.duration, default: '5m', flag: { long: 'start-timeout', value: 'duration' }, doc: 'bound on waiting, once set up, for the coordinator\'s release or --start-at (CT_ERR_START past it)' },
   // run() and config file only: rarely changed, not worth a flag each
   { key: 'teardownTimeout', kind: kinds.duration, default: '10s', doc: 'per-user teardown timeout' },
   { key: 'runStepTimeout', kind: kinds.duration, default: '60s', doc: "bound on the scenario's run-wide `before` and on its `after`, each (CT_ERR_RUN_SETUP past before's; a failure line past after's)" },

@@ -14,6 +14,7 @@ import { checkOptionValues } from './check-values.js'
 import { awaitsScenarioMetrics, checkThresholds, reportWaitingKeys } from './check-thresholds.js'
 import { defaultOf } from './option-table.js'
 import { Problems } from './problems.js'
+import { resolveDistributed, type ResolvedDistributed } from './distributed-options.js'
 import { checkScenarioThresholds, combinedPlan, planExecutorOptions, resolveScenarioEntries, type ResolvedScenarioEntry, type ScenarioEntryOptions } from './scenario-plans.js'
 
 export interface RunProgress {
@@ -117,6 +118,19 @@ export interface RunOptions {
   maxRequestNames?: number
   /** bound on the load phase (default 10m): ends an iteration-count run; a longer duration is an error */
   maxDuration?: string | number
+  /**
+   * run one shard of several: `'1/3'` or { index: 1, count: 3 } (0-based); this process runs its
+   * slice of the users, rates and stages. Needs `runId` and $CROSSTALK_RUN_SECRET, the same on every shard.
+   */
+  shard?: string | { index: number, count: number }
+  /** the run's id, the same on every shard (lowercase letters, digits, '-'; default random) */
+  runId?: string
+  /** a `crosstalk coordinate` address: once set up, wait for its release to start the load */
+  coordinator?: string
+  /** an ISO time with its zone: once set up, start the load then */
+  startAt?: string
+  /** bound on waiting for the coordinator's release or for startAt (default 5m) */
+  startTimeout?: string | number
   /** heap readings between GC cycles and a leak verdict (off by default) */
   leaks?: boolean | {
     /** a reading every this many completed operations (requests + WebSocket messages sent); default: from the operation rate, ~30 readings over the planned load */
@@ -174,6 +188,8 @@ export interface ResolvedRunOptions {
   scenarios: ResolvedScenarioEntry[] | null
   /** the users file, its path absolute (read and checked before any load, by the runner) */
   usersFile: UsersFileSpec | null
+  /** shard, shared run id and secret, coordinated start */
+  distributed: ResolvedDistributed
   gracefulStopMs: number
   /** closed model: the first wait after a failed iteration (0: none) */
   errorBackoffMs: number
@@ -295,6 +311,7 @@ export function checkRunOptions (input: RunOptions, problems: Problems): Resolve
     plan: plan!,
     scenarios: entries,
     usersFile: resolveUsersFile(o, problems),
+    distributed: resolveDistributed(o, problems),
     gracefulStopMs: ms('gracefulStop', o.gracefulStop),
     // 0 turns the back-off off (a duration is otherwise positive)
     errorBackoffMs: o.errorBackoff === 0 || o.errorBackoff === '0' ? 0 : ms('errorBackoff', o.errorBackoff),

@@ -43,6 +43,11 @@ export interface CohortRunnerOptions {
   /** called when the start barrier opens */
   onLoadStart?: ((at: number) => void) | undefined
   /**
+   * once every initial cohort is set up and before the barrier opens: resolves when the load may
+   * start (a shard's coordinated start); a rejection aborts the run before any load (`startFailure`)
+   */
+  startGate?: ((signal: AbortSignal) => Promise<void>) | undefined
+  /**
    * a plan of several scenarios, by name: each cohort (CohortSpec.scenario) runs its entry's module
    * and plan instead of `scenarioUrl` and `plan`, and its metrics also go to the entry's aggregator
    */
@@ -69,6 +74,8 @@ export interface CohortOutcome {
   failures: string[]
   /** a plan of several scenarios: each one's users, by name (empty: one scenario) */
   scenarioUsers: Map<string, UserCounts>
+  /** why the start gate did not open (the load never started), or undefined */
+  startFailure?: Error
 }
 
 /** After an abort, tasks get this long to return before the pool is destroyed. */
@@ -96,6 +103,8 @@ export class CohortRunner {
   #stopRequested = false
   #aborted = false
   #destroyed = false
+  readonly #gateAbort = new AbortController()
+  #startFailure: Error | undefined
 
   constructor (options: CohortRunnerOptions) {
     this.#o = options
@@ -131,6 +140,7 @@ export class CohortRunner {
   abort (): void {
     if (this.#aborted) return
     this.#aborted = true
+    this.#gateAbort.abort()
     const view = this.#control.view
     signal(view, STOP, STOP_ABORT)
     signal(view, GO, 1)
@@ -146,6 +156,7 @@ export class CohortRunner {
     // the start barrier waits for every initial cohort (set up or failed), bounded
     this.#timers.push(setTimeout(() => this.#onAllReady(), this.#o.plan.deadlines.setupWaitMs))
     await this.#allReady
+    await this.#passStartGate()
     if (!this.#aborted) {
       this.#openStartBarrier()
       this.#scheduleLater()
@@ -158,7 +169,20 @@ export class CohortRunner {
     signal(this.#control.view, STOP, STOP_DONE) // wakes the workers' pending stop watchers
     if (!this.#destroyed) { this.#destroyed = true; await this.#pool.destroy() }
     const t = this.#totals
-    return { loadStartedAt: this.#loadStartedAt, loadEndedAt, users: t.users, selfCheck: t.selfCheck, threadsUsed: t.threads.size, errors: t.errors.list(), failures: t.failures, scenarioUsers: t.scenarioUsers() }
+    return { loadStartedAt: this.#loadStartedAt, loadEndedAt, users: t.users, selfCheck: t.selfCheck, threadsUsed: t.threads.size, errors: t.errors.list(), failures: t.failures, scenarioUsers: t.scenarioUsers(), ...(this.#startFailure !== undefined && { startFailure: this.#startFailure }) }
+  }
+
+  /** Waits at the start gate, if any; its failure aborts the run before the barrier opens. */
+  async #passStartGate (): Promise<void> {
+    const gate = this.#o.startGate
+    if (gate === undefined || this.#aborted) return
+    try {
+      await gate(this.#gateAbort.signal)
+    } catch (err) {
+      if (this.#aborted) return // interrupted while waiting: the interrupt is the outcome
+      this.#startFailure = err instanceof Error ? err : new Error(String(err))
+      this.abort()
+    }
   }
 
   #createPool (): Piscina {

@@ -3,10 +3,12 @@
 // resource adds its close as it is acquired, and the load adds the steps that finish the result.
 import { randomBytes } from 'node:crypto'
 import { InternalError } from '../errors.js'
+import { startGateOf } from '../distributed/index.js'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, withScenarioMetrics, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
 import { assignSetupShares, CohortRunner, planCohortsFor, planScenarioCohorts, type CohortOutcome, type CohortPlan, type CohortSpec } from '../pool/index.js'
+import { shardSlice } from '../load/index.js'
 import type { RunResult } from '../result/index.js'
 import { selfCheckReport, writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
@@ -25,7 +27,9 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
   const o = resolveRunOptions(input)
   const userRows = await preflight(o)
   // a plan of several scenarios: each entry's cohorts, with run-wide user ids
-  const cohorts = o.scenarios === null ? planCohortsFor(o.plan, o.workers, o.cohortSize) : planScenarioCohorts(o.scenarios.map(e => ({ name: e.name, plan: e.plan })), o.workers, o.cohortSize)
+  // a shard plans only its slice of the users (run-wide ids: see load/shard.ts)
+  const shard = o.distributed.shard
+  const cohorts = o.scenarios === null ? planCohortsFor(o.plan, o.workers, o.cohortSize, shard) : planScenarioCohorts(o.scenarios.map(e => ({ name: e.name, plan: e.plan })), o.workers, o.cohortSize, shard)
   const controller = new RunController(controllerOptions(o, cohorts))
   const shutdown = controller.shutdown
   shutdown.on('watchers closed', () => controller.close())
@@ -46,7 +50,8 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
     const os = withScenarioMetrics(o, loaded.scenario.metrics)
     const target = await resolveTarget({ ...os, inspect: wantsInspector(os) })
     shutdown.on('target closed', async () => await target.close())
-    const runId = randomBytes(6).toString('hex')
+    // shards share the run's id and secret, so each verifies the canaries of every other
+    const runId = o.distributed.runId ?? randomBytes(6).toString('hex')
     const steps = runSteps(os, loaded, target, runId)
     const runData = await steps.before()
     // every user is torn down (an early stop, an interrupt or a failure included): the run-wide after
@@ -61,7 +66,7 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       startedAt: new Date(),
       t0,
       runId,
-      secret: randomBytes(32).toString('hex'),
+      secret: o.distributed.secret ?? randomBytes(32).toString('hex'),
       agg: new MetricsAggregator(t0, o.maxRequestNames),
       isolation: new IsolationAggregator(),
       userRows,
@@ -88,12 +93,18 @@ async function preflight (o: ResolvedRunOptions): Promise<readonly UserRow[] | n
   if (o.out !== null) await checkOutDir(o.out)
   // the in-process fixture holds the server end of every connection in this process too
   const perUser = o.target === undefined && o.fixture.process === 'in-process' ? 2 : 1
-  const warning = checkOpenFiles(o.plan.maxUsers, perUser)
+  const warning = checkOpenFiles(shardUsers(o), perUser)
   if (warning !== undefined) process.stderr.write(`crosstalk: warning: ${warning}\n`)
   if (o.usersFile === null) return null
   const file = await readUsersFile(o.usersFile, o.plan.maxUsers)
   for (const row of file.rows) registerRowSecrets(row)
   return file.rows
+}
+
+/** The users this process runs: the plan's, or its shard's slice of them. */
+function shardUsers (o: ResolvedRunOptions): number {
+  const plans = o.scenarios === null ? [o.plan] : o.scenarios.map(e => e.plan)
+  return plans.reduce((n, p) => { const s = shardSlice(p.maxUsers, o.distributed.shard); return n + s.to - s.from }, 0)
 }
 
 /** Start the fixture child or the command with its inspector: the heap or CPU profile is read through it. */
@@ -179,11 +190,14 @@ async function measure (s: RunSession, controller: RunController, inspection: Ta
     runData: s.runData,
     scan: o.isolation.scan,
     barrierTimeoutMs: o.isolation.barrierTimeoutMs,
-    onLoadStart: (at) => { controller.loadStarted(at); watch.start(at); inspection.loadStarted(at) }
+    onLoadStart: (at) => { controller.loadStarted(at); watch.start(at); inspection.loadStarted(at) },
+    startGate: startGateOf(o)
   })
   inspection.attachLoad(runner.loadHold)
   controller.attach(runner)
   const outcome = await runner.run()
+  // a shard whose start never came sent no load: its error, not an empty report, ends the run
+  if (outcome.startFailure !== undefined) throw outcome.startFailure
   controller.settled({ startedAt: outcome.loadStartedAt, endedAt: outcome.loadEndedAt })
   finishingSteps(s, controller, inspection, outcome, watch, ending)
 }
@@ -269,7 +283,7 @@ function progress (s: RunSession, controller: RunController): RunProgress {
     elapsedS: loadStart === null ? 0 : Math.round((now - loadStart) / 100) / 10,
     phase: loadStart === null ? 'setup' : controller.lifecycle.is('stopping') ? 'stopping' : 'load',
     activeUsers: agg.gauge(METRICS.usersActive)?.value ?? 0,
-    plannedUsers: o.plan.maxUsers,
+    plannedUsers: shardUsers(o),
     reqPerS: last?.counters[METRICS.httpReqs] ?? 0,
     p95Ms: last?.trends[METRICS.httpReqDuration]?.p95 ?? null,
     errors: agg.counter(METRICS.errors),

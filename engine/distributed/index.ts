@@ -1,0 +1,1 @@
+export { startGateOf } from './start-gate.js'

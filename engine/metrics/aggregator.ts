@@ -306,6 +306,11 @@ export class MetricsAggregator {
     return new Map([...this.#marks].map(([t, m]) => [t, m.map(v => v - shift) as OutcomeMarkTuple]))
   }
 
+  /** Each trend key's run-total histogram (microseconds, or a custom trend's own units), as stored. */
+  trendHistograms (): ReadonlyMap<string, Histogram> {
+    return this.#trends
+  }
+
   keys (): string[] {
     return [...new Set([...this.#counters.keys(), ...this.#rates.keys(), ...this.#trends.keys(), ...this.#gauges.keys()])].sort()
   }

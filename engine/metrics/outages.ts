@@ -5,6 +5,7 @@
 import { OUTAGE_RULES, type Outage, type SeriesPoint } from '../result/index.js'
 import { METRICS } from './names.js'
 import type { OutcomeMarkTuple } from './outcome-marks.js'
+import type { MetricsAggregator } from './aggregator.js'
 
 interface Second { t: number, ok: number, failed: number }
 
@@ -94,4 +95,19 @@ export function detectOutages (
       baselineRps
     }
   })
+}
+
+/**
+ * The run's outages from its series and marks (no marks: edges at whole seconds), also noted as
+ * metrics so thresholds (`outage.recovery: max<10000`) read them.
+ */
+export function noteOutages (agg: MetricsAggregator, loadWindow: { startS: number, endS: number }): Outage[] {
+  const outages = detectOutages(agg.series(), agg.outcomeMarks(), loadWindow)
+  if (outages.length === 0) return outages
+  agg.noteCount(METRICS.outages, outages.length)
+  agg.note(METRICS.outageDuration, outages.map(o => o.durationMs))
+  agg.note(METRICS.outageDetect, outages.map(o => o.detectMs))
+  // never recovered: it took at least until the load ended
+  agg.note(METRICS.outageRecovery, outages.map(o => o.recoveryMs ?? Math.round((loadWindow.endS * 1000 - o.endMs) * 1000) / 1000))
+  return outages
 }

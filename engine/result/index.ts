@@ -10,3 +10,4 @@ export { EXECUTORS, type ExecutorName, type ProfilePoint, type BreakpointReport 
 export type { ThresholdResult } from './threshold-result.js'
 export { OUTAGE_RULES, type Outage } from './outage.js'
 export type { ScenarioReport } from './scenario-report.js'
+export type { ShardReport } from './shard-report.js'

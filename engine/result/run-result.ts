@@ -9,10 +9,11 @@ import type { LeakReport } from './leak-report.js'
 import type { MetricSummary, RequestNamesReport, SeriesPoint } from './metric-summary.js'
 import type { Outage } from './outage.js'
 import type { ScenarioReport } from './scenario-report.js'
+import type { MergedFrom, ShardReport } from './shard-report.js'
 import type { ThresholdResult } from './threshold-result.js'
 
 // 2: hints, checkFailures and requestNames became required; outages, leaks.readings/figures/diff
-// and target.command were added. Readers refuse any other version (a v1 report lacks what
+// and target.command were added; later, optional shard and mergedFrom (additions a v2 reader skips). Readers refuse any other version (a v1 report lacks what
 // the renderers read).
 export const SCHEMA_VERSION = 2
 
@@ -97,6 +98,10 @@ export interface RunResult {
   leaks?: LeakReport
   /** the target's CPU profile of the run, when asked for */
   cpuProfile?: string
+  /** one shard of a run (--shard): its place, users and encoded histograms, for `crosstalk merge` */
+  shard?: ShardReport
+  /** a report merged from shards' (`crosstalk merge`): each shard in brief */
+  mergedFrom?: MergedFrom
   /** `command`: set when crosstalk started the server from a command (a cmd: target) */
   target: { url: string, fixture?: FixtureStats & { process: string }, command?: TargetStartup }
 }

@@ -1,9 +1,9 @@
 // Everything measured, put together as the RunResult (report.json) with its pass/fail decision.
 import type { IsolationAggregator } from '../isolation/index.js'
-import { METRICS, OTHER_NAME, detectOutages, taggedKey, type MetricsAggregator } from '../metrics/index.js'
+import { METRICS, OTHER_NAME, noteOutages, taggedKey, type MetricsAggregator } from '../metrics/index.js'
 import type { ResolvedRunOptions } from '../options/index.js'
 import type { CohortOutcome } from '../pool/index.js'
-import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type CheckFailure, type Outage, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
+import { decideOutcome, SCHEMA_VERSION, type BreakpointReport, type CheckFailure, type RequestNamesReport, type RunResult, type StopReason, type ThresholdResult } from '../result/index.js'
 import { redact, redactUrl } from '../shared/index.js'
 import { evaluateThresholds, runThresholdInput } from '../thresholds/index.js'
 import { runHints } from './hints.js'
@@ -127,17 +127,6 @@ export function buildRunResult (m: MeasuredRun): RunResult {
   }
 }
 
-/** The run's outages, also noted as metrics so thresholds (`outage.recovery: max<10000`) read them. */
-function noteOutages (agg: MetricsAggregator, loadWindow: RunResult['loadWindow']): Outage[] {
-  const outages = detectOutages(agg.series(), agg.outcomeMarks(), loadWindow)
-  if (outages.length === 0) return outages
-  agg.noteCount(METRICS.outages, outages.length)
-  agg.note(METRICS.outageDuration, outages.map(o => o.durationMs))
-  agg.note(METRICS.outageDetect, outages.map(o => o.detectMs))
-  // never recovered: it took at least until the load ended
-  agg.note(METRICS.outageRecovery, outages.map(o => o.recoveryMs ?? round3(loadWindow.endS * 1000 - o.endMs)))
-  return outages
-}
 
 /** Failed checks, most failures first, each with where it first failed (redacted: a sample may quote a path). */
 function checkFailures (agg: MetricsAggregator): CheckFailure[] {

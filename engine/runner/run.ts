@@ -3,13 +3,13 @@
 // resource adds its close as it is acquired, and the load adds the steps that finish the result.
 import { randomBytes } from 'node:crypto'
 import { InternalError } from '../errors.js'
-import { startGateOf } from '../distributed/index.js'
+import { ShardHistograms, startGateOf } from '../distributed/index.js'
 import { IsolationAggregator } from '../isolation/index.js'
 import { METRICS, MetricsAggregator } from '../metrics/index.js'
 import { resolveRunOptions, withScenarioMetrics, type ResolvedRunOptions, type RunOptions, type RunProgress } from '../options/index.js'
 import { assignSetupShares, CohortRunner, planCohortsFor, planScenarioCohorts, type CohortOutcome, type CohortPlan, type CohortSpec } from '../pool/index.js'
 import { shardSlice } from '../load/index.js'
-import type { RunResult } from '../result/index.js'
+import type { RunResult, ShardReport } from '../result/index.js'
 import { selfCheckReport, writeReports } from '../report/index.js'
 import { loadScenario, readUsersFile, type LoadedScenario, type UserRow } from '../scenario/index.js'
 import { redact, redactUrl, registerRowSecrets } from '../shared/index.js'
@@ -68,10 +68,13 @@ export async function run (input: RunOptions = {}): Promise<RunResult> {
       runId,
       secret: o.distributed.secret ?? randomBytes(32).toString('hex'),
       agg: new MetricsAggregator(t0, o.maxRequestNames),
+      histograms: undefined,
       isolation: new IsolationAggregator(),
       userRows,
       runData
     }
+    // a shard keeps each second's histograms from the first one on, for `crosstalk merge`
+    if (o.distributed.shard !== null) s.histograms = new ShardHistograms(s.agg)
     await outputs.begin({ runId: s.runId, startedAt: s.startedAt, scenario: scenarioOfRun(loaded, parts).name, target: redactUrl(target.url) }, s.agg)
     const inspection = await TargetInspection.start(o, target, s.agg)
     shutdown.on('inspector closed', async () => await inspection.close())
@@ -131,6 +134,8 @@ interface RunSession {
   /** canary HMAC key: never reported */
   secret: string
   agg: MetricsAggregator
+  /** a shard's per-second histograms (undefined: not a shard) */
+  histograms: ShardHistograms | undefined
   isolation: IsolationAggregator
   /** the users file's rows, or null */
   userRows: readonly UserRow[] | null
@@ -206,6 +211,7 @@ async function measure (s: RunSession, controller: RunController, inspection: Ta
 function finishingSteps (s: RunSession, controller: RunController, inspection: TargetInspection, outcome: CohortOutcome, watch: LoadWatch, ending: Ending): void {
   const { o, agg } = s
   const shutdown = controller.shutdown
+  const histograms = s.histograms
   let findings: InspectionFindings = {}
   let fixture: Pick<RunResult['target'], 'fixture'> = {}
   shutdown.on('final heap reading', async () => {
@@ -232,6 +238,7 @@ function finishingSteps (s: RunSession, controller: RunController, inspection: T
       findings,
       target: { url: s.target.url, ...fixture, ...(s.target.command !== undefined && { command: s.target.command }) }
     })
+    if (histograms !== undefined) ending.result.shard = shardReport(s, outcome, histograms)
   })
   shutdown.on('report written', async () => {
     const result = ending.result
@@ -239,6 +246,26 @@ function finishingSteps (s: RunSession, controller: RunController, inspection: T
     selfCheckReport(result)
     if (o.out !== null) await writeReports(o.out, result, o.reports)
   })
+}
+
+/** A shard's place, users and histograms (after the result is built: its series is closed then). */
+function shardReport (s: RunSession, outcome: CohortOutcome, histograms: ShardHistograms): ShardReport {
+  const shard = s.o.distributed.shard!
+  const entries = s.o.scenarios === null ? [{ name: undefined, plan: s.o.plan }] : s.o.scenarios
+  let base = 0
+  const users = entries.map((e) => {
+    const slice = shardSlice(e.plan.maxUsers, shard)
+    const range = { ...(e.name !== undefined && { scenario: e.name }), from: base + slice.from, to: base + slice.to }
+    base += e.plan.maxUsers
+    return range
+  })
+  return {
+    index: shard.index,
+    count: shard.count,
+    users,
+    loadStartedAtEpochMs: Math.round(performance.timeOrigin + (outcome.loadStartedAt ?? outcome.loadEndedAt)),
+    histograms: histograms.encode(new Map(s.parts.map(p => [p.entry.name, p.agg])))
+  }
 }
 
 function runSteps (o: ResolvedRunOptions, loaded: LoadedScenario, target: ResolvedTarget, runId: string): RunSteps {

@@ -207,3 +207,37 @@ test('--shard without the run id and secret is refused before any load', async t
   t.regex(bad.stderr, /shard index must be a whole number from 0 to count - 1/)
   t.is(server.requests(), 0)
 })
+
+test('a users file is sliced by run-wide user id: each shard logs in its own rows, every row once', async t => {
+  const logins: Array<{ name: string }> = []
+  const server: Server = createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => {
+      if (req.url === '/login') logins.push({ name: (JSON.parse(body) as { name: string }).name })
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"ok":true}')
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const dir = tempDir(t)
+  const rows = Array.from({ length: 20 }, (_v, i) => `account-${i},pw-${i}`)
+  writeFileSync(join(dir, 'users.csv'), ['name,password', ...rows].join('\n') + '\n')
+  const scenario = writeScenario(dir, 'login.mjs', `export default defineScenario({
+    name: 'login',
+    async setup (user) { await user.http.post('/login', { json: { name: user.data.name, id: user.id } }) },
+    async iteration (user) { await user.http.get('/ping') }
+  })`)
+  for (const index of [0, 1]) {
+    const r = await cli(['run', scenario, '--target', url, '--users', '20', '--iterations', '1', '--users-file', join(dir, 'users.csv'), '--shard', `${index}/2`, '--run-id', 'rows', '--workers', '1', '--quiet', '--out', join(dir, `s${index}`)])
+    t.is(r.code, 0, r.stderr)
+  }
+  t.deepEqual(logins.map(l => l.name).sort(), rows.map(r => r.split(',')[0]!).sort())
+  const shard0 = JSON.parse(readFileSync(join(dir, 's0', 'report.json'), 'utf8')) as RunResult
+  t.deepEqual(shard0.shard?.users, [{ from: 0, to: 10 }])
+  // the first shard ran first here: its logins are rows 0-9, in some order
+  t.deepEqual(logins.slice(0, 10).map(l => l.name).sort(), rows.slice(0, 10).map(r => r.split(',')[0]!).sort())
+  // the passwords are in no report
+  t.false(readFileSync(join(dir, 's1', 'report.json'), 'utf8').includes('pw-1'))
+})

@@ -42,6 +42,8 @@ function overview (r: RunResult): string[] {
     ['iterations', `${num(t.iterations)} · errors ${num(t.errors)}`],
     ['isolation', r.isolation.violations === 0 ? 'no violations' : `**${num(r.isolation.violations)} violations** (${Object.entries(r.isolation.byKind).map(([k, n]) => `${k} ${num(n)}`).join(', ')})`]
   ]
+  if (r.shard !== undefined) rows.splice(2, 0, ['shard', `${r.shard.index} of ${r.shard.count} (0-based) · users ${r.shard.users.map(u => `${num(u.from)}-${num(u.to - 1)}`).join(', ')}`])
+  if (r.mergedFrom !== undefined) rows.splice(2, 0, ['shards', `merged from ${r.mergedFrom.shards.length}: ${r.mergedFrom.shards.map(s => `${s.index} ${md(s.status)}`).join(', ')}`])
   if (r.events.received > 0 || r.events.sent > 0) {
     const e = r.events
     rows.push(['events', `received ${num(e.received)} of ${num(e.sent)} sent · lost ${num(e.lost)} · duplicated ${num(e.duplicated)} · reordered ${num(e.reordered)}`])

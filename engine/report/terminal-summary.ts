@@ -161,6 +161,18 @@ function metricLines (metrics: RunResult['metrics'], custom?: RunResult['customM
   return out
 }
 
+/** A shard's place in its run, or the shards a merged report was made from. */
+function distributedLine (r: RunResult): string | undefined {
+  if (r.shard !== undefined) {
+    const ids = r.shard.users.map(u => `${u.scenario === undefined ? '' : `${u.scenario} `}${num(u.from)}-${num(u.to - 1)}`).join(', ')
+    return `shard ${r.shard.index}/${r.shard.count} of run ${r.runId} · users ${ids} · merge every shard's report.json with \`crosstalk merge\``
+  }
+  const m = r.mergedFrom
+  if (m === undefined) return undefined
+  const spread = Math.max(...m.shards.map(s => s.startOffsetMs))
+  return `merged from ${m.shards.length} shards of run ${r.runId} (${m.shards.map(s => `${s.index}: ${s.status}`).join(', ')}) · load starts within ${num(spread)} ms`
+}
+
 export function formatSummary (r: RunResult, reportPath?: string): string {
   const out: string[] = []
   const load = (r.loadDurationMs / 1000).toFixed(1)
@@ -168,6 +180,8 @@ export function formatSummary (r: RunResult, reportPath?: string): string {
   out.push(`  status ${r.status.toUpperCase()}${r.failures.length > 0 ? ': ' + redact(r.failures.join('; ')) : ''}`)
   if (r.stopReason === 'max-duration') out.push(`  stopped by --max-duration after ${load}s of load, before every user finished its iterations`)
   out.push(`  executor ${executorLine(r)}`)
+  const dist = distributedLine(r)
+  if (dist !== undefined) out.push(`  ${dist}`)
   out.push(`  users  planned ${num(r.users.planned)}${r.users.allocated !== r.users.planned ? ` · set up ${num(r.users.allocated)}` : ''} · peak active ${num(r.users.peakActive)} · completed ${num(r.users.completed)} · lost ${num(r.users.lost)}${r.users.interrupted > 0 ? ` · interrupted ${num(r.users.interrupted)}` : ''}`)
   out.push(...scenarioLines(r))
   out.push('')

@@ -25,6 +25,7 @@ export const LAYERS = [
   ['target'],
   ['report'],
   ['options'],
+  ['distributed'],
   ['pool'],
   ['runner'],
   ['compare'],

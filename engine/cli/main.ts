@@ -8,6 +8,7 @@ import { registerRunCommand } from './run-command.js'
 import { registerCompareCommand } from './compare-command.js'
 import { registerReportCommand } from './report-command.js'
 import { registerMergeCommand } from './merge-command.js'
+import { registerK8sCommand } from './k8s-command.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -22,6 +23,7 @@ export function createProgram (): Command {
   registerReportCommand(program)
   registerMergeCommand(program)
   registerFixtureCommand(program)
+  registerK8sCommand(program)
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} })
   return program
 }

@@ -1,3 +1,5 @@
 export { startGateOf } from './start-gate.js'
 export { ShardHistograms } from './shard-histograms.js'
 export { mergeShards } from './merge.js'
+export { k8sJobManifests, k8sMergeJob, objectNames, type K8sObject } from './k8s-manifests.js'
+export { type K8sFile, type K8sJobSpec, type K8sMergeSpec } from './k8s-spec.js'

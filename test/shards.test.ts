@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { ArrivalSchedule, shardSlice, planExecution } from '../engine/load/index.js'
 import { planCohortsFor } from '../engine/pool/index.js'
-import type { RunResult } from '../engine/index.js'
+import { run, type RunResult } from '../engine/index.js'
+import { mergeShards } from '../engine/distributed/index.js'
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeHistogram } from '../engine/metrics/histogram.js'
 import { cli, tempDir, writeScenario } from './support.js'
 
@@ -240,4 +241,35 @@ test('a users file is sliced by run-wide user id: each shard logs in its own row
   t.deepEqual(logins.slice(0, 10).map(l => l.name).sort(), rows.slice(0, 10).map(r => r.split(',')[0]!).sort())
   // the passwords are in no report
   t.false(readFileSync(join(dir, 's1', 'report.json'), 'utf8').includes('pw-1'))
+})
+
+test('a plan of several scenarios in 2 shards merges per scenario: users, counts and {scenario:x} thresholds on the merged entry', async t => {
+  const server = await startBoard(false)
+  t.teardown(server.close)
+  const dir = tempDir(t)
+  const getter = (name: string, path: string): string => writeScenario(dir, `${name}.mjs`, `export default defineScenario({
+    name: '${name}', async iteration (user) { await user.http.get('${path}', { headers: { 'x-user': String(user.id) } }) }
+  })`)
+  const options = {
+    target: server.url,
+    workers: 1,
+    runId: 'plan-shards',
+    scenarios: {
+      once: { scenario: getter('once', '/once'), executor: 'constant-users' as const, users: 5, iterations: 4 },
+      more: { scenario: getter('more', '/more'), executor: 'constant-users' as const, users: 3, iterations: 2 }
+    },
+    thresholds: { 'http.reqs{scenario:once}': ['count==20'], 'http.reqs{scenario:more}': ['count==6'] }
+  }
+  const shards: RunResult[] = []
+  for (const index of [0, 1]) shards.push(await run({ ...options, shard: `${index}/2`, out: join(dir, `s${index}`), reports: { html: false, md: false, junit: false } }))
+  // each shard holds its slice of each entry: once 0-1 | 2-4, more 5 | 6-7 (run-wide ids)
+  t.deepEqual(shards.map(s => s.shard?.users), [[{ scenario: 'once', from: 0, to: 2 }, { scenario: 'more', from: 5, to: 6 }], [{ scenario: 'once', from: 2, to: 5 }, { scenario: 'more', from: 6, to: 8 }]])
+  // a shard alone fails the counts the whole run must reach
+  t.true(shards.every(s => s.status === 'failed'))
+  const { result } = await mergeShards({ reports: [0, 1].map(i => join(dir, `s${i}`, 'report.json')), out: join(dir, 'merged'), formats: { html: false, md: true, junit: true } })
+  t.is(result.status, 'passed', result.failures.join('; '))
+  t.deepEqual(result.thresholds.map(r => [r.metric, r.passed]), [['http.reqs{scenario:once}', true], ['http.reqs{scenario:more}', true], ['http.req.failed', true]])
+  t.deepEqual(Object.fromEntries(Object.entries(result.scenarios!).map(([k, v]) => [k, [v.users.planned, v.iterations]])), { once: [5, 20], more: [3, 6] })
+  t.is((result.metrics['http.reqs'] as { count: number }).count, server.requests())
+  t.is(server.requests(), 26)
 })

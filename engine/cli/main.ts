@@ -7,6 +7,7 @@ import { registerFixtureCommand } from './fixture-command.js'
 import { registerRunCommand } from './run-command.js'
 import { registerCompareCommand } from './compare-command.js'
 import { registerReportCommand } from './report-command.js'
+import { registerCoordinateCommand } from './coordinate-command.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -20,6 +21,7 @@ export function createProgram (): Command {
   registerCompareCommand(program)
   registerReportCommand(program)
   registerFixtureCommand(program)
+  registerCoordinateCommand(program)
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} })
   return program
 }

@@ -25,7 +25,7 @@ const PREFIX = 'crosstalk coordinate:'
 
 export function registerCoordinateCommand (program: Command): void {
   program.command('coordinate')
-    .description(`release the shards of a run together: each shard's run (--coordinator) reports ready once set up; when all have, every one starts its load at the same moment (secret from $${RUN_SECRET_ENV})`)
+    .description(`release a run's shards together: each \`run --shard i/n --coordinator <url>\` reports ready once set up; all start their load at one moment (secret from $${RUN_SECRET_ENV})`)
     .requiredOption('--shards <n>', 'how many shards to wait for (the n of every --shard i/n)')
     .requiredOption('--run-id <id>', "the run's id, the same as every shard's --run-id")
     .option('--host <host>', 'address to listen on (a non-loopback one, e.g. 0.0.0.0 in a cluster, needs --allow-remote)', COORDINATOR_DEFAULTS.host)

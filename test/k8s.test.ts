@@ -123,6 +123,7 @@ test('the manifests are Kubernetes objects, wired as the distributed run expects
   t.not(shards.spec.template.metadata.labels['app.kubernetes.io/component'], service.spec.selector['app.kubernetes.io/component'], 'the Service selects no shard')
   const coordinate = container(coordinator).args!
   t.deepEqual([coordinate[0], argAfter(coordinate, '--shards'), argAfter(coordinate, '--run-id'), argAfter(coordinate, '--host'), argAfter(coordinate, '--port')], ['coordinate', '3', 'r42', '0.0.0.0', String(url.port)])
+  t.true(coordinate.includes('--allow-remote'), 'listening on 0.0.0.0 needs --allow-remote')
 
   // the merge step is a comment naming the command that prints it: applied with the rest it would run too early
   t.regex(stdout, /# when the shards are done: kubectl wait -n load --for=condition=complete job\/ct-shards/)

@@ -1,5 +1,5 @@
 // Shards of one run (issue 18): 3 separate `crosstalk run --shard i/3` processes against one
-// server written here, started together with --start-at, merged by `crosstalk merge`. The merged
+// server written here, released together by a coordinator, merged by `crosstalk merge`. The merged
 // report counts exactly what the server answered, has all 1200 users, and its percentiles are
 // those of one HDR histogram fed every sample; a canary written by a shard-0 user and served to
 // shard-2 users is a violation in the merged report, and the clean server gives none.
@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { ArrivalSchedule, shardSlice, planExecution } from '../engine/load/index.js'
 import { planCohortsFor } from '../engine/pool/index.js'
 import { run, type RunResult } from '../engine/index.js'
-import { mergeShards } from '../engine/distributed/index.js'
+import { Coordinator, mergeShards } from '../engine/distributed/index.js'
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeHistogram } from '../engine/metrics/histogram.js'
 import { cli, tempDir, writeScenario } from './support.js'
 
@@ -70,15 +70,17 @@ function boardScenario (dir: string): string {
 }
 
 /** Runs the 3 shards as separate processes, started together, and merges them. */
-async function shardedRun (t: { teardown: (fn: () => void) => void }, url: string, runId: string): Promise<{ shards: RunResult[], merged: RunResult, mergeCode: number | null, dir: string, mergeOut: string }> {
+async function shardedRun (t: { teardown: (fn: () => void | Promise<void>) => void }, url: string, runId: string): Promise<{ shards: RunResult[], merged: RunResult, mergeCode: number | null, dir: string, mergeOut: string }> {
   const dir = tempDir(t)
   const scenario = boardScenario(dir)
-  // time enough for 400 users' setup per shard on a busy 2-core box
-  const startAt = new Date(Date.now() + 15_000).toISOString()
+  // the coordinated start: every shard set up, then all released together
+  const coordinator = new Coordinator({ shards: SHARDS, runId, secret: SECRET, port: 0, timeoutMs: 90_000 })
+  t.teardown(() => coordinator.close())
+  await coordinator.listen()
   const runs = await Promise.all(Array.from({ length: SHARDS }, async (_v, i) => {
     const out = join(dir, `shard-${i}`)
     const r = await cli(['run', scenario, '--target', url, '--users', String(USERS), '--iterations', String(ITERATIONS), '--shard', `${i}/${SHARDS}`,
-      '--run-id', runId, '--start-at', startAt, '--workers', '1', '--out', out, '--quiet', '--no-html', '--max-duration', '60s'], { timeoutMs: 90_000 })
+      '--run-id', runId, '--coordinator', coordinator.url, '--workers', '1', '--out', out, '--quiet', '--no-html', '--max-duration', '60s'], { timeoutMs: 90_000 })
     return { r, out }
   }))
   const shards = runs.map(({ r, out }) => {
@@ -138,7 +140,7 @@ test.serial('3 shard processes merge into one exact report: requests, users and 
   t.deepEqual(shards.map(s => s.shard?.index), [0, 1, 2])
   t.deepEqual(shards.map(s => s.users.planned), [400, 400, 400])
   t.deepEqual(shards.map(s => s.shard!.users), [[{ from: 0, to: 400 }], [{ from: 400, to: 800 }], [{ from: 800, to: 1200 }]])
-  // started together: each shard's load began at the same --start-at moment (to within a busy box's timers)
+  // started together: each shard's load began at the coordinator's start time (to within a busy box's timers)
   const starts = shards.map(s => s.shard!.loadStartedAtEpochMs)
   t.true(Math.max(...starts) - Math.min(...starts) < 1500, `load starts ${starts.join(', ')}`)
   t.is(mergeCode, 0, merged.failures.join('; '))

@@ -9,6 +9,7 @@ import { registerCompareCommand } from './compare-command.js'
 import { registerReportCommand } from './report-command.js'
 import { registerMergeCommand } from './merge-command.js'
 import { registerK8sCommand } from './k8s-command.js'
+import { registerCoordinateCommand } from './coordinate-command.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -24,6 +25,7 @@ export function createProgram (): Command {
   registerMergeCommand(program)
   registerFixtureCommand(program)
   registerK8sCommand(program)
+  registerCoordinateCommand(program)
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => {} })
   return program
 }

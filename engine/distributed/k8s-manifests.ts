@@ -74,7 +74,7 @@ function coordinatorJob (spec: K8sJobSpec): K8sObject {
   const container = {
     name: 'coordinator',
     image: spec.image,
-    args: ['coordinate', '--shards', String(spec.shards), '--run-id', spec.runId, '--host', '0.0.0.0', '--port', String(COORDINATOR_PORT)],
+    args: ['coordinate', '--shards', String(spec.shards), '--run-id', spec.runId, '--host', '0.0.0.0', '--allow-remote', '--port', String(COORDINATOR_PORT)],
     env: [secretEnv(spec)],
     ports: [{ name: 'http', containerPort: COORDINATOR_PORT, protocol: 'TCP' }],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },

@@ -55,6 +55,7 @@ export function resolveDistributed (o: DistributedInput, problems: Problems, env
   }
   const startTimeoutMs = problems.catch(() => parseDuration(o.startTimeout ?? defaultOf<string>('startTimeout'), 'startTimeout')) ?? 1
   if (o.coordinator !== undefined && o.startAt !== undefined) problems.add('give either --coordinator or --start-at, not both')
+  if (o.coordinator !== undefined && o.shard === undefined) problems.add('a coordinated start (--coordinator) is for the shards of a run: give --shard i/n too (and --run-id, the same on every shard)')
   return { shard, runId, secret, coordinator: resolveCoordinator(o, problems), startAtMs: resolveStartAt(o, startTimeoutMs, problems), startTimeoutMs }
 }
 

@@ -7,3 +7,4 @@ export { runOptionsFromFlags, type FlagValue, type FlagValues } from './from-fla
 export { Problems } from './problems.js'
 export { planMaxDurationMs, type ResolvedScenarioEntry } from './scenario-plans.js'
 export { RUN_SECRET_ENV, MIN_SECRET_CHARS } from './distributed-options.js'
+export { RUN_ID } from './option-table.js'

@@ -1,7 +1,7 @@
 // `npm test`: ava in two lanes at once. Most of the suite drives 1000 users and needs the two cores
 // to itself, one file at a time (ava.config.js). A few files mostly wait - compare's 20-user rounds
 // against 500 ms fixtures, a stuck worker waiting for the watchdog, plans and tags of a few users
-// whose counts are exact - and run beside it in a second ava process; their output is printed
+// whose counts are exact, the coordinator's timeouts, the manifests' CLI calls - and run beside it in a second ava process; their output is printed
 // after the first lane's.
 // With file arguments (`npm test -- dist/test/units.test.js`) it is plain ava.
 import { Buffer } from 'node:buffer'
@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const WAITING_LANE = ['compare', 'reliability-watchdog', 'plans', 'tags', 'custom-metrics'].map(f => `dist/test/${f}.test.js`)
+const WAITING_LANE = ['compare', 'reliability-watchdog', 'plans', 'tags', 'custom-metrics', 'coordinator', 'k8s'].map(f => `dist/test/${f}.test.js`)
 
 const args = process.argv.slice(2)
 const ava = fileURLToPath(new URL('../node_modules/ava/entrypoints/cli.mjs', import.meta.url))

@@ -3,7 +3,7 @@
 // come from is the caller's business: the scenario's extractors (any server), or crosstalk's
 // opt-in stream protocol, whose server also declares at the end what it assigned, so loss can
 // be reconciled with it instead of being read from the gaps alone.
-import { METRICS, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, recordValueFast, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
 
 /** Gaps larger than this are counted, not enumerated (memory stays bounded). */
 const MAX_TRACKED_GAP = 10_000
@@ -67,7 +67,7 @@ export class EventTracker {
    */
   onEvent (stream: string | number, seq: number | undefined, sentUs: number | undefined, receivedUs: number): void {
     this.#received.value++
-    if (typeof sentUs === 'number' && Number.isFinite(sentUs)) this.#latency.recordValue(receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
+    if (typeof sentUs === 'number' && Number.isFinite(sentUs)) recordValueFast(this.#latency, receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
     if (seq === undefined || !Number.isFinite(seq)) return
     const s = this.#streams.get(stream)
     if (s === undefined) {

@@ -3,7 +3,7 @@
 // scenario did not send, unless the socket opted into crosstalk's own stream protocol.
 import WebSocket from 'ws'
 import { TimeoutError, WebSocketError, type ErrorRequest } from '../errors.js'
-import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, recordValueFast, taggedKey, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
 import { redactUrl } from '../shared/index.js'
 import { EventTracker, monotonicMicros, type StreamRange, type StreamTotals } from './event-tracker.js'
 import { ExtractedEvents, type EventExtractors } from './extractors.js'
@@ -250,7 +250,7 @@ export class UserSocket {
     this.#messages.value++
     this.#bytes.value += data.length
     const msg = new WsMessage(data, isBinary, monotonicMicros())
-    if (this.#lastFrameAt !== 0) this.#interval.recordValue(Math.round(msg.receivedAt - this.#lastFrameAt))
+    if (this.#lastFrameAt !== 0) recordValueFast(this.#interval, Math.round(msg.receivedAt - this.#lastFrameAt))
     this.#lastFrameAt = msg.receivedAt
     this.#opts.onFrame?.(msg)
     if (this.#protocol !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)) return

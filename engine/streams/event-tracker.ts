@@ -51,6 +51,9 @@ export class EventTracker {
   readonly #reordered: CounterCell
   readonly #duplicated: CounterCell
   readonly #latency: Histogram
+  /** the stream of the previous event and its state: most sockets carry one stream, so no Map lookup (and no string hash) per event */
+  #lastStream: string | number | undefined
+  #last: StreamState | undefined
   #reconciled = false
 
   constructor (recorder: MetricsRecorder) {
@@ -69,10 +72,19 @@ export class EventTracker {
     this.#received.value++
     if (typeof sentUs === 'number' && Number.isFinite(sentUs)) recordValueFast(this.#latency, receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
     if (seq === undefined || !Number.isFinite(seq)) return
-    const s = this.#streams.get(stream)
-    if (s === undefined) {
-      this.#streams.set(stream, { firstSeen: seq, maxSeq: seq, missing: new Set(), untracked: 0 })
-      return
+    let s = this.#last
+    if (stream !== this.#lastStream || s === undefined) {
+      // stored only on a change of stream: no write barrier per event for a fresh string
+      s = this.#streams.get(stream)
+      if (s === undefined) {
+        s = { firstSeen: seq, maxSeq: seq, missing: new Set(), untracked: 0 }
+        this.#streams.set(stream, s)
+        this.#lastStream = stream
+        this.#last = s
+        return
+      }
+      this.#lastStream = stream
+      this.#last = s
     }
     if (seq === s.maxSeq + 1) {
       s.maxSeq = seq

@@ -219,7 +219,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
       protocol: options.protocol ?? 'none',
       extractors: options.events,
       onScenarioError: err => this.#scenarioError(err),
-      ...(options.shared !== true && { onFrame: (m) => iso.inspectFrame(this, channel, m.data) })
+      ...(options.shared !== true && { onFrame: (m) => iso.inspectFrame(this, channel, m.decodedText ?? m.data) })
     })
     this.#sockets.add(socket)
     return socket

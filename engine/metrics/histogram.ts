@@ -25,6 +25,39 @@ export function decodeHistogram (encoded: string): Histogram {
 }
 
 
+/** The JsHistogram members recordSingleValue uses (histograms here never use WebAssembly). */
+interface HdrRecordInternals {
+  countsArrayLength: number
+  unitMagnitude: number
+  subBucketHalfCountMagnitude: number
+  subBucketHalfCount: number
+  incrementCountAtIndex: (index: number) => void
+  updateMinAndMax: (value: number) => void
+  incrementTotalCount: () => void
+}
+
+/**
+ * `h.recordValue(value)` for the per-frame hot path: the same bucket arithmetic with integer ops
+ * (Math.clz32 and a shift) where hdr-histogram-js calls Math.log2 and Math.pow per value. Values
+ * of 2^32 and up, and any that need a resize, take hdr's own path.
+ */
+export function recordValueFast (h: Histogram, value: number): void {
+  const j = h as unknown as HdrRecordInternals
+  if (value >= 0 && value < 4294967296) {
+    const shift = 31 - Math.clz32(value) - j.subBucketHalfCountMagnitude - j.unitMagnitude
+    const bucket = shift > 0 ? shift : 0
+    const index = ((bucket + 1) << j.subBucketHalfCountMagnitude) + (value >>> (bucket + j.unitMagnitude)) - j.subBucketHalfCount
+    if (index < j.countsArrayLength) {
+      j.incrementCountAtIndex(index)
+      j.updateMinAndMax(value)
+      j.incrementTotalCount()
+      return
+    }
+  }
+  h.recordValue(value)
+}
+
+
 const round3 = (v: number): number => Math.round(v * 1000) / 1000
 
 /** The JsHistogram methods the one-pass summary reads (histograms here never use WebAssembly). */

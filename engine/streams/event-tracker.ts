@@ -3,7 +3,7 @@
 // come from is the caller's business: the scenario's extractors (any server), or crosstalk's
 // opt-in stream protocol, whose server also declares at the end what it assigned, so loss can
 // be reconciled with it instead of being read from the gaps alone.
-import { METRICS, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, recordValueFast, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
 
 /** Gaps larger than this are counted, not enumerated (memory stays bounded). */
 const MAX_TRACKED_GAP = 10_000
@@ -51,6 +51,9 @@ export class EventTracker {
   readonly #reordered: CounterCell
   readonly #duplicated: CounterCell
   readonly #latency: Histogram
+  /** the stream of the previous event and its state: most sockets carry one stream, so no Map lookup (and no string hash) per event */
+  #lastStream: string | number | undefined
+  #last: StreamState | undefined
   #reconciled = false
 
   constructor (recorder: MetricsRecorder) {
@@ -67,12 +70,21 @@ export class EventTracker {
    */
   onEvent (stream: string | number, seq: number | undefined, sentUs: number | undefined, receivedUs: number): void {
     this.#received.value++
-    if (typeof sentUs === 'number' && Number.isFinite(sentUs)) this.#latency.recordValue(receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
+    if (typeof sentUs === 'number' && Number.isFinite(sentUs)) recordValueFast(this.#latency, receivedUs > sentUs ? Math.round(receivedUs - sentUs) : 0)
     if (seq === undefined || !Number.isFinite(seq)) return
-    const s = this.#streams.get(stream)
-    if (s === undefined) {
-      this.#streams.set(stream, { firstSeen: seq, maxSeq: seq, missing: new Set(), untracked: 0 })
-      return
+    let s = this.#last
+    if (stream !== this.#lastStream || s === undefined) {
+      // stored only on a change of stream: no write barrier per event for a fresh string
+      s = this.#streams.get(stream)
+      if (s === undefined) {
+        s = { firstSeen: seq, maxSeq: seq, missing: new Set(), untracked: 0 }
+        this.#streams.set(stream, s)
+        this.#lastStream = stream
+        this.#last = s
+        return
+      }
+      this.#lastStream = stream
+      this.#last = s
     }
     if (seq === s.maxSeq + 1) {
       s.maxSeq = seq

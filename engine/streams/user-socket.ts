@@ -3,7 +3,7 @@
 // scenario did not send, unless the socket opted into crosstalk's own stream protocol.
 import WebSocket from 'ws'
 import { TimeoutError, WebSocketError, type ErrorRequest } from '../errors.js'
-import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
+import { METRICS, recordValueFast, taggedKey, type CounterCell, type Histogram, type MetricsRecorder } from '../metrics/index.js'
 import { redactUrl } from '../shared/index.js'
 import { EventTracker, monotonicMicros, type StreamRange, type StreamTotals } from './event-tracker.js'
 import { ExtractedEvents, type EventExtractors } from './extractors.js'
@@ -14,6 +14,7 @@ export class WsMessage {
   readonly isBinary: boolean
   /** arrival time, microseconds of the monotonic clock (comparable with process.hrtime) */
   readonly receivedAt: number
+  #text: string | undefined
   #json: unknown
 
   constructor (data: Buffer, isBinary: boolean, receivedAt: number) {
@@ -23,7 +24,13 @@ export class WsMessage {
   }
 
   text (): string {
-    return this.data.toString('utf8')
+    // decoded once: the isolation scan and json() reuse it
+    return this.#text ??= this.data.toString('utf8')
+  }
+
+  /** @internal the text when text() or json() has decoded it already (nothing is decoded for this) */
+  get decodedText (): string | undefined {
+    return this.#text
   }
 
   json<T = unknown> (): T {
@@ -45,7 +52,10 @@ export interface UserSocketOptions {
   /** Messages kept while nobody awaits them; the oldest are dropped beyond this. */
   inboxLimit: number
   recorder: MetricsRecorder
-  /** Called with every frame as it arrives (isolation scanning hooks in here). */
+  /**
+   * Called with every frame as it arrives (isolation scanning hooks in here), after the socket's
+   * own accounting: a frame that decoded already is searched as text (`decodedText`).
+   */
   onFrame?: (msg: WsMessage) => void
   protocol: StreamProtocol
   extractors?: EventExtractors<WsMessage> | undefined
@@ -250,15 +260,17 @@ export class UserSocket {
     this.#messages.value++
     this.#bytes.value += data.length
     const msg = new WsMessage(data, isBinary, monotonicMicros())
-    if (this.#lastFrameAt !== 0) this.#interval.recordValue(Math.round(msg.receivedAt - this.#lastFrameAt))
+    if (this.#lastFrameAt !== 0) recordValueFast(this.#interval, Math.round(msg.receivedAt - this.#lastFrameAt))
     this.#lastFrameAt = msg.receivedAt
-    this.#opts.onFrame?.(msg)
-    if (this.#protocol !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)) return
-    if (this.#extracted !== undefined) {
+    const ended = this.#protocol !== undefined && !isBinary && data[0] === 123 /* { */ && this.#track(msg)
+    if (!ended && this.#extracted !== undefined) {
       const failed = this.#extracted.observe(msg, msg.receivedAt)
       if (failed !== undefined) this.#opts.onScenarioError?.(failed)
     }
-    this.#inbox.deliver(msg)
+    // scanned after the accounting (synchronously, before anything can observe the frame): what
+    // the protocol or the extractors parsed is searched as that string, without a native call
+    this.#opts.onFrame?.(msg)
+    if (!ended) this.#inbox.deliver(msg)
   }
 
   /** crosstalk protocol: accounts an event frame; true when the frame was the end-of-stream answer (consumed here). */

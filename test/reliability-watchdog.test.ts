@@ -38,8 +38,8 @@ export default defineScenario({
   const r = await run({ scenario: file, target: server.url, users: 10, cohortSize: 5, workers: 2, duration: '4s', gracefulStop: '1s', out: join(dir, 'report') })
   const tookMs = Date.now() - started
   t.log(`took ${tookMs} ms, load ${r.loadDurationMs} ms, served ${server.count()}, failures: ${r.failures.join(' | ')}`)
-  // duration 4 s + graceful stop 1 s + watchdog bound 5 s + a few s (the hard deadline is 27 s)
-  t.true(tookMs < 16_000, `run took ${tookMs} ms`)
+  // duration 4 s + graceful stop 1 s + watchdog bound 10 s + a few s (the hard deadline is 27 s)
+  t.true(tookMs < 22_000, `run took ${tookMs} ms`)
   t.true(existsSync(join(dir, 'report', 'report.json')))
   const line = r.failures.find(f => f.startsWith('watchdog:'))
   t.truthy(line, r.failures.join('\n'))
@@ -149,8 +149,8 @@ export default defineScenario({
     const r = await run({ scenario: file, target: server.url, users: 10, cohortSize: 5, workers: 2, duration: '3s', gracefulStop: '1s', out: join(dir, 'report') })
     const tookMs = Date.now() - started
     t.log(`took ${tookMs} ms, users ${JSON.stringify(r.users)}, failures: ${r.failures.join(' | ')}`)
-    // setup or load 3 s + graceful stop 1 s + watchdog bound 5 s + a few s, far under the hard deadline
-    t.true(tookMs < 16_000, `run took ${tookMs} ms`)
+    // setup or load 3 s + graceful stop 1 s + watchdog bound 10 s + a few s, far under the hard deadline
+    t.true(tookMs < 22_000, `run took ${tookMs} ms`)
     t.true(existsSync(join(dir, 'report', 'report.json')))
     const line = r.failures.find(f => f.startsWith('watchdog:'))
     t.truthy(line, r.failures.join('\n'))

@@ -1,6 +1,9 @@
 // crosstalk's public API.
 export { defineScenario, type Scenario } from './scenario/index.js'
 export { run } from './runner/index.js'
+// shards of one run: `run({ shard: '1/3', runId, coordinator })`, then merge their report.json files
+export { mergeShards as merge, Coordinator, type MergeOptions, type CoordinatorOptions } from './distributed/index.js'
+export type { ShardReport } from './result/index.js'
 export type { RunOptions, RunProgress } from './options/index.js'
 export type { TargetCommand } from './target/index.js'
 export type { RunResult, RunStatus, StopReason, RequestNamesReport, MetricSummary, CounterSummary, RateSummary, GaugeSummary, TrendSummary, SeriesPoint, ThresholdResult, TargetStartup } from './result/index.js'

@@ -1,6 +1,6 @@
 export { startGateOf } from './start-gate.js'
 export { ShardHistograms } from './shard-histograms.js'
-export { mergeShards } from './merge.js'
+export { mergeShards, type MergeOptions } from './merge.js'
 export { k8sJobManifests, k8sMergeJob, objectNames, type K8sObject } from './k8s-manifests.js'
 export { type K8sFile, type K8sJobSpec, type K8sMergeSpec } from './k8s-spec.js'
-export { Coordinator, COORDINATOR_DEFAULTS, type CoordinatorEvent } from './coordinator.js'
+export { Coordinator, COORDINATOR_DEFAULTS, type CoordinatorEvent, type CoordinatorOptions } from './coordinator.js'

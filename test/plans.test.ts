@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { run, type RunResult } from '../engine/index.js'
 import { resolveRunOptions } from '../engine/options/index.js'
-import { scenarioOfKey } from '../engine/thresholds/index.js'
+import { scenarioOfKey } from '../engine/thresholds/scenario-input.js'
 import { cli, tempDir, writeScenario } from './support.js'
 
 interface TestServer {

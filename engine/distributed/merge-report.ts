@@ -4,7 +4,7 @@
 // errors combine, and each shard's leak verdict is listed (the worst is the run's).
 import { METRICS, OTHER_NAME, noteOutages, taggedKey, type MetricsAggregator } from '../metrics/index.js'
 import { decideOutcome, SCHEMA_VERSION, type RunResult, type ScenarioReport, type StopReason, type ThresholdResult } from '../result/index.js'
-import { compileThresholds, evaluateThresholds, runThresholdInput, scenarioOfKey, withDefaultBudget, type ThresholdDefinitions } from '../thresholds/index.js'
+import { compileThresholds, evaluateThresholds, runThresholdInput, scenarioFigures, withDefaultBudget, type ThresholdDefinitions } from '../thresholds/index.js'
 import type { MergeInput, ShardInput } from './merge-input.js'
 import { mergeMetrics } from './merge-metrics.js'
 import { mergeCheckFailures, mergeErrors, mergeEvents, mergeIsolation, mergeUsers, mergeWorkers, worstLeak } from './merge-parts.js'
@@ -135,17 +135,10 @@ function mergeScenarios (shards: readonly ShardInput[], aggs: ReadonlyMap<string
     const sum = (k: keyof ScenarioReport['users']): number => parts.reduce((n, p) => n + p.users[k], 0)
     const durationMs = typeof report.executor.durationMs === 'number' ? report.executor.durationMs : Infinity
     const ranMs = Math.max(0, Math.min(loadDurationMs - report.startTimeMs, durationMs))
-    const own = thresholds.filter(t => scenarioOfKey(t.metric)?.scenario === name)
-    const checks = agg.rate(METRICS.checks)
     out[name] = {
       ...report,
       users: { planned: sum('planned'), allocated: sum('allocated'), peakActive: sum('peakActive'), completed: sum('completed'), lost: sum('lost'), interrupted: sum('interrupted') },
-      metrics: agg.summary(ranMs / 1000),
-      iterations: agg.counter(METRICS.iterations),
-      errors: agg.counter(METRICS.errors),
-      checks: { passes: checks.passes, fails: checks.fails },
-      thresholds: own,
-      status: own.every(t => t.passed) ? 'passed' : 'failed'
+      ...scenarioFigures(name, agg, thresholds, ranMs)
     }
   }
   return out

@@ -3,7 +3,7 @@
 import { METRICS } from '../metrics/index.js'
 import type { UserCounts } from '../pool/index.js'
 import type { ScenarioReport, ThresholdResult } from '../result/index.js'
-import { scenarioOfKey } from '../thresholds/index.js'
+import { scenarioFigures } from '../thresholds/index.js'
 import type { PlanPart } from './plan-parts.js'
 
 export function scenarioReports (parts: readonly PlanPart[], users: ReadonlyMap<string, UserCounts>, thresholds: readonly ThresholdResult[], loadDurationMs: number): Record<string, ScenarioReport> | undefined {
@@ -13,20 +13,13 @@ export function scenarioReports (parts: readonly PlanPart[], users: ReadonlyMap<
     const u = users.get(entry.name) ?? { planned: 0, allocated: 0, completed: 0, lost: 0, interrupted: 0, setupFailed: 0 }
     // counter rates over the time this scenario's load ran: from its startTime to its end or the run's
     const ranMs = Math.max(0, Math.min(loadDurationMs - entry.startTimeMs, entry.plan.durationMs ?? Infinity))
-    const own = thresholds.filter(t => scenarioOfKey(t.metric)?.scenario === entry.name)
-    const checks = agg.rate(METRICS.checks)
     out[entry.name] = {
       scenario: { name: loaded.scenario.name, source: loaded.source },
       executor: { name: entry.plan.executor, model: entry.plan.model, ...entry.plan.params, profile: entry.plan.profile },
       startTimeMs: entry.startTimeMs,
       tags: entry.tags,
       users: { planned: u.planned, allocated: u.allocated, peakActive: agg.gauge(METRICS.usersActive)?.max ?? 0, completed: u.completed, lost: u.lost, interrupted: u.interrupted },
-      metrics: agg.summary(ranMs / 1000),
-      iterations: agg.counter(METRICS.iterations),
-      errors: agg.counter(METRICS.errors),
-      checks: { passes: checks.passes, fails: checks.fails },
-      thresholds: own,
-      status: own.every(t => t.passed) ? 'passed' : 'failed'
+      ...scenarioFigures(entry.name, agg, thresholds, ranMs)
     }
   }
   return out

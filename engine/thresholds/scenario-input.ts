@@ -1,7 +1,8 @@
 // Thresholds of a plan of several scenarios: a key with a `scenario` tag
 // (`http.req.duration{scenario:chat}`, `http.reqs{name:send,scenario:chat}`) is read from that
 // scenario's own metrics under the key without the tag; every other key from the run's.
-import { metricKey, splitKey, type MetricsAggregator } from '../metrics/index.js'
+import { METRICS, metricKey, splitKey, type MetricsAggregator } from '../metrics/index.js'
+import type { ScenarioReport, ThresholdResult } from '../result/index.js'
 import { thresholdInputFrom, type ThresholdInput } from './evaluate.js'
 
 /** The scenario a key names, and the key as that scenario's metrics store it; undefined: no scenario tag. */
@@ -40,4 +41,21 @@ export function runThresholdInput (agg: MetricsAggregator, byScenario: ReadonlyM
   const overall = thresholdInputFrom(agg, loadSeconds)
   if (byScenario.size === 0) return overall
   return scenarioRoutedInput(overall, new Map([...byScenario].map(([name, a]) => [name, thresholdInputFrom(a, loadSeconds)])))
+}
+
+/**
+ * A plan entry's figures from its own aggregator: totals (counter rates over `ranMs`, the time
+ * its load ran), iterations, errors, checks, and the run's thresholds on its `{scenario:x}` keys.
+ */
+export function scenarioFigures (name: string, agg: MetricsAggregator, thresholds: readonly ThresholdResult[], ranMs: number): Pick<ScenarioReport, 'metrics' | 'iterations' | 'errors' | 'checks' | 'thresholds' | 'status'> {
+  const own = thresholds.filter(t => scenarioOfKey(t.metric)?.scenario === name)
+  const checks = agg.rate(METRICS.checks)
+  return {
+    metrics: agg.summary(ranMs / 1000),
+    iterations: agg.counter(METRICS.iterations),
+    errors: agg.counter(METRICS.errors),
+    checks: { passes: checks.passes, fails: checks.fails },
+    thresholds: own,
+    status: own.every(t => t.passed) ? 'passed' : 'failed'
+  }
 }

@@ -86,7 +86,7 @@ export async function benchShards (): Promise<{ results: Record<string, unknown>
       lost: merged.users.lost,
       errors: merged.errors.count,
       checksFailed: checks?.type === 'rate' ? checks.fails : 0,
-      wsConnects: counter('ws.connects'),
+      wsSessions: counter('ws.sessions'),
       loadStartSpreadMs: spreadMs,
       setupSecondsPerShard: setupS,
       peakRssMiBPerShard: peaks.map(p => Math.round(p / 2 ** 20)),
@@ -104,7 +104,7 @@ open-file limit of one process). \`crosstalk coordinate --shards ${SHARDS}\` rel
 | figure | result |
 |---|---|
 | users planned / set up / peak active (merged report) | **${fmt(merged.users.planned, 0)} / ${fmt(merged.users.allocated, 0)} / ${fmt(merged.users.peakActive, 0)}** |
-| WebSocket connections opened (\`ws.connects\`) | ${fmt(results.wsConnects, 0)} |
+| WebSocket sessions opened (\`ws.sessions\`) | ${fmt(results.wsSessions, 0)} |
 | users lost · errors · failed checks · isolation violations | ${results.lost} · ${results.errors} · ${results.checksFailed} · ${results.violations} |
 | load starts of the shards (merged \`mergedFrom\`: latest minus earliest) | within ${fmt(spreadMs, 0)} ms |
 | set-up time per shard (run start to its start barrier, s) | ${setupS.map(s => fmt(s, 1)).join(' · ')} |

@@ -46,6 +46,8 @@ test('deadlines are computed once: the load ends at the duration, capped by maxD
   t.is(planDeadlines({ ...base, durationMs: null }).loadEndMs, 600_000)
   t.is(planDeadlines({ ...base, durationMs: 900_000 }).loadEndMs, 600_000)
   t.is(planDeadlines({ ...base, durationMs: 1000, slackMs: 0 }).hardMs, 1000 + 5000 + 2000 + 10_000)
+  // closing users after teardown takes longer with more of them: 2 ms each on top
+  t.is(planDeadlines({ ...base, durationMs: 1000, slackMs: 0, users: 10_000 }).hardMs, 1000 + 5000 + 2000 + 10_000 + 20_000)
 })
 
 // --- RunController ---------------------------------------------------------------------------

@@ -4,6 +4,12 @@
 
 /** Slack on top of every planned phase before the hard deadline aborts what is left. */
 export const HARD_DEADLINE_SLACK_MS = 10_000
+/**
+ * and per user of this process: closing every user and socket after teardown and the self-check's
+ * full GC grow with the users (a shard of 10,000 WebSocket users on a box loaded 6x over ran 10 s
+ * past its teardown)
+ */
+export const HARD_DEADLINE_SLACK_PER_USER_MS = 2
 
 export interface DeadlineInput {
   /** the plan's load phase (null: iteration-count runs, bounded by maxDurationMs) */
@@ -17,6 +23,8 @@ export interface DeadlineInput {
   teardownTimeoutMs: number
   /** slack before the hard deadline (default HARD_DEADLINE_SLACK_MS) */
   slackMs?: number
+  /** users of this process: each adds HARD_DEADLINE_SLACK_PER_USER_MS to the hard deadline's slack */
+  users?: number
 }
 
 /** ms after the start barrier opens, except `setupWaitMs` (after the first cohort is submitted). */
@@ -39,6 +47,6 @@ export function planDeadlines (i: DeadlineInput): Deadlines {
     loadEndMs,
     gracefulStopEndMs,
     setupWaitMs: i.setupTimeoutMs * (i.setupWaves ?? 1) + slack,
-    hardMs: gracefulStopEndMs + i.drainMs + i.teardownTimeoutMs + slack
+    hardMs: gracefulStopEndMs + i.drainMs + i.teardownTimeoutMs + slack + (i.users ?? 0) * HARD_DEADLINE_SLACK_PER_USER_MS
   }
 }

@@ -160,6 +160,7 @@ function controllerOptions (o: ResolvedRunOptions, cohorts: CohortSpec[]): RunCo
     setupTimeoutMs: o.setupTimeoutMs,
     setupWaves: assignSetupShares(cohorts, o.setupConcurrency),
     teardownTimeoutMs: o.teardownTimeoutMs,
+    users: cohorts.reduce((n, c) => n + c.size, 0),
     signal: o.signal
   }
 }

@@ -1,6 +1,6 @@
 // Canaries, scanner, redaction and the probe directory, without a server.
 import test from 'ava'
-import { Directory, type DirectoryEntry } from '../engine/isolation/index.js'
+import { Directory, encodeDirectory, type DirectoryEntry } from '../engine/isolation/index.js'
 import { CanaryScanner } from '../engine/isolation/scanner.js'
 import { mintCanary, parseCanaryAt } from '../engine/isolation/canary.js'
 import { kindFromTemplate } from '../engine/probes/probes.js'
@@ -63,4 +63,15 @@ test('probe victims come from other threads when there are any', t => {
   t.is(onlyMine.pickVictim(0, 1, 'items'), undefined)
   t.is(kindFromTemplate('/items/:id'), 'items')
   t.is(kindFromTemplate('/users/:uid/orders/:id'), 'users')
+})
+
+test('a directory from shared memory is decoded on first use: a thread whose users never probe holds no entries', t => {
+  const entry = (user: number, thread: number, items: string[]): DirectoryEntry => ({ user, thread, resources: { items }, credentials: { cookie: `sid=${user}` } })
+  const sab = encodeDirectory([entry(0, 1, ['a']), entry(1, 1, ['b']), entry(2, 2, ['c'])])
+  const d = Directory.decode(sab)
+  // the buffer changes after decode(): what is read is what it holds when a probe first needs it
+  new Uint8Array(sab).set(Buffer.from(JSON.stringify([entry(0, 1, ['a']), entry(7, 2, ['z'])]).padEnd(sab.byteLength, ' ')))
+  t.is(d.pickVictim(0, 1, 'items')?.user, 7)
+  t.deepEqual(d.entries.map(e => e.user), [0, 7])
+  t.deepEqual(d.pickVictim(0, 1, 'items')?.credentials, { cookie: 'sid=7' })
 })

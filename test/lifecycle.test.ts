@@ -256,7 +256,7 @@ function harness (scenario: Scenario<object>, plan: Partial<CohortPlan> = {}, us
   }
   const cohort = new WorkerCohort(task, { scenario: () => Promise.resolve(scenario), directory: b => Directory.decode(b) })
   const start = (): void => {
-    port1.postMessage({ type: 'directory', buffer: encodeDirectory([]), loadStartEpochMs: performance.timeOrigin + performance.now() })
+    port1.postMessage({ type: 'directory', buffer: encodeDirectory([]), entries: 0, loadStartEpochMs: performance.timeOrigin + performance.now() })
     signal(view, GO, 1)
   }
   return { cohort, control: view, messages, ready, start, port: port1 }
@@ -475,7 +475,7 @@ function trackerHarness (): { tracker: CohortTracker, totals: CohortTotals, agg:
   const totals = new CohortTotals(50, agg, new IsolationAggregator(), 1000)
   const readied: CohortTracker[] = []
   const spec: CohortSpec = { id: 7, firstUser: 100, size: 50, initialUsers: 50, startAtMs: 0, rateShare: 0, phase: 0, setupShare: 100 }
-  const tracker = new CohortTracker(spec, false, totals, { onReady: t => readied.push(t), directoryMessage: () => ({ type: 'directory', buffer: new SharedArrayBuffer(0), loadStartEpochMs: 0 }) })
+  const tracker = new CohortTracker(spec, false, totals, { onReady: t => readied.push(t), directoryMessage: () => ({ type: 'directory', buffer: new SharedArrayBuffer(0), entries: 0, loadStartEpochMs: 0 }) })
   const { task } = tracker.task({} as Omit<CohortTask, 'cohort' | 'late' | 'port'>)
   return { tracker, totals, agg, worker: task.port, readied }
 }

@@ -3,13 +3,17 @@
 import { parseCookie } from 'undici'
 
 export class CookieJar {
+  /**
+   * name -> `name=value`, the one string a cookie costs: with a single cookie (a session) it is
+   * the header itself, and it holds no slice of the Set-Cookie line it came from
+   */
   readonly #cookies = new Map<string, string>()
   #header: string | undefined
 
   /** The `cookie` request header, or undefined when the jar is empty. */
   get header (): string | undefined {
     if (this.#header === undefined && this.#cookies.size > 0) {
-      this.#header = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+      this.#header = this.#cookies.size === 1 ? this.#cookies.values().next().value! : [...this.#cookies.values()].join('; ')
     }
     return this.#header
   }
@@ -19,7 +23,7 @@ export class CookieJar {
   }
 
   get (name: string): string | undefined {
-    return this.#cookies.get(name)
+    return this.#cookies.get(name)?.slice(name.length + 1)
   }
 
   /** Applies one Set-Cookie header value. */
@@ -29,7 +33,8 @@ export class CookieJar {
     const expired = (c.maxAge !== undefined && c.maxAge <= 0) ||
       (c.expires !== undefined && new Date(c.expires).getTime() <= Date.now())
     if (expired || c.value === '') this.#cookies.delete(c.name)
-    else this.#cookies.set(c.name, c.value)
+    // a flat copy: the concatenation alone would keep the value as a slice of the whole line
+    else this.#cookies.set(c.name, flat(`${c.name}=${c.value}`))
     this.#header = undefined
   }
 
@@ -37,4 +42,9 @@ export class CookieJar {
     this.#cookies.clear()
     this.#header = undefined
   }
+}
+
+/** `s` copied into one new string that references none it was built from (once per Set-Cookie). */
+function flat (s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8')
 }

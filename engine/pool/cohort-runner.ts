@@ -100,6 +100,8 @@ export class CohortRunner {
   #onAllReady!: () => void
   readonly #allReady = new Promise<void>(resolve => { this.#onAllReady = resolve })
   #loadStartedAt: number | null = null
+  /** the directory as last encoded, reused until more cohorts have published their users */
+  #encoded: { entries: number, buffer: SharedArrayBuffer } | undefined
   #stopRequested = false
   #aborted = false
   #destroyed = false
@@ -238,9 +240,13 @@ export class CohortRunner {
   }
 
   #directoryMessage (): DirectoryMessage {
+    const entries = this.#totals.directory.length
+    // the directory only grows: encode it again only when cohorts have joined since
+    if (this.#encoded?.entries !== entries) this.#encoded = { entries, buffer: encodeDirectory(this.#totals.directory) }
     return {
       type: 'directory',
-      buffer: encodeDirectory(this.#totals.directory),
+      buffer: this.#encoded.buffer,
+      entries,
       loadStartEpochMs: performance.timeOrigin + (this.#loadStartedAt ?? performance.now())
     }
   }

@@ -130,6 +130,11 @@ export type WorkerMessage = TickMessage | ReadyMessage | ByeMessage
 export interface DirectoryMessage {
   type: 'directory'
   buffer: SharedArrayBuffer
+  /**
+   * how many entries the buffer holds: with the run id, what a thread keys its one decoded copy
+   * by (each message arrives as a new SharedArrayBuffer object over the same memory)
+   */
+  entries: number
   /** performance.timeOrigin + now of the start barrier's release: the one clock of every cohort's plan */
   loadStartEpochMs: number
 }

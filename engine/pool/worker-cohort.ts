@@ -45,8 +45,8 @@ const UNKNOWN_USER = '(unknown: unhandled rejection)'
 export interface WorkerCohortSources {
   /** the scenario module (imported once per thread) */
   scenario: () => Promise<Scenario<object>>
-  /** the run-wide directory from its shared buffer (decoded once per thread) */
-  directory: (buffer: SharedArrayBuffer) => Directory
+  /** the run-wide directory from its shared buffer, one per `key` and thread (the run and its size) */
+  directory: (buffer: SharedArrayBuffer, key: string) => Directory
 }
 
 export interface WorkerCohortOutcome {
@@ -111,7 +111,7 @@ export class WorkerCohort {
     this.#directoryArrived = new Promise<void>((resolve) => {
       this.#port.on('message', (m: DirectoryMessage) => {
         if (m.type !== 'directory') return
-        this.#isolation.directory = sources.directory(m.buffer)
+        this.#isolation.directory = sources.directory(m.buffer, `${task.runId}:${m.entries}`)
         this.#loadStartEpochMs = m.loadStartEpochMs
         resolve()
       })

@@ -17,17 +17,17 @@ function scenarioOnce (url: string): Promise<Scenario<object>> {
   return p
 }
 
-/** The directory is decoded once per thread and run, whatever the number of cohorts. */
-const directories = new Map<SharedArrayBuffer, Directory>()
+/**
+ * One directory per thread and run (and size: cohorts joining later get a larger one), whatever
+ * the number of cohorts. Keyed by the run and entry count, not by the buffer: every message
+ * brings a new SharedArrayBuffer object, so a buffer key decoded the whole directory once per
+ * cohort, and a thread held (its cohorts x all users) entries.
+ */
+let directory: { key: string, d: Directory } | undefined
 
-function directoryOnce (buffer: SharedArrayBuffer): Directory {
-  let d = directories.get(buffer)
-  if (d === undefined) {
-    directories.clear() // one run at a time per pool
-    d = Directory.decode(buffer)
-    directories.set(buffer, d)
-  }
-  return d
+function directoryOnce (buffer: SharedArrayBuffer, key: string): Directory {
+  if (directory?.key !== key) directory = { key, d: Directory.decode(buffer) }
+  return directory.d
 }
 
 export default async function runCohort (task: CohortTask): Promise<CohortResult> {

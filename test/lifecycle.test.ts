@@ -339,7 +339,8 @@ test('an abort during the load cuts a stuck iteration: the cohort ends aborted, 
   const running = h.cohort.run()
   await h.ready
   h.start()
-  await tick()
+  // the start reaches the cohort through Atomics.waitAsync: on a busy box that can take more than a tick
+  for (let i = 0; i < 500 && !h.cohort.lifecycle.is('load'); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.is(h.cohort.lifecycle.state, 'load')
   const at = performance.now()
   signal(h.control, STOP, STOP_ABORT)

@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark in turn, then benchmarks/RESULTS.md and results.json.
-// Loopback only. BENCH_ROUNDS / BENCH_SECONDS shorten it; BENCH_ONLY=http|ws|io|leaks|scale|workers runs one and
+// Loopback only. BENCH_ROUNDS / BENCH_SECONDS shorten it; BENCH_ONLY=http|ws|io|leaks|scale|workers|peers runs one and
 // keeps the other sections of the previous results.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, totalmem } from 'node:os'
@@ -9,16 +9,18 @@ import { benchIo } from './io.js'
 import { benchLeaks } from './leaks.js'
 import { benchScale } from './scale.js'
 import { benchWorkers } from './workers.js'
+import { benchPeers } from './peers.js'
 import { ROUNDS, SECONDS, here } from './lib.js'
 
-type Section = 'http' | 'ws' | 'io' | 'leaks' | 'scale' | 'workers'
+type Section = 'http' | 'ws' | 'io' | 'leaks' | 'scale' | 'workers' | 'peers'
 const SECTIONS: Record<Section, { run: () => Promise<{ results: Record<string, unknown>, markdown: string }>, headings: string[] }> = {
   http: { run: benchHttp, headings: ['## HTTP', '## Isolation scanning'] },
   ws: { run: benchWs, headings: ['## WebSocket'] },
   io: { run: benchIo, headings: ['## Socket.IO'] },
   leaks: { run: benchLeaks, headings: ['## Leak detection'] },
   scale: { run: benchScale, headings: ['## Scale'] },
-  workers: { run: benchWorkers, headings: ['## Worker scaling'] }
+  workers: { run: benchWorkers, headings: ['## Worker scaling'] },
+  peers: { run: benchPeers, headings: ['## Peers'] }
 }
 
 const only = process.env.BENCH_ONLY as Section | undefined

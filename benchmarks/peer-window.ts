@@ -22,6 +22,11 @@ export interface Watch {
    */
   endAfterS?: number
   runSeconds?: number
+  /**
+   * start the window anyway this long after the spawn, with fewer users connected (wrk at 1000:
+   * the fixture, flooded by the first connections, accepted the rest at ~70/s here)
+   */
+  connectWaitS?: number
   /** or once this much work was done since the spawn (tools that run a fixed count) */
   endAtWork?: number
   /** the process's results are complete: it may be killed instead of waiting for its exit */
@@ -37,6 +42,8 @@ export interface WindowSample {
   seconds: number
   /** peak resident memory of the tree (sum over its processes) */
   peakRssKb: number
+  /** the contender's connections the fixture had open at the window's start */
+  connected: number
   stdout: string
 }
 
@@ -92,20 +99,27 @@ export async function measureWindow (url: string, command: string, args: string[
     if (exited !== undefined) throw new Error(`${command} exited (${exited}) before ${what}:\n${stderr.slice(-1500)}\n${stdout.slice(-1500)}`)
     if (performance.now() > deadline) throw new Error(`${command}: no ${what} within ${watch.timeoutS} s`)
   }
+  // CPU read on both sides of the /stats read (a loaded fixture takes tens of ms to answer), so
+  // the CPU and the work counted refer to the same moment
   const mark = async (): Promise<Mark> => {
-    const usage = treeUsage(pid)
-    peakRssKb = Math.max(peakRssKb, usage.peakRssKb)
-    return { cpuUs: usage.cpuUs, work: watch.work(await fixtureStats(url)) - watch.work(base), at: performance.now() }
+    const before = treeUsage(pid)
+    const t0 = performance.now()
+    const work = watch.work(await fixtureStats(url)) - watch.work(base)
+    const after = treeUsage(pid)
+    peakRssKb = Math.max(peakRssKb, after.peakRssKb)
+    return { cpuUs: (before.cpuUs + after.cpuUs) / 2, work, at: (t0 + performance.now()) / 2 }
   }
   try {
     // 98%: with 1000 connections, a few may be reconnecting (wrk after a timeout) at any moment
-    while (watch.connections(await fixtureStats(url)) - watch.connections(base) < Math.ceil(0.98 * watch.users)) {
+    const giveUpAt = watch.connectWaitS === undefined ? Infinity : spawnedAt + watch.connectWaitS * 1000
+    while (watch.connections(await fixtureStats(url)) - watch.connections(base) < Math.ceil(0.98 * watch.users) && performance.now() < giveUpAt) {
       check(`${watch.users} connections`)
       await sleep(POLL_MS)
     }
     const connectedAt = performance.now()
     await sleep(connectedAt + 1000 - performance.now())
     const from = await mark()
+    const connected = watch.connections(await fixtureStats(url)) - watch.connections(base)
     if (watch.endAfterS !== undefined) {
       const end = Math.min(connectedAt + watch.endAfterS * 1000, spawnedAt + ((watch.runSeconds ?? Infinity) - 1) * 1000)
       if (end - from.at < MIN_WINDOW_MS) throw new Error(`${command}: connecting took too long for a steady window (${Math.round(connectedAt - spawnedAt)} ms)`)
@@ -128,7 +142,7 @@ export async function measureWindow (url: string, command: string, args: string[
     if (exited === undefined) child.kill('SIGKILL') // results written; what is left is its shutdown
     await exit
     if (exited !== 0 && exited !== null && watch.resultsReady === undefined) throw new Error(`${command} exited ${exited}:\n${stderr.slice(-1500)}`)
-    return { cpuUs: to.cpuUs - from.cpuUs, work: to.work - from.work, seconds: (to.at - from.at) / 1000, peakRssKb, stdout }
+    return { cpuUs: to.cpuUs - from.cpuUs, work: to.work - from.work, seconds: (to.at - from.at) / 1000, peakRssKb, connected, stdout }
   } finally {
     clearInterval(rss)
     if (exited === undefined) child.kill('SIGKILL')

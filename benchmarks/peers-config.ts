@@ -21,9 +21,9 @@ export const GROUPS: Record<Group, readonly Contender[]> = {
   io: ['crosstalk', 'artillery', 'bare']
 }
 
-export interface PeerSample extends ToolReport { cpuUs: number, work: number, seconds: number, peakRssKb: number, users: number }
+export interface PeerSample extends ToolReport { cpuUs: number, work: number, seconds: number, peakRssKb: number, users: number, connected: number }
 
-export interface Summary { cpuPerUnit: Stat, perSecond: Stat, p50: Stat, p99: Stat, rssPerUserKb: Stat, failed: number, rounds: number }
+export interface Summary { cpuPerUnit: Stat, perSecond: Stat, p50: Stat, p99: Stat, rssPerUserKb: Stat, connected: Stat, failed: number, rounds: number }
 
 export const summarize = (xs: PeerSample[]): Summary => ({
   cpuPerUnit: stat(xs.map(s => s.cpuUs / s.work)),
@@ -31,6 +31,7 @@ export const summarize = (xs: PeerSample[]): Summary => ({
   p50: stat(xs.map(s => s.p50)),
   p99: stat(xs.map(s => s.p99)),
   rssPerUserKb: stat(xs.map(s => s.peakRssKb / s.users)),
+  connected: stat(xs.map(s => s.connected)),
   failed: xs.reduce((n, s) => n + s.failed, 0),
   rounds: xs.length
 })

@@ -38,10 +38,10 @@ function labels (setup: PeersSetup): Record<Group, Partial<Record<Contender, str
 function httpTable (s: Record<string, Summary>, group: 'http50' | 'http1000', label: Partial<Record<Contender, string>>): string {
   const rows = (['crosstalk', 'artillery', 'autocannon', 'wrk'] as const).flatMap((who) => {
     const x = s[`${group}.${who}`]
-    return x === undefined ? [] : [`| ${label[who]} | ${show(x.cpuPerUnit, 2)} | ${show(x.perSecond, 0)} | ${show(x.p50, 2)} | ${show(x.p99, 2)} | ${show(x.rssPerUserKb, 1)} | ${x.failed} |`]
+    return x === undefined ? [] : [`| ${label[who]} | ${show(x.cpuPerUnit, 2)} | ${show(x.perSecond, 0)} | ${show(x.p50, 2)} | ${show(x.p99, 2)} | ${show(x.rssPerUserKb, 1)} | ${show(x.connected, 0)} | ${x.failed} |`]
   })
-  return `| client | CPU per request (µs) | requests/s | p50 (ms) | p99 (ms) | peak RSS per user (KB) | failed |
-|---|---|---|---|---|---|---|
+  return `| client | CPU per request (µs) | requests/s | p50 (ms) | p99 (ms) | peak RSS per user (KB) | connections at window start | failed |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}`
 }
 
@@ -73,8 +73,12 @@ after all users are connected to ${fmt(RUN_SECONDS - 1.5, 1)} s after (runs of $
 pools, logins, handshakes and shutdown count for no one. Artillery's users arrive over its first
 second (on this box its arrivals, sharing the worker with the traffic, took up to ~5 s for 1000),
 so each of them loops until ${RUN_SECONDS} s after the last one arrived (a \`whileTrue\` function): all its
-users run together for the window, like everyone else's. Peak RSS is the sum of each process's VmHWM (whole run) divided by the users. p50 and p99
-are each tool's own figures for the whole run.
+users run together for the window, like everyone else's. Peak RSS is the sum of each process's
+VmHWM (whole run) divided by the users. p50 and p99 are each tool's own figures for the whole run.
+wrk opens all its connections at once and floods the fixture through the first ones, which then
+accepted the rest at ~70 per second here: at 1000 users its window starts 3 s after its start
+whatever is connected (the column says how many), and wrk and autocannon run 3 s longer at 1000
+users to leave time to connect.
 
 ### HTTP, 50 users (\`GET /health\` in a loop, each user its own connection)
 

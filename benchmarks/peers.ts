@@ -67,7 +67,7 @@ class PeersRun {
           ? node('./clients/autocannon-client.js', `${this.url}/health`, users, RUN_SECONDS + extra)
           : ['wrk', ['-t2', `-c${users}`, `-d${RUN_SECONDS + extra}s`, '--latency', `${this.url}/health`]]
       // wrk's and autocannon's durations count from their start, crosstalk's from after its set-up
-      const fromSpawn = who === 'crosstalk' ? {} : { runSeconds: RUN_SECONDS + extra }
+      const fromSpawn = who === 'crosstalk' ? {} : { runSeconds: RUN_SECONDS + extra, ...(who === 'wrk' ? { connectWaitS: extra } : {}) }
       const w = await measureWindow(this.url, cmd, args, { ...http, ...timed, ...fromSpawn })
       return { ...w, users, ...(who === 'wrk' ? wrkReport(w.stdout) : lastJson(w.stdout)) }
     }
@@ -123,7 +123,7 @@ export async function benchPeers (): Promise<{ results: Record<string, unknown>,
           })
           const key = `${group}.${who}`
           run.samples.set(key, [...(run.samples.get(key) ?? []), s])
-          log(`peers round ${round}/${ROUNDS} ${group} ${who}: ${fmt(s.work / s.seconds, 0)}/s, ${fmt(s.cpuUs / s.work, 2)} µs CPU per unit, ${fmt(s.peakRssKb / 1024, 0)} MB peak RSS, window ${fmt(s.seconds, 1)} s, run ${fmt((performance.now() - t0) / 1000, 1)} s`)
+          log(`peers round ${round}/${ROUNDS} ${group} ${who}: ${fmt(s.work / s.seconds, 0)}/s, ${fmt(s.cpuUs / s.work, 2)} µs CPU per unit, ${fmt(s.peakRssKb / 1024, 0)} MB peak RSS, ${s.connected} connected, window ${fmt(s.seconds, 1)} s, run ${fmt((performance.now() - t0) / 1000, 1)} s`)
         }
       }
     }

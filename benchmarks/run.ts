@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark in turn, then benchmarks/RESULTS.md and results.json.
-// Loopback only. BENCH_ROUNDS / BENCH_SECONDS shorten it; BENCH_ONLY=http|ws|io|leaks|scale|workers|shards runs one and
+// Loopback only. BENCH_ROUNDS / BENCH_SECONDS shorten it; BENCH_ONLY=http|ws|io|leaks|scale|workers|peers|shards runs one and
 // keeps the other sections of the previous results.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, totalmem } from 'node:os'
@@ -9,10 +9,11 @@ import { benchIo } from './io.js'
 import { benchLeaks } from './leaks.js'
 import { benchScale } from './scale.js'
 import { benchWorkers } from './workers.js'
+import { benchPeers } from './peers.js'
 import { benchShards } from './shards.js'
 import { ROUNDS, SECONDS, here } from './lib.js'
 
-type Section = 'http' | 'ws' | 'io' | 'leaks' | 'scale' | 'workers' | 'shards'
+type Section = 'http' | 'ws' | 'io' | 'leaks' | 'scale' | 'workers' | 'peers' | 'shards'
 const SECTIONS: Record<Section, { run: () => Promise<{ results: Record<string, unknown>, markdown: string }>, headings: string[] }> = {
   http: { run: benchHttp, headings: ['## HTTP', '## Isolation scanning'] },
   ws: { run: benchWs, headings: ['## WebSocket'] },
@@ -20,6 +21,7 @@ const SECTIONS: Record<Section, { run: () => Promise<{ results: Record<string, u
   leaks: { run: benchLeaks, headings: ['## Leak detection'] },
   scale: { run: benchScale, headings: ['## Scale'] },
   workers: { run: benchWorkers, headings: ['## Worker scaling'] },
+  peers: { run: benchPeers, headings: ['## Peers'] },
   shards: { run: benchShards, headings: ['## Shards'] }
 }
 

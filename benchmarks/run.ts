@@ -25,6 +25,18 @@ const SECTIONS: Record<Section, { run: () => Promise<{ results: Record<string, u
   shards: { run: benchShards, headings: ['## Shards'] }
 }
 
+// A '### ' subsection whose first line after its heading is HAND_WRITTEN is a note written by hand
+// (what was cut and why, with its own measurements): a rerun of its section keeps it, after the
+// fresh tables, in the block of the same section heading.
+const HAND_WRITTEN = '<!-- hand-written: kept when npm run bench regenerates this section -->'
+function withHandWrittenNotes (fresh: string, previous: string[], headings: string[]): string {
+  const heading = headings.find(h => fresh.startsWith(h))
+  const old = heading === undefined ? undefined : previous.find(b => b.startsWith(heading))
+  if (old === undefined) return fresh
+  const notes = old.split(/^(?=### )/m).filter(s => s.startsWith('### ') && s.split('\n')[1]?.trim() === HAND_WRITTEN)
+  return notes.length === 0 ? fresh : `${fresh.trimEnd()}\n\n${notes.map(n => n.trimEnd()).join('\n\n')}\n`
+}
+
 const only = process.env.BENCH_ONLY as Section | undefined
 if (only !== undefined && !(only in SECTIONS)) throw new Error(`BENCH_ONLY must be one of ${Object.keys(SECTIONS).join(', ')}`)
 const outDir = here('../../benchmarks/')
@@ -43,8 +55,10 @@ for (const name of Object.keys(SECTIONS) as Section[]) {
   if (only !== undefined && only !== name) continue
   const { results: r, markdown } = await SECTIONS[name].run()
   results[name] = r
-  blocks = blocks.filter(b => !SECTIONS[name].headings.some(h => b.startsWith(h)))
-  blocks.push(...markdown.split(/^(?=## )/m).filter(b => b.startsWith('## ')))
+  const replaced = blocks.filter(b => SECTIONS[name].headings.some(h => b.startsWith(h)))
+  blocks = blocks.filter(b => !replaced.includes(b))
+  const fresh = markdown.split(/^(?=## )/m).filter(b => b.startsWith('## '))
+  blocks.push(...fresh.map(b => withHandWrittenNotes(b, replaced, SECTIONS[name].headings)))
 }
 const order = (b: string): number => (Object.values(SECTIONS).flatMap(s => s.headings)).findIndex(h => b.startsWith(h))
 blocks.sort((a, b) => order(a) - order(b))

@@ -1,10 +1,11 @@
 // Context creation rate on one thread, in its own process (--expose-gc): constructs `count` user
 // contexts exactly as a worker's newUser() does (identity, cookie jar, UserHttp with its undici
-// Client object, state; no network) with a real MetricsRecorder and CohortIsolation, keeping each
+// Client object, state, the cohort's shared custom metrics; no network) with a real MetricsRecorder and CohortIsolation, keeping each
 // one as the worker does. Prints {count, seconds, perSecond, heapBytesPerContext}.
 import { randomBytes } from 'node:crypto'
 import { threadId } from 'node:worker_threads'
 import { UserContext } from '../../engine/context/index.js'
+import { UserMetrics } from '../../engine/context/user-metrics.js'
 import { CohortIsolation } from '../../engine/isolation/index.js'
 import { MetricsRecorder } from '../../engine/metrics/index.js'
 import { createControlBlock } from '../../engine/shared/index.js'
@@ -26,9 +27,13 @@ const isolation = new CohortIsolation({
   barrierTimeoutMs: 10_000
 })
 
+// shared by the cohort's users, as in the worker
+const metrics = new UserMetrics(recorder)
+const onScenarioError = (): void => {}
+
 function construct (users: UserContext<object>[], n: number): void {
   for (let i = 0; i < n; i++) {
-    users.push(new UserContext<object>({ id: users.length, runId, origin, timeoutMs: 10_000, body: { maxBytes: 16 * 2 ** 20, discard: false }, recorder, threadId, cohortId: 0, isolation }))
+    users.push(new UserContext<object>({ id: users.length, runId, origin, timeoutMs: 10_000, body: { maxBytes: 16 * 2 ** 20, discard: false }, recorder, threadId, cohortId: 0, isolation, metrics, onScenarioError }))
   }
 }
 

@@ -177,13 +177,32 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
   }
 }
 
+/** the unnamed metrics every request records: the same cells for every user of a recorder */
+interface HttpCells { reqs: CounterCell, duration: Histogram, failed: RateCell, discarded: CounterCell, acceptTimeouts: CounterCell }
+const cellsByRecorder = new WeakMap<MetricsRecorder, HttpCells>()
+
+function cellsOf (recorder: MetricsRecorder): HttpCells {
+  let cells = cellsByRecorder.get(recorder)
+  if (cells === undefined) {
+    cells = {
+      reqs: recorder.counter(METRICS.httpReqs),
+      duration: recorder.histogram(METRICS.httpReqDuration),
+      failed: recorder.rateCell(METRICS.httpReqFailed),
+      discarded: recorder.counter(METRICS.httpBodyDiscarded),
+      acceptTimeouts: recorder.counter(METRICS.httpConnectTimeouts)
+    }
+    cellsByRecorder.set(recorder, cells)
+  }
+  return cells
+}
+
 export class UserHttp {
   /** Headers sent with every request of this user (e.g. authorization). */
   readonly headers: Record<string, string> = {}
   readonly #client: Client
   readonly #opts: HttpClientOptions
   /** the unnamed metrics every request records, held so the hot path skips the lookups */
-  readonly #cells: { reqs: CounterCell, duration: Histogram, failed: RateCell, discarded: CounterCell, acceptTimeouts: CounterCell }
+  readonly #cells: HttpCells
   readonly #connector: PreopenedConnector
   /** `#connector.opened` when a response last completed: equal means the current connection has answered */
   #answeredOn = 0
@@ -198,14 +217,8 @@ export class UserHttp {
 
   constructor (opts: HttpClientOptions) {
     this.#opts = opts
-    this.#cells = {
-      reqs: opts.recorder.counter(METRICS.httpReqs),
-      duration: opts.recorder.histogram(METRICS.httpReqDuration),
-      failed: opts.recorder.rateCell(METRICS.httpReqFailed),
-      discarded: opts.recorder.counter(METRICS.httpBodyDiscarded),
-      acceptTimeouts: opts.recorder.counter(METRICS.httpConnectTimeouts)
-    }
-    this.#connector = new PreopenedConnector(opts.timeoutMs)
+    this.#cells = cellsOf(opts.recorder)
+    this.#connector = new PreopenedConnector(opts.origin, opts.timeoutMs)
     this.#client = new Client(opts.origin, {
       pipelining: 1,
       connect: this.#connector.connect,

@@ -10,14 +10,31 @@ type Connect = (options: ConnectOptions, callback: buildConnector.Callback) => v
 
 const ignore = (): void => {}
 
+/**
+ * undici's connector per connect timeout, for plain-HTTP origins: one per thread instead of one
+ * per user (~630 bytes each, most of it a TLS session cache that plain TCP never uses). An https
+ * origin keeps one per user, so no TLS session is resumed across users, as with separate clients.
+ */
+const plainConnectors = new Map<number, buildConnector.connector>()
+
+function baseConnector (origin: string, timeoutMs: number): buildConnector.connector {
+  if (origin.startsWith('https:')) return buildConnector({ timeout: timeoutMs })
+  let base = plainConnectors.get(timeoutMs)
+  if (base === undefined) {
+    base = buildConnector({ timeout: timeoutMs })
+    plainConnectors.set(timeoutMs, base)
+  }
+  return base
+}
+
 export class PreopenedConnector {
   readonly #base: buildConnector.connector
   #parked: Socket | undefined
   /** connections opened, by open() or on demand; the first request on each is "fresh" */
   opened = 0
 
-  constructor (timeoutMs: number) {
-    this.#base = buildConnector({ timeout: timeoutMs })
+  constructor (origin: string, timeoutMs: number) {
+    this.#base = baseConnector(origin, timeoutMs)
   }
 
   /** undici's `connect` option: the parked socket when it is still open, else a new connection. */

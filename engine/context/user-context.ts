@@ -110,8 +110,9 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   /** the scenario's own metrics: `user.metrics.trend('write.to.event', { unit: 'ms' }).add(v)` */
   readonly metrics: UserMetrics
   readonly #opts: UserContextOptions
-  readonly #sockets = new Set<UserSocket | IoSocket>()
-  readonly #resources: Record<string, string[]> = {}
+  // created on first use: most users of a run never open a socket, publish a resource or enter a group
+  #sockets: Set<UserSocket | IoSocket> | undefined
+  #resources: Record<string, string[]> | undefined
   #canaries = 0
   #probe: Probes | undefined
   #writes: WriteLedger | undefined
@@ -121,7 +122,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   /** the current group path (`outer::inner`), undefined outside any group */
   #group: string | undefined
   /** the tag base of each group path seen, so a request inside a group builds nothing */
-  readonly #groupBases = new Map<string, TagBase>()
+  #groupBases: Map<string, TagBase> | undefined
 
   constructor (opts: UserContextOptions) {
     this.#opts = opts
@@ -155,12 +156,12 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
 
   /** Publishes a resource this user owns, so other users' probes can try to reach it. */
   own (kind: string, id: string | number): void {
-    (this.#resources[kind] ??= []).push(String(id))
+    ((this.#resources ??= {})[kind] ??= []).push(String(id))
   }
 
   /** Probes that must be denied: another user's resources, this user's resources as another user. */
   get probe (): Probes {
-    this.#probe ??= new Probes(this, this.#opts.isolation, () => this.#resources)
+    this.#probe ??= new Probes(this, this.#opts.isolation, () => this.#resources ?? {})
     return this.#probe
   }
 
@@ -203,7 +204,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
     const credentials: Record<string, string> = { ...this.http.headers }
     const cookie = this.cookies.header
     if (cookie !== undefined) credentials.cookie = cookie
-    return { user: this.id, thread: this.threadId, resources: this.#resources, credentials }
+    return { user: this.id, thread: this.threadId, resources: this.#resources ?? {}, credentials }
   }
 
   /** Opens a WebSocket to `path` on the target with this user's cookies and headers. */
@@ -221,7 +222,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
       onScenarioError: err => this.#scenarioError(err),
       ...(options.shared !== true && { onFrame: (m) => iso.inspectFrame(this, channel, m.decodedText ?? m.data) })
     })
-    this.#sockets.add(socket)
+    this.#track(socket)
     return socket
   }
 
@@ -248,8 +249,13 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
       onScenarioError: err => this.#scenarioError(err),
       ...(options.shared !== true && { onPayload: (event, payload) => iso.inspectFrame(this, `${channel} ${event}`, payload) })
     })
-    this.#sockets.add(socket)
+    this.#track(socket)
     return socket
+  }
+
+  #track (socket: UserSocket | IoSocket): void {
+    this.#sockets ??= new Set()
+    this.#sockets.add(socket)
   }
 
   #handshakeHeaders (extra: Record<string, string> | undefined): Record<string, string> {
@@ -311,26 +317,28 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   /** @internal the scenario's tags, set by the engine once the scenario is loaded */
   useScenarioTags (tags: Readonly<Record<string, string>> | undefined): void {
     this.#scenarioTags = tags === undefined || Object.keys(tags).length === 0 ? undefined : tags
-    this.#groupBases.clear()
+    this.#groupBases?.clear()
     this.http.tagBase = this.#group === undefined ? this.#scenarioBase() : this.#groupBase(this.#group)
   }
 
   #scenarioBase (): TagBase | undefined {
     if (this.#scenarioTags === undefined) return undefined
-    let base = this.#groupBases.get('')
+    const bases = this.#groupBases ??= new Map<string, TagBase>()
+    let base = bases.get('')
     if (base === undefined) {
       base = new TagBase(this.#scenarioTags)
-      this.#groupBases.set('', base)
+      bases.set('', base)
     }
     return base
   }
 
   #groupBase (path: string): TagBase {
-    let base = this.#groupBases.get(path)
+    const bases = this.#groupBases ??= new Map<string, TagBase>()
+    let base = bases.get(path)
     if (base === undefined) {
       base = new TagBase({ ...this.#scenarioTags, group: path })
-      if (this.#groupBases.size >= 1000) this.#groupBases.clear() // group names per concrete value: the cap folds them
-      this.#groupBases.set(path, base)
+      if (bases.size >= 1000) bases.clear() // group names per concrete value: the cap folds them
+      bases.set(path, base)
     }
     return base
   }
@@ -341,7 +349,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
 
   /** @internal the sockets this user opened and has not closed yet (for the engine self-check) */
   sockets (): Array<UserSocket | IoSocket> {
-    return [...this.#sockets]
+    return this.#sockets === undefined ? [] : [...this.#sockets]
   }
 
   /**
@@ -349,13 +357,13 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
    * reconcile (bounded by `timeoutMs`); the others finish their accounting without sending anything
    */
   async endEventStreams (timeoutMs: number): Promise<void> {
-    await Promise.all([...this.#sockets].flatMap(s => s instanceof UserSocket ? [s.end(timeoutMs)] : []))
+    await Promise.all(this.sockets().flatMap(s => s instanceof UserSocket ? [s.end(timeoutMs)] : []))
   }
 
   /** Closes this user's sockets and connection; `force` aborts whatever is in flight. */
   async close (force = false): Promise<void> {
-    const sockets = [...this.#sockets]
-    this.#sockets.clear()
+    const sockets = this.sockets()
+    this.#sockets = undefined
     if (force) for (const s of sockets) s.terminate()
     await Promise.allSettled([...(force ? [] : sockets.map(s => s.close())), this.http.close(force)])
   }

@@ -65,6 +65,8 @@ export class WorkerCohort {
   /** the scenario's custom metrics, shared by the cohort's users */
   readonly #metrics: UserMetrics
   readonly #errors = new ErrorGroups()
+  /** an extractor of any user of the cohort that threw: one function for all of them */
+  readonly #onScenarioError = (user: string, err: Error): void => { this.#errors.add('iteration', user, err) }
   readonly #isolation: CohortIsolation
   readonly #ticker: Ticker
   readonly #active = { value: 0 }
@@ -265,7 +267,7 @@ export class WorkerCohort {
       threadId,
       cohortId: t.cohort.id,
       isolation: this.#isolation,
-      onScenarioError: (user, err) => this.#errors.add('iteration', user, err),
+      onScenarioError: this.#onScenarioError,
       metrics: this.#metrics
     })
     if (this.#scenario !== undefined) u.useScenarioTags(this.#scenario.tags)

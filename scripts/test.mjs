@@ -2,7 +2,8 @@
 // to itself, one file at a time (ava.config.js). A few files mostly wait - compare's 20-user rounds
 // against 500 ms fixtures, a stuck worker waiting for the watchdog, plans and tags of a few users
 // whose counts are exact, the executors' and outages' timed stages of at most a few hundred light
-// users, the coordinator's timeouts, the manifests' CLI calls - and run beside it in a second ava
+// users, timeouts and signals to runs of 2-20 users, the live outputs' and reports' short CLI runs,
+// the coordinator's timeouts, the manifests' CLI calls - and run beside it in a second ava
 // process; their output is printed after the first lane's, then each lane's wall time.
 // With file arguments (`npm test -- dist/test/units.test.js`) it is plain ava.
 import { Buffer } from 'node:buffer'
@@ -11,7 +12,7 @@ import { readdirSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
-const WAITING_LANE = ['compare', 'reliability-watchdog', 'plans', 'tags', 'custom-metrics', 'executors', 'outages', 'coordinator', 'k8s'].map(f => `dist/test/${f}.test.js`)
+const WAITING_LANE = ['compare', 'reliability-watchdog', 'reliability-measured', 'reliability-signals', 'plans', 'tags', 'custom-metrics', 'executors', 'outages', 'outputs', 'report-cli', 'junit', 'coordinator', 'k8s'].map(f => `dist/test/${f}.test.js`)
 
 const args = process.argv.slice(2)
 const ava = fileURLToPath(new URL('../node_modules/ava/entrypoints/cli.mjs', import.meta.url))

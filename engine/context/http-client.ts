@@ -7,6 +7,7 @@ import { routeTemplate } from '../shared/index.js'
 import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell, type TagSet } from '../metrics/index.js'
 import { HttpResponse } from './http-response.js'
 import { PreopenedConnector } from './preopened-connector.js'
+import { unwatchDeadline, watchDeadline, type Expiring } from './response-deadlines.js'
 import type { CookieJar } from './cookie-jar.js'
 
 export interface RequestOptions {
@@ -110,7 +111,7 @@ class ResponseDeadlineError extends Error {
   readonly code = 'CT_RESPONSE_DEADLINE'
 }
 
-class ResponseCollector implements Dispatcher.DispatchHandler {
+class ResponseCollector implements Dispatcher.DispatchHandler, Expiring {
   status = 0
   rawHeaders: Buffer[] = []
   chunks: Buffer[] = []
@@ -121,8 +122,9 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
   end = 0
   readonly finish: Finish
   readonly #maxBytes: number
+  readonly deadlineAt: number
+  readonly #timeoutMs: number
   #abort: ((err?: Error) => void) | undefined
-  #deadline: NodeJS.Timeout | undefined
   #timedOut: Error | undefined
 
   constructor (finish: Finish, maxBytes: number, timeoutMs: number) {
@@ -130,7 +132,9 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
     this.#maxBytes = maxBytes
     // undici's headers and body timeouts bound each wait; this bounds the whole response, so a
     // server trickling a byte a second cannot hold a user forever
-    this.#deadline = setTimeout(() => this.#cut(timeoutMs), timeoutMs)
+    this.#timeoutMs = timeoutMs
+    this.deadlineAt = this.start + timeoutMs
+    watchDeadline(this)
   }
 
   onConnect (abort: (err?: Error) => void): void {
@@ -160,19 +164,20 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
   }
 
   onComplete (): void {
-    clearTimeout(this.#deadline)
+    unwatchDeadline(this)
     this.end = performance.now()
     this.finish(null, this)
   }
 
   onError (err: Error): void {
-    clearTimeout(this.#deadline)
+    unwatchDeadline(this)
     this.end = performance.now()
     this.finish(err, this)
   }
 
-  #cut (timeoutMs: number): void {
-    this.#timedOut = new ResponseDeadlineError(`no complete response within ${timeoutMs} ms`)
+  /** the whole-response deadline passed (response-deadlines.ts) */
+  expire (): void {
+    this.#timedOut = new ResponseDeadlineError(`no complete response within ${this.#timeoutMs} ms`)
     this.#abort?.(this.#timedOut)
   }
 }

@@ -7,7 +7,6 @@ import { routeTemplate } from '../shared/index.js'
 import { METRICS, taggedKey, type CounterCell, type Histogram, type MetricsRecorder, type RateCell, type TagSet } from '../metrics/index.js'
 import { HttpResponse } from './http-response.js'
 import { PreopenedConnector } from './preopened-connector.js'
-import { unwatchDeadline, watchDeadline, type Expiring } from './response-deadlines.js'
 import type { CookieJar } from './cookie-jar.js'
 
 export interface RequestOptions {
@@ -111,7 +110,7 @@ class ResponseDeadlineError extends Error {
   readonly code = 'CT_RESPONSE_DEADLINE'
 }
 
-class ResponseCollector implements Dispatcher.DispatchHandler, Expiring {
+class ResponseCollector implements Dispatcher.DispatchHandler {
   status = 0
   rawHeaders: Buffer[] = []
   chunks: Buffer[] = []
@@ -122,9 +121,8 @@ class ResponseCollector implements Dispatcher.DispatchHandler, Expiring {
   end = 0
   readonly finish: Finish
   readonly #maxBytes: number
-  readonly deadlineAt: number
-  readonly #timeoutMs: number
   #abort: ((err?: Error) => void) | undefined
+  #deadline: NodeJS.Timeout | undefined
   #timedOut: Error | undefined
 
   constructor (finish: Finish, maxBytes: number, timeoutMs: number) {
@@ -132,9 +130,7 @@ class ResponseCollector implements Dispatcher.DispatchHandler, Expiring {
     this.#maxBytes = maxBytes
     // undici's headers and body timeouts bound each wait; this bounds the whole response, so a
     // server trickling a byte a second cannot hold a user forever
-    this.#timeoutMs = timeoutMs
-    this.deadlineAt = this.start + timeoutMs
-    watchDeadline(this)
+    this.#deadline = setTimeout(() => this.#cut(timeoutMs), timeoutMs)
   }
 
   onConnect (abort: (err?: Error) => void): void {
@@ -164,20 +160,19 @@ class ResponseCollector implements Dispatcher.DispatchHandler, Expiring {
   }
 
   onComplete (): void {
-    unwatchDeadline(this)
+    clearTimeout(this.#deadline)
     this.end = performance.now()
     this.finish(null, this)
   }
 
   onError (err: Error): void {
-    unwatchDeadline(this)
+    clearTimeout(this.#deadline)
     this.end = performance.now()
     this.finish(err, this)
   }
 
-  /** the whole-response deadline passed (response-deadlines.ts) */
-  expire (): void {
-    this.#timedOut = new ResponseDeadlineError(`no complete response within ${this.#timeoutMs} ms`)
+  #cut (timeoutMs: number): void {
+    this.#timedOut = new ResponseDeadlineError(`no complete response within ${timeoutMs} ms`)
     this.#abort?.(this.#timedOut)
   }
 }

@@ -1,5 +1,5 @@
 // HTTP: client CPU per request, crosstalk vs autocannon, and the cost of isolation scanning.
-import { execFileSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { ROUNDS, SECONDS, fmt, log, pairedRatio, runClient, show, startFixture, stat, type Stat } from './lib.js'
 
 const CONNECTIONS = 50
@@ -54,8 +54,9 @@ export async function benchHttp (): Promise<{ results: Record<string, unknown>, 
   const scanRatio = pairedRatio(perReq(samples.scanOn), perReq(samples.scanOff))
   const on = perReq(samples.scanOn)
   const scanCost = stat(perReq(samples.scanOff).map((off, i) => on[i]! - off))
-  let wrk = 'not installed'
-  try { wrk = execFileSync('wrk', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? 'installed' } catch { /* optional peer */ }
+  // `wrk --version` prints its version and usage and exits 1: only a failed spawn means absent
+  const probe = spawnSync('wrk', ['--version'], { encoding: 'utf8' })
+  const wrk = probe.error !== undefined ? 'not installed' : `${probe.stdout.split('\n')[0]?.trim() ?? 'installed'}, measured side by side in the Peers section`
 
   const markdown = `## HTTP: client CPU per request (${CONNECTIONS} connections, \`GET /health\`, ${SECONDS} s per run)
 

@@ -4,7 +4,8 @@
 // whose counts are exact, the executors' and outages' timed stages of at most a few hundred light
 // users, timeouts and signals to runs of 2-20 users, the live outputs' and reports' short CLI runs,
 // the coordinator's timeouts, the manifests' CLI calls - and run beside it in a second ava
-// process; their output is printed after the first lane's, then each lane's wall time.
+// process, followed by a few short files that assert counts and shapes; their output is printed
+// after the first lane's, then each lane's wall time.
 // With file arguments (`npm test -- dist/test/units.test.js`) it is plain ava.
 import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
@@ -12,7 +13,12 @@ import { readdirSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
-const WAITING_LANE = ['compare', 'reliability-watchdog', 'reliability-measured', 'reliability-signals', 'plans', 'tags', 'custom-metrics', 'executors', 'outages', 'outputs', 'report-cli', 'junit', 'coordinator', 'k8s'].map(f => `dist/test/${f}.test.js`)
+const WAITING_LANE = [
+  'compare', 'reliability-watchdog', 'reliability-measured', 'reliability-signals', 'plans', 'tags', 'custom-metrics', 'executors', 'outages', 'outputs', 'report-cli', 'junit', 'coordinator', 'k8s',
+  // then short files whose assertions are counts and shapes, not rates (the first lane's last
+  // ~5 minutes would otherwise run alone)
+  'probe-semantics', 'users-file', 'run-setup', 'io-scan', 'scenarios/items', 'scenarios/isolation', 'report-html'
+].map(f => `dist/test/${f}.test.js`)
 
 const args = process.argv.slice(2)
 const ava = fileURLToPath(new URL('../node_modules/ava/entrypoints/cli.mjs', import.meta.url))

@@ -17,7 +17,7 @@ const WAITING_LANE = [
   'compare', 'reliability-watchdog', 'reliability-measured', 'reliability-signals', 'plans', 'tags', 'custom-metrics', 'executors', 'outages', 'outputs', 'report-cli', 'junit', 'coordinator', 'k8s',
   // then short files whose assertions are counts and shapes, not rates (the first lane's last
   // ~5 minutes would otherwise run alone)
-  'probe-semantics', 'users-file', 'run-setup', 'io-scan', 'scenarios/items', 'scenarios/isolation', 'report-html'
+  'probe-semantics', 'users-file', 'run-setup', 'io-scan', 'scenarios/items', 'scenarios/isolation', 'scenarios/events', 'streams', 'socketio', 'report-html'
 ].map(f => `dist/test/${f}.test.js`)
 
 const args = process.argv.slice(2)

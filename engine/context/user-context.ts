@@ -110,7 +110,7 @@ export class UserContext<S extends object = Record<string, unknown>, D extends o
   /** the scenario's own metrics: `user.metrics.trend('write.to.event', { unit: 'ms' }).add(v)` */
   readonly metrics: UserMetrics
   readonly #opts: UserContextOptions
-  // created on first use: most users of a run never open a socket, publish a resource or enter a group
+  // created on first use: many scenarios never open a socket, publish a resource or enter a group
   #sockets: Set<UserSocket | IoSocket> | undefined
   #resources: Record<string, string[]> | undefined
   #canaries = 0

@@ -60,7 +60,12 @@ test.serial('1000 users, a session kept per visitor: flagged with quiet readings
   t.is(l.readings.notQuiet, 0)
   t.is(l.readings.pausedMs, Math.round(held.reduce((sum, s) => sum + s.pauseMs!, 0)))
   t.true(l.readings.idleMs <= l.readings.pausedMs && l.readings.throughputCost <= l.readings.heldShare && l.readings.loadMs >= 20_000)
-  t.regex(l.readings.cadence, /^from the operation rate: \d+ ops\/s/)
+  // the cadence is the planned duration's: at most 30 readings after the baseline, however fast
+  // the server (an operation count from the first second read every 100 ms and held the load ~70%)
+  t.regex(l.readings.cadence, /^from the planned duration: 20 s \/ 30 readings, every 0\.67 s/)
+  t.true(l.samples.length <= 31, describe(r))
+  t.true((held.at(-1)!.at - held[0]!.at) / (held.length - 1) >= 600, describe(r))
+  t.is(l.readings.collector, 'gc')
   // the seed figures
   const f = l.figures
   t.true(f.growthPer1kOps.ciLow > 0 && f.growthPer1kOps.ciLow <= f.growthPer1kOps.bytes && f.growthPer1kOps.bytes <= f.growthPer1kOps.ciHigh, describe(r))
@@ -88,4 +93,27 @@ test.serial('1000 users, the same server without the leak: not flagged, quiet or
   t.not(l.verdict, 'leak', describe(loaded))
   // which mode is less noisy depends on the machine (a dry run on an idle box: 21 KB quiet, 16 KB
   // under load): the comparison at 1000 users lives in benchmarks/RESULTS.md, not in a test
+})
+
+test.serial('a target without process.getBuiltinModule (Node < 20.16) is collected by the inspector instead, and the report says so', async t => {
+  const dir = tempDir(t)
+  // the same clean server, as an older Node would present it
+  writeFileSync(join(dir, 'server.mjs'), `delete process.getBuiltinModule\n${SERVER}`)
+  const scenario = writeScenario(dir, 'visit.mjs', `export default defineScenario({
+    name: 'visit',
+    async iteration (user) {
+      const r = await user.http.get('/page', { name: 'page' })
+      user.check(r.status === 200, 'ok')
+    }
+  })`)
+  const r = await run({ scenario, target: `cmd:node ${join(dir, 'server.mjs')}`, users: 20, iterations: 400, workers: 1, leaks: { everyOps: 400 } })
+  const l = r.leaks!
+  t.log(describe(r))
+  t.is(l.readings.collector, 'inspector')
+  t.true(l.samples.length >= 4, describe(r))
+  t.true(l.samples.every(s => s.usedBytes > 0 && s.beforeGcBytes! > 0), describe(r))
+  // each one a real collection: the median reading recovered part of the heap
+  t.true(l.figures.gcEffectiveness !== null && l.figures.gcEffectiveness.median > 0, describe(r))
+  t.not(l.verdict, 'leak', describe(r))
+  t.regex(l.readings.cadence, /^every 400 ops \(--leak-every\)$/)
 })

@@ -1,13 +1,21 @@
 // How often the heap is read. The trend needs 8 readings in its steady window (the second half),
 // and each reading is a full GC (and, quiet, a pause of the load), so the cadence aims at about
-// 30 readings over the planned load whatever the server's speed: the operation rate measured in
-// the first seconds of the load, times the planned duration (or the operations per iteration
-// times the planned iterations), divided by 30. `--leak-every` overrides it.
+// 30 readings over the planned load whatever the server's speed:
+// - a time-bound load (a duration, stages, an arrival-rate plan): a reading every
+//   duration / 30, and at least MIN_EVERY_OPS operations apart. Time, not an operation count
+//   from an early rate: at 1000 users the first second goes to opening connections and ran at a
+//   tenth of the steady rate, so a count from it read every 100 ms and held the load ~70% of the
+//   time (benchmarks/RESULTS.md);
+// - a load bound by iterations only: the operations per iteration measured in the first second
+//   of operations, times the planned iterations, divided by 30.
+// `--leak-every` overrides both (an operation count).
 
 /** readings aimed at over the planned load */
 export const TARGET_READINGS = 30
 /** never a reading more often than this many operations (each one is a full GC) */
 export const MIN_EVERY_OPS = 200
+/** never a reading more often than this (a reading holds the load for a drain and a GC) */
+export const MIN_EVERY_MS = 100
 /** how much of the load runs before its rate is measured */
 export const ESTIMATE_AFTER_MS = 1000
 /** a load bound by neither a duration nor iterations (only by maxDuration) */
@@ -20,64 +28,72 @@ export interface PlannedLoad {
   iterations: number | null
 }
 
+/** When the next reading is due: both bounds must be passed. */
+export interface Cadence {
+  /** at least this many operations after the last reading */
+  everyOps: number
+  /** and at least this many ms after it */
+  everyMs: number
+}
+
 export class ReadingCadence {
   readonly #plan: PlannedLoad
-  #everyOps: number | undefined
-  #loadStartedAt: number | undefined
+  #decided: Cadence | undefined
   /** when operations were first counted */
   #firstOps: { at: number, ops: number, iterations: number } | undefined
   #rule: string
 
-  /** `explicit`: the user's --leak-every (undefined: from the operation rate) */
+  /** `explicit`: the user's --leak-every (undefined: from the plan) */
   constructor (explicit: number | undefined, plan: PlannedLoad) {
     this.#plan = plan
-    this.#everyOps = explicit
-    this.#rule = explicit === undefined ? 'undecided' : 'explicit (--leak-every)'
+    this.#rule = 'undecided'
+    if (explicit !== undefined) {
+      this.#decided = { everyOps: explicit, everyMs: MIN_EVERY_MS }
+      this.#rule = `every ${explicit} ops (--leak-every)`
+    } else if (plan.durationMs !== null) {
+      const everyMs = Math.max(MIN_EVERY_MS, Math.round(plan.durationMs / TARGET_READINGS))
+      this.#decided = { everyOps: MIN_EVERY_OPS, everyMs }
+      this.#rule = `from the planned duration: ${seconds(plan.durationMs)} / ${TARGET_READINGS} readings, every ${seconds(everyMs)} (and at least ${MIN_EVERY_OPS} ops apart)`
+    }
   }
 
-  /** operations between readings, once decided */
-  get everyOps (): number | undefined {
-    return this.#everyOps
+  /** the cadence, once decided */
+  get cadence (): Cadence | undefined {
+    return this.#decided
   }
 
-  /** how everyOps was chosen, one line for the report */
+  /** how it was chosen, one line for the report */
   get rule (): string {
     return this.#rule
   }
 
-  loadStarted (at: number): void {
-    this.#loadStartedAt ??= at
-  }
-
   /**
-   * Decides the cadence once operations have flowed for ESTIMATE_AFTER_MS (or at the end, `final`,
-   * from what was done); until then undefined. `ops` and `iterations` are the run's counts so far.
-   * The rate is measured from the first completed operation, not the start barrier: at 1000 users
-   * the first seconds can go to opening connections, and ops arrive in ticks.
+   * Decides an iteration-bound cadence once operations have flowed for ESTIMATE_AFTER_MS (or at
+   * the end, `final`, from what was done); until then undefined. `ops` and `iterations` are the
+   * run's counts so far. Measured from the first completed operation, not the start barrier: at
+   * 1000 users the first seconds can go to opening connections, and ops arrive in ticks.
    */
-  decide (now: number, ops: number, iterations: number, final = false): number | undefined {
-    if (this.#everyOps !== undefined) return this.#everyOps
+  decide (now: number, ops: number, iterations: number, final = false): Cadence | undefined {
+    if (this.#decided !== undefined) return this.#decided
     if (ops > 0 && this.#firstOps === undefined) this.#firstOps = { at: now, ops, iterations }
     const first = this.#firstOps
     const elapsed = first === undefined ? 0 : now - first.at
     if (!final && (first === undefined || elapsed < ESTIMATE_AFTER_MS || ops === first.ops)) return undefined
-    const rate = first === undefined || elapsed <= 0 ? 0 : (ops - first.ops) / elapsed
-    const estimates: number[] = []
-    if (this.#plan.durationMs !== null && rate > 0) {
-      const ranBefore = this.#loadStartedAt === undefined ? 0 : Math.max(0, first!.at - this.#loadStartedAt)
-      estimates.push(first!.ops + rate * Math.max(0, this.#plan.durationMs - ranBefore))
-    }
-    if (this.#plan.iterations !== null && iterations > 0) estimates.push(ops / iterations * this.#plan.iterations)
-    if (!final && estimates.length === 0) {
-      this.#everyOps = FALLBACK_EVERY_OPS
+    if (!final && (this.#plan.iterations === null || iterations === 0)) {
+      this.#decided = { everyOps: FALLBACK_EVERY_OPS, everyMs: MIN_EVERY_MS }
       this.#rule = `no planned duration or iterations to scale by: every ${FALLBACK_EVERY_OPS} ops`
-      return this.#everyOps
+      return this.#decided
     }
     // a load that ended before its rate was measured: what was done is the plan
-    const planned = final ? ops : Math.min(...estimates)
-    this.#everyOps = Math.max(MIN_EVERY_OPS, Math.round(planned / TARGET_READINGS))
-    const measured = rate > 0 ? `${Math.round(rate * 1000)} ops/s over ${(elapsed / 1000).toFixed(1)} s, ` : ''
-    this.#rule = `from the operation rate: ${measured}~${Math.round(planned)} planned ops / ${TARGET_READINGS} readings (at least ${MIN_EVERY_OPS})`
-    return this.#everyOps
+    const planned = final || this.#plan.iterations === null ? ops : ops / iterations * this.#plan.iterations
+    const everyOps = Math.max(MIN_EVERY_OPS, Math.round(planned / TARGET_READINGS))
+    this.#decided = { everyOps, everyMs: MIN_EVERY_MS }
+    const rate = elapsed > 0 ? `${Math.round((ops - first!.ops) / elapsed * 1000)} ops/s over ${(elapsed / 1000).toFixed(1)} s, ` : ''
+    this.#rule = `from the planned iterations: ${rate}~${Math.round(planned)} planned ops / ${TARGET_READINGS} readings (at least ${MIN_EVERY_OPS})`
+    return this.#decided
   }
+}
+
+function seconds (ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 2)} s`
 }

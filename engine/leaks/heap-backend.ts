@@ -25,6 +25,8 @@ export interface HeapBackend {
   note?: string
   /** reads the target's memory, forces a full GC, reads it again */
   read (): Promise<HeapReading>
+  /** how read() collects, once it has: the target's gc() or HeapProfiler.collectGarbage */
+  readonly collector: 'gc' | 'inspector' | undefined
   startAllocationSampling (): Promise<void>
   /** live sampled bytes per site, right after read() (whose full GC dropped the dead samples) */
   allocationSites (): Promise<AllocationSites>
@@ -44,6 +46,29 @@ interface ProfileNode {
 }
 
 const SAMPLING_INTERVAL_BYTES = 8192
+
+/**
+ * The target's own `gc()`, obtained without --expose-gc on its command line (the way
+ * jest-leak-detector does it): the flag is set for one new context, that context's `gc` taken,
+ * and the flag cleared again so the application's own contexts never see it. It is one full
+ * mark-compact. HeapProfiler.collectGarbage, the fallback (Node < 20.16 has no
+ * process.getBuiltinModule), is a memory-reducing collection: several rounds, new space shrunk,
+ * and the server ran at a third of its rate after each one (benchmarks/RESULTS.md).
+ */
+const FIND_GC = `(() => {
+  const builtin = typeof process === 'object' && process !== null ? process.getBuiltinModule : undefined
+  if (typeof builtin !== 'function') return undefined
+  const v8 = builtin('v8')
+  v8.setFlagsFromString('--expose-gc')
+  try { return builtin('vm').runInNewContext('gc') } finally { v8.setFlagsFromString('--no-expose-gc') }
+})()`
+/** called on the gc function: heap used and external before and after it */
+const READ_AROUND_GC = `function () {
+  const before = process.memoryUsage()
+  this()
+  const after = process.memoryUsage()
+  return [before.heapUsed, before.external, after.heapUsed, after.external]
+}`
 
 function flattenSites (head: ProfileNode): AllocationSites {
   const sites: AllocationSites = new Map()
@@ -68,6 +93,8 @@ class ProtocolHeapBackend implements HeapBackend {
   readonly #memory: () => Promise<{ heapUsed: number, external: number }>
   readonly #onChunk: (listener: (chunk: string) => void) => () => void
   readonly #close: () => Promise<void>
+  /** the target's gc function (undefined: not looked for yet, null: not available) */
+  #gc: string | null | undefined
 
   constructor (kind: HeapBackendKind, post: Post, memory: () => Promise<{ heapUsed: number, external: number }>, onChunk: (listener: (chunk: string) => void) => () => void, close: () => Promise<void>) {
     this.kind = kind
@@ -77,11 +104,32 @@ class ProtocolHeapBackend implements HeapBackend {
     this.#close = close
   }
 
+  get collector (): 'gc' | 'inspector' | undefined {
+    return this.#gc === undefined ? undefined : this.#gc === null ? 'inspector' : 'gc'
+  }
+
   async read (): Promise<HeapReading> {
+    if (this.#gc === undefined) this.#gc = await this.#findGc()
+    if (this.#gc !== null) {
+      // one round trip: memory before, a full mark-compact, memory after
+      const { result } = await this.#post('Runtime.callFunctionOn', { objectId: this.#gc, functionDeclaration: READ_AROUND_GC, returnByValue: true }) as { result: { value: number[] } }
+      const [beforeUsed, beforeExternal, heapUsed, external] = result.value as [number, number, number, number]
+      return { usedBytes: heapUsed + external, heapUsed, external, beforeBytes: beforeUsed + beforeExternal }
+    }
     const before = await this.#memory()
     await this.#post('HeapProfiler.collectGarbage')
     const m = await this.#memory()
     return { usedBytes: m.heapUsed + m.external, heapUsed: m.heapUsed, external: m.external, beforeBytes: before.heapUsed + before.external }
+  }
+
+  /** The target's `gc` function (a remote object id), or null where it cannot be had. */
+  async #findGc (): Promise<string | null> {
+    try {
+      const { result } = await this.#post('Runtime.evaluate', { expression: FIND_GC, objectGroup: 'crosstalk-gc', returnByValue: false }) as { result: { type: string, objectId?: string } }
+      return result.type === 'function' && result.objectId !== undefined ? result.objectId : null
+    } catch {
+      return null
+    }
   }
 
   async startAllocationSampling (): Promise<void> {

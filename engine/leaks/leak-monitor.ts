@@ -21,7 +21,7 @@ import { HeapDiffRecorder, type HeapDiffOptions } from './diff-recorder.js'
 export type ReadingMode = 'quiet' | 'under-load'
 
 export interface LeakMonitorOptions {
-  /** a reading every this many operations; undefined: from the operation rate (cadence.ts) */
+  /** a reading every this many operations; undefined: from the plan (cadence.ts) */
   everyOps: number | undefined
   /** hold the load for each reading, or read under load (servers that must not pause) */
   readings: ReadingMode
@@ -29,8 +29,6 @@ export interface LeakMonitorOptions {
   drainBoundMs: number
   /** the planned load, for the cadence */
   plan: PlannedLoad
-  /** readings are at least this far apart, whatever the op rate (each one is a full GC) */
-  minIntervalMs: number
   suspects: boolean
   /** write the target's CPU profile of the load phase here (null: none) */
   cpuProfilePath: string | null
@@ -90,13 +88,12 @@ export class LeakMonitor {
     this.#pause = pause
   }
 
-  /** The load started at `at` (performance.now()): the cadence measures its rate from here. */
+  /** The load started at `at` (performance.now()): a time-bound load is not read after its planned end. */
   loadStarted (at: number): void {
-    this.#cadence.loadStarted(at)
     if (this.#o.plan.durationMs !== null) this.#loadEndsAt = at + this.#o.plan.durationMs
   }
 
-  /** Baseline reading, profilers on, then readings every `everyOps` until stop(). */
+  /** Baseline reading, profilers on, then readings at the cadence until stop(). */
   async start (): Promise<void> {
     if (this.#o.suspects) await this.#backend.startAllocationSampling()
     if (this.#o.cpuProfilePath !== null) await this.#backend.startCpuProfile()
@@ -108,7 +105,7 @@ export class LeakMonitor {
   async stop (loadMs: number): Promise<LeakReport> {
     this.#stopped = true
     await this.#loop
-    const everyOps = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations(), true)!
+    const { everyOps } = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations(), true)!
     // a last reading only if operations moved on: readings after the load ended would add a
     // flat tail that is not the server's behaviour under load. Not after a time-bound load: by
     // now every user tore down, and a teardown that frees per-user state (a logout) would read
@@ -167,18 +164,25 @@ export class LeakMonitor {
       loadMs: Math.round(loadMs),
       heldShare: loadMs > 0 ? pausedMs / loadMs : 0,
       idleMs: Math.round(idleMs),
-      throughputCost: loadMs > 0 ? idleMs / loadMs : 0
+      throughputCost: loadMs > 0 ? idleMs / loadMs : 0,
+      collector: this.#backend.collector ?? 'gc'
     }
   }
 
   async #run (): Promise<void> {
-    let last = performance.now()
+    // start to start `everyMs` apart, so the planned number of readings fits the load; and after
+    // each one the load runs for at least the shorter of its hold and `everyMs` (a slow drain
+    // cannot hold the load all the time)
+    let lastStart = performance.now()
+    let nextAllowed = 0
     while (!this.#stopped) {
       await new Promise(resolve => setTimeout(resolve, POLL_MS))
-      const everyOps = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations())
-      if (everyOps === undefined || this.#stopped || performance.now() >= this.#loadEndsAt) continue
-      const next = (this.#samples.at(-1)?.ops ?? 0) + everyOps
-      if (this.#count.ops() < next || performance.now() - last < this.#o.minIntervalMs) continue
+      const cadence = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations())
+      const now = performance.now()
+      if (cadence === undefined || this.#stopped || now >= this.#loadEndsAt) continue
+      const next = (this.#samples.at(-1)?.ops ?? 0) + cadence.everyOps
+      if (this.#count.ops() < next || now - lastStart < cadence.everyMs || now < nextAllowed) continue
+      lastStart = now
       try {
         await this.#sample(this.#o.readings === 'quiet')
       } catch (err) {
@@ -186,7 +190,7 @@ export class LeakMonitor {
         this.#failure = (err as Error).message
         return
       }
-      last = performance.now()
+      nextAllowed = performance.now() + Math.min(this.#samples.at(-1)?.pauseMs ?? 0, cadence.everyMs)
     }
   }
 

@@ -133,7 +133,7 @@ export interface RunOptions {
   startTimeout?: string | number
   /** heap readings between GC cycles and a leak verdict (off by default) */
   leaks?: boolean | {
-    /** a reading every this many completed operations (requests + WebSocket messages sent); default: from the operation rate, ~30 readings over the planned load */
+    /** a reading every this many completed operations (requests + WebSocket messages sent); default: ~30 readings over the planned load (every duration / 30, or planned ops / 30) */
     everyOps?: number
     /** 'quiet' (default): hold new iterations and let those in flight end before each reading; 'under-load': read as the load runs */
     readings?: 'quiet' | 'under-load'

@@ -40,10 +40,14 @@ export interface LeakReadings {
   /** of pausedMs, the time with nothing in flight (GC, reading, release): the server had no work, ms */
   idleMs: number
   /**
-   * idleMs / loadMs: the throughput the readings cost. During the rest of a hold (the drain) the
-   * server still works through the requests in flight, so heldShare is an upper bound.
+   * idleMs / loadMs: the share of the load the server had no work. Not the whole cost: a forced
+   * full GC leaves a server slower for a while after it (at 1000 users, ~0.3 s at about half its
+   * rate), which readings under load pay as well; benchmarks/RESULTS.md measures requests/s with
+   * and without readings.
    */
   throughputCost: number
+  /** how each reading collected: the target's own gc() (one full mark-compact) or the inspector's HeapProfiler.collectGarbage */
+  collector: 'gc' | 'inspector'
 }
 
 /** The seed figures: growth per 1K operations, what a forced GC recovers, the heap's peak and end. */

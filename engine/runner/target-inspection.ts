@@ -46,7 +46,6 @@ export class TargetInspection {
         readings: l.readings,
         drainBoundMs: DRAIN_BOUND_MS,
         plan: { durationMs: plan.durationMs, iterations: plan.iterations === null ? null : plan.iterations * plan.maxUsers },
-        minIntervalMs: 100,
         suspects: l.suspects,
         cpuProfilePath: o.cpuProfile,
         snapshotDir: l.snapshots ? (o.out ?? '.') : null,
@@ -71,7 +70,7 @@ export class TargetInspection {
     this.#monitor?.attachLoad(pause)
   }
 
-  /** The start barrier opened at `at`: the reading cadence measures the operation rate from here. */
+  /** The start barrier opened at `at`: a time-bound load is not read after its planned end. */
   loadStarted (at: number): void {
     this.#monitor?.loadStarted(at)
   }

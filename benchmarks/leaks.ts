@@ -117,12 +117,14 @@ function throughputSection (): { results: Record<string, unknown>, markdown: str
   const rps: Record<string, number[]> = { quiet: [], 'under-load': [], off: [] }
   const cost: number[] = []
   const held: number[] = []
+  const readingsOf: Record<string, number[]> = { quiet: [], 'under-load': [] }
   for (let round = 1; round <= TP_ROUNDS; round++) {
     const order = round % 2 === 1 ? modes : [...modes].reverse()
     for (const readings of order) {
       const o = runJob({ fixture: [], users: USERS, seconds: TP_S, readings, diff: 'off' })
       rps[readings]!.push(o.rps)
       if (readings === 'quiet' && o.leaks !== null) { cost.push(o.leaks.readings.throughputCost); held.push(o.leaks.readings.heldShare) }
+      if (o.leaks !== null) readingsOf[readings]!.push(o.leaks.samples.length)
       log(`leaks throughput round ${round}/${TP_ROUNDS} ${readings}: ${fmt(o.rps, 0)} req/s${o.leaks === null ? '' : `, held ${pct(o.leaks.readings.heldShare)}, cost ${pct(o.leaks.readings.throughputCost)}, ${o.leaks.samples.length} readings`}`)
     }
   }
@@ -130,6 +132,8 @@ function throughputSection (): { results: Record<string, unknown>, markdown: str
   const quietVsUnder = pairedRatio(rps.quiet!, rps['under-load']!)
   const quietVsOff = pairedRatio(rps.quiet!, rps.off!)
   const underVsOff = pairedRatio(rps['under-load']!, rps.off!)
+  // seconds of the no-leaks rate each reading cost, paired by round: (off - mode) / off x load / readings
+  const perReading = (m: 'quiet' | 'under-load'): Stat => stat(rps[m]!.map((v, i) => (1 - v / rps.off![i]!) * TP_S / Math.max(1, readingsOf[m]![i]!) * 1000))
   const markdown = `### Throughput cost of quiet readings (clean fixture, soak scenario, ${USERS} users, ${TP_S} s runs, ${TP_ROUNDS} rounds in alternating order, no heap diff)
 
 | readings | requests/s (steady window) | vs no --leaks (paired by round) |
@@ -141,8 +145,10 @@ function throughputSection (): { results: Record<string, unknown>, markdown: str
 Quiet / under-load, paired by round: **${show(quietVsUnder, 3)}**. The quiet runs' own accounting:
 \`leaks.readings.throughputCost\` (time with nothing in flight / load time) **${show(stat(cost.map(c => c * 100)), 1)}%**,
 \`heldShare\` (time new iterations were held / load time) ${show(stat(held.map(c => c * 100)), 1)}%.
+Readings per run: quiet ${show(stat(readingsOf.quiet!), 0)}, under load ${show(stat(readingsOf['under-load']!), 0)}; throughput lost per
+reading (the no-leaks rate's ms, paired by round): quiet ${show(perReading('quiet'), 0)} ms, under load ${show(perReading('under-load'), 0)} ms.
 `
-  return { results: { rps: { quiet: r('quiet'), underLoad: r('under-load'), off: r('off') }, quietVsUnderLoad: quietVsUnder, quietVsOff, underLoadVsOff: underVsOff, throughputCost: stat(cost), heldShare: stat(held) }, markdown }
+  return { results: { rps: { quiet: r('quiet'), underLoad: r('under-load'), off: r('off') }, quietVsUnderLoad: quietVsUnder, quietVsOff, underLoadVsOff: underVsOff, throughputCost: stat(cost), heldShare: stat(held), readings: { quiet: stat(readingsOf.quiet!), underLoad: stat(readingsOf['under-load']!) }, lostMsPerReading: { quiet: perReading('quiet'), underLoad: perReading('under-load') } }, markdown }
 }
 
 function bigHeapSection (): { results: Record<string, unknown>, markdown: string } {

@@ -25,16 +25,21 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT), process.env.HOST)
 `
 
-function leakRun (t: { teardown: (fn: () => void) => void }, leak: boolean, readings: 'quiet' | 'under-load', duration = '20s'): Promise<RunResult> {
-  const dir = tempDir(t)
-  writeFileSync(join(dir, 'server.mjs'), SERVER)
-  const scenario = writeScenario(dir, 'visit.mjs', `export default defineScenario({
+/** One GET /page per iteration. */
+function visitScenario (dir: string): string {
+  return writeScenario(dir, 'visit.mjs', `export default defineScenario({
     name: 'visit',
     async iteration (user) {
       const r = await user.http.get('/page', { name: 'page' })
       user.check(r.status === 200, 'ok')
     }
   })`)
+}
+
+function leakRun (t: { teardown: (fn: () => void) => void }, leak: boolean, readings: 'quiet' | 'under-load', duration = '20s'): Promise<RunResult> {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'server.mjs'), SERVER)
+  const scenario = visitScenario(dir)
   return run({ scenario, target: `cmd:node ${join(dir, 'server.mjs')}${leak ? ' --leak' : ''}`, users: 1000, duration, workers: 2, leaks: { readings } })
 }
 
@@ -99,13 +104,7 @@ test.serial('a target without process.getBuiltinModule (Node < 20.16) is collect
   const dir = tempDir(t)
   // the same clean server, as an older Node would present it
   writeFileSync(join(dir, 'server.mjs'), `delete process.getBuiltinModule\n${SERVER}`)
-  const scenario = writeScenario(dir, 'visit.mjs', `export default defineScenario({
-    name: 'visit',
-    async iteration (user) {
-      const r = await user.http.get('/page', { name: 'page' })
-      user.check(r.status === 200, 'ok')
-    }
-  })`)
+  const scenario = visitScenario(dir)
   const r = await run({ scenario, target: `cmd:node ${join(dir, 'server.mjs')}`, users: 20, iterations: 400, workers: 1, leaks: { everyOps: 400 } })
   const l = r.leaks!
   t.log(describe(r))
@@ -117,3 +116,36 @@ test.serial('a target without process.getBuiltinModule (Node < 20.16) is collect
   t.not(l.verdict, 'leak', describe(r))
   t.regex(l.readings.cadence, /^every 400 ops \(--leak-every\)$/)
 })
+
+/**
+ * A server that answers GET /gc-seen with what its code can see of `gc`: on its global, and in a
+ * new vm context it creates (as an application that uses vm would).
+ */
+const GC_PROBE_SERVER = `import { createServer } from 'node:http'
+import vm from 'node:vm'
+createServer((req, res) => {
+  res.setHeader('content-type', 'application/json')
+  res.end(JSON.stringify({ global: typeof globalThis.gc, context: vm.runInNewContext('typeof gc') }))
+}).listen(Number(process.env.PORT), process.env.HOST)
+`
+
+for (const exposed of [false, true]) {
+  test.serial(`the target's gc() is borrowed without leaving it to the application (${exposed ? 'started with --expose-gc: kept as it was' : 'no --expose-gc: never seen'})`, async t => {
+    const dir = tempDir(t)
+    writeFileSync(join(dir, 'server.mjs'), GC_PROBE_SERVER)
+    const want = exposed ? 'function' : 'undefined'
+    const scenario = writeScenario(dir, 'probe.mjs', `export default defineScenario({
+      name: 'gc-seen',
+      async iteration (user) {
+        const seen = (await user.http.get('/gc-seen', { name: 'gc-seen' })).json()
+        user.check(seen.global === '${want}', 'global gc as the server was started')
+        user.check(seen.context === '${want}', 'a new context sees gc only if the server was started so')
+      }
+    })`)
+    const r = await run({ scenario, target: `cmd:node${exposed ? ' --expose-gc' : ''} ${join(dir, 'server.mjs')}`, users: 10, iterations: 100, workers: 1, leaks: { everyOps: 100 } })
+    t.is(r.leaks?.readings.collector, 'gc')
+    // readings were taken between the iterations, and every iteration saw gc as it was
+    t.true(r.leaks!.samples.length >= 4, describe(r))
+    t.like(r.metrics['checks'], { passes: 2000, fails: 0 }, JSON.stringify(r.checkFailures))
+  })
+}

@@ -56,6 +56,7 @@ const SAMPLING_INTERVAL_BYTES = 8192
  * and the server ran at a third of its rate after each one (benchmarks/RESULTS.md).
  */
 const FIND_GC = `(() => {
+  if (typeof globalThis.gc === 'function') return globalThis.gc // started with --expose-gc: its flags stay as they are
   const builtin = typeof process === 'object' && process !== null ? process.getBuiltinModule : undefined
   if (typeof builtin !== 'function') return undefined
   const v8 = builtin('v8')

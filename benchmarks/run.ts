@@ -1,6 +1,9 @@
-// `npm run bench`: every benchmark in turn, then benchmarks/RESULTS.md and results.json.
-// Loopback only. BENCH_ROUNDS / BENCH_SECONDS shorten it; BENCH_ONLY=http|ws|io|leaks|scale|workers|peers|shards runs one and
-// keeps the other sections of the previous results.
+// `npm run bench`: every speed and memory benchmark in turn, then benchmarks/RESULTS.md and
+// results.json. The leak-detection study (10 runs per verdict figure, ~40 minutes) is its own
+// command, `npm run bench:leaks` (BENCH_ONLY=leaks). Loopback only. BENCH_ROUNDS / BENCH_SECONDS
+// shorten it; BENCH_ONLY=http|ws|io|leaks|scale|workers|peers|shards runs one and keeps the other
+// sections of the previous results. Each section's wall time is kept in results.json (`minutes`)
+// and shown in RESULTS.md, with the date it was measured.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { benchHttp } from './http.js'
@@ -13,16 +16,19 @@ import { benchPeers } from './peers.js'
 import { benchShards } from './shards.js'
 import { ROUNDS, SECONDS, here } from './lib.js'
 
+const fmtMinutes = (m: number): string => m.toFixed(1)
+
 type Section = 'http' | 'ws' | 'io' | 'leaks' | 'scale' | 'workers' | 'peers' | 'shards'
-const SECTIONS: Record<Section, { run: () => Promise<{ results: Record<string, unknown>, markdown: string }>, headings: string[] }> = {
-  http: { run: benchHttp, headings: ['## HTTP', '## Isolation scanning'] },
-  ws: { run: benchWs, headings: ['## WebSocket'] },
-  io: { run: benchIo, headings: ['## Socket.IO'] },
-  leaks: { run: benchLeaks, headings: ['## Leak detection'] },
-  scale: { run: benchScale, headings: ['## Scale'] },
-  workers: { run: benchWorkers, headings: ['## Worker scaling'] },
-  peers: { run: benchPeers, headings: ['## Peers'] },
-  shards: { run: benchShards, headings: ['## Shards'] }
+/** `inDefault`: run by a plain `npm run bench` (the leak study is `npm run bench:leaks`) */
+const SECTIONS: Record<Section, { run: () => Promise<{ results: Record<string, unknown>, markdown: string }>, headings: string[], inDefault: boolean }> = {
+  http: { run: benchHttp, headings: ['## HTTP', '## Isolation scanning'], inDefault: true },
+  ws: { run: benchWs, headings: ['## WebSocket'], inDefault: true },
+  io: { run: benchIo, headings: ['## Socket.IO'], inDefault: true },
+  leaks: { run: benchLeaks, headings: ['## Leak detection'], inDefault: false },
+  scale: { run: benchScale, headings: ['## Scale'], inDefault: true },
+  workers: { run: benchWorkers, headings: ['## Worker scaling'], inDefault: true },
+  peers: { run: benchPeers, headings: ['## Peers'], inDefault: true },
+  shards: { run: benchShards, headings: ['## Shards'], inDefault: true }
 }
 
 // A '### ' subsection whose first line after its heading is HAND_WRITTEN is a note written by hand
@@ -50,10 +56,16 @@ const previousBlocks = existsSync(`${outDir}RESULTS.md`)
   : []
 
 const results: Record<string, unknown> = { ...previousJson, date, machine, rounds: ROUNDS, secondsPerRun: SECONDS }
+/** each section's wall time in minutes and when it was measured, kept across partial runs */
+const minutes = { ...(previousJson.minutes as Record<string, { minutes: number, date: string }> | undefined) }
+const started = performance.now()
 let blocks = previousBlocks
 for (const name of Object.keys(SECTIONS) as Section[]) {
-  if (only !== undefined && only !== name) continue
+  if (only === undefined ? !SECTIONS[name].inDefault : only !== name) continue
+  const sectionStarted = performance.now()
   const { results: r, markdown } = await SECTIONS[name].run()
+  minutes[name] = { minutes: Math.round((performance.now() - sectionStarted) / 6000) / 10, date: date.slice(0, 16).replace('T', ' ') }
+  process.stderr.write(`bench: ${name} took ${minutes[name].minutes} min\n`)
   results[name] = r
   const replaced = blocks.filter(b => SECTIONS[name].headings.some(h => b.startsWith(h)))
   blocks = blocks.filter(b => !replaced.includes(b))
@@ -62,6 +74,23 @@ for (const name of Object.keys(SECTIONS) as Section[]) {
 }
 const order = (b: string): number => (Object.values(SECTIONS).flatMap(s => s.headings)).findIndex(h => b.startsWith(h))
 blocks.sort((a, b) => order(a) - order(b))
+results.minutes = minutes
+if (only === undefined) results.defaultRunMinutes = Math.round((performance.now() - started) / 6000) / 10
+
+const defaultSections = (Object.keys(SECTIONS) as Section[]).filter(n => SECTIONS[n].inDefault)
+const sumOfDefault = defaultSections.reduce((sum, n) => sum + (minutes[n]?.minutes ?? 0), 0)
+const timeBlock = `## Time per section
+
+Wall time of each section in its last run (\`npm run bench\` runs all but the leak study, which is
+\`npm run bench:leaks\`). Setup (installing Artillery on the first run) is not included.
+
+| section | minutes | measured (UTC) |
+|---|---|---|
+${(Object.keys(SECTIONS) as Section[]).map(n => `| ${n}${SECTIONS[n].inDefault ? '' : ' (\`npm run bench:leaks\`)'} | ${minutes[n]?.minutes ?? 'not run'} | ${minutes[n]?.date ?? ''} |`).join('\n')}
+
+\`npm run bench\`: ${fmtMinutes(sumOfDefault)} minutes as the sum of its sections${typeof results.defaultRunMinutes === 'number' ? `; the last full run took ${fmtMinutes(results.defaultRunMinutes)} minutes` : ''}.
+`
+blocks = [...blocks.filter(b => !b.startsWith('## Time per section')), timeBlock]
 
 const md = `# Benchmarks
 

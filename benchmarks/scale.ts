@@ -1,7 +1,8 @@
 // Scale: 10,000 simultaneous users, each with a session and a WebSocket, held by crosstalk's real
 // engine (run(), the default 2 worker threads) against the fixture in its own process. Per round:
 // engine memory per user (RSS of the crosstalk process at the plateau minus a baseline run of
-// 100 users per worker thread), time until every user is set up, and, in-process, how many user
+// 100 users per worker thread), the heap per user at 1,000 users against the same baseline (it
+// must not grow with the count), time until every user is set up, and, in-process, how many user
 // contexts one thread constructs per second.
 import { execFileSync } from 'node:child_process'
 import { ROUNDS, fmt, log, runClient, show, startFixture, stat, type Stat } from './lib.js'
@@ -19,6 +20,9 @@ const LOAD_SECONDS = 6
 /** seconds into the load phase (every user is set up by then) when the plateau is read */
 const MEASURE_AT = 3
 const EVENTS_PER_SECOND = 0.1
+/** a smaller crowd in the same rounds: heap per user must not grow with the count (issue 19: flat within 10%) */
+const SMALL_USERS = 1000
+const FLAT_GOAL = 0.1
 const CONTEXTS = 50_000
 const BYTES_GOAL = 20_000
 const CONTEXTS_GOAL = 50_000
@@ -40,15 +44,18 @@ export async function benchScale (): Promise<{ results: Record<string, unknown>,
   const limits = openFileLimits()
   const base: Plateau[] = []
   const full: Plateau[] = []
+  const small: Plateau[] = []
   const contexts: Contexts[] = []
   const hold = (url: string, users: number): Plateau =>
     runClient<Plateau>('./clients/scale-client.js', [url, String(users), String(WORKERS), String(LOAD_SECONDS), String(MEASURE_AT)], ['--expose-gc'])
   for (let round = 1; round <= ROUNDS; round++) {
     const fixture = await startFixture(['--events-per-second', String(EVENTS_PER_SECOND)])
     try {
-      for (const which of round % 2 === 1 ? ['base', 'full'] as const : ['full', 'base'] as const) {
-        const p = hold(fixture.url, which === 'base' ? BASELINE_USERS : USERS)
-        ;(which === 'base' ? base : full).push(p)
+      const kinds = ['base', 'small', 'full'] as const
+      const shift = (round - 1) % kinds.length
+      for (const which of [...kinds.slice(shift), ...kinds.slice(0, shift)]) {
+        const p = hold(fixture.url, which === 'base' ? BASELINE_USERS : which === 'small' ? SMALL_USERS : USERS)
+        ;(which === 'base' ? base : which === 'small' ? small : full).push(p)
         log(`scale round ${round}/${ROUNDS} ${which}: ${p.activeUsers} active, RSS ${fmt(p.rss / 2 ** 20)} MiB, heap ${fmt((p.heapMain + p.heapWorkers) / 2 ** 20)} MiB, ${p.fds} fds, set up in ${fmt(p.allConnectedS, 2)} s, lost ${p.users.lost}, errors ${p.errors}`)
       }
     } finally {
@@ -64,6 +71,10 @@ export async function benchScale (): Promise<{ results: Record<string, unknown>,
   const bytesPerUser = perUser(p => p.rss)
   const heapPerUser = perUser(p => p.heapMain + p.heapWorkers)
   const externalPerUser = perUser(p => p.externalWorkers)
+  const heapOf = (p: Plateau): number => p.heapMain + p.heapWorkers
+  const heapPerSmallUser = stat(small.map((p, i) => (heapOf(p) - heapOf(base[i]!)) / (SMALL_USERS - BASELINE_USERS)))
+  // paired by round: heap per user at USERS / at SMALL_USERS
+  const heapGrowth = stat(full.map((p, i) => ((heapOf(p) - heapOf(base[i]!)) / n) / ((heapOf(small[i]!) - heapOf(base[i]!)) / (SMALL_USERS - BASELINE_USERS))))
   const fdsPerUser = perUser(p => p.fds)
   const rssFull = stat(full.map(p => p.rss / 2 ** 20))
   const rssBase = stat(base.map(p => p.rss / 2 ** 20))
@@ -83,12 +94,14 @@ Each user logs in (\`POST /login\`, session cookie), closes its HTTP connection 
 \`/events\` WebSocket (\`benchmarks/clients/scale-scenario.ts\`), run by \`run()\` with ${WORKERS} worker
 threads (the default here) against the fixture in its own process (\`--events-per-second ${EVENTS_PER_SECOND}\`,
 so the sockets are held, not busy). ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}; each round also runs a baseline of ${BASELINE_USERS} users (${BASELINE_USERS / WORKERS}
-per worker thread, so the code of the per-user paths is compiled in both) in a fresh process, in alternating order.
+per worker thread, so the code of the per-user paths is compiled in both) in a fresh process, and a run of ${fmt(SMALL_USERS, 0)} users, in rotating order.
 
 | figure | result | goal |
 |---|---|---|
 | engine memory per user: RSS (KB, all threads) | **${kb(bytesPerUser)}** | <= ${fmt(BYTES_GOAL / 1000, 0)} KB: ${holds(bytesPerUser.median <= BYTES_GOAL)} |
 | of which V8 heap, all threads (KB) | ${kb(heapPerUser)} | |
+| V8 heap per user with ${fmt(SMALL_USERS, 0)} users (KB; same rounds, same baseline) | ${kb(heapPerSmallUser)} | |
+| heap per user at ${fmt(USERS, 0)} / at ${fmt(SMALL_USERS, 0)}, paired by round | **${show(heapGrowth, 3)}** | flat within ${fmt(FLAT_GOAL * 100, 0)}%: ${holds(Math.abs(heapGrowth.median - 1) <= FLAT_GOAL)} |
 | external (ArrayBuffer) memory of the workers (KB) | ${kb(externalPerUser)} | |
 | user contexts constructed per second, one thread | **${show(contextsPerSecond, 0)}** | >= ${fmt(CONTEXTS_GOAL, 0)}: ${holds(contextsPerSecond.median >= CONTEXTS_GOAL)} |
 | time to all connected (s): run start to every user logged in with its WebSocket open | **${show(timeToAllConnectedS, 2)}** (${show(usersSetUpPerSecond, 0)} users/s) | |
@@ -125,6 +138,9 @@ keeps using HTTP while holding sockets would need fewer users per process.
       eventsPerSecondPerSocket: EVENTS_PER_SECOND,
       bytesPerUser,
       heapBytesPerUser: heapPerUser,
+      smallUsers: SMALL_USERS,
+      heapBytesPerUserSmall: heapPerSmallUser,
+      heapPerUserRatioFullVsSmall: heapGrowth,
       externalBytesPerUser: externalPerUser,
       fdsPerUser,
       rssMiB: { full: rssFull, baseline: rssBase },
@@ -135,7 +151,7 @@ keeps using HTTP while holding sockets would need fewer users per process.
       openFileLimit: limits,
       setupsLost: lost,
       errors,
-      goals: { bytesPerUser: BYTES_GOAL, contextsPerSecond: CONTEXTS_GOAL }
+      goals: { bytesPerUser: BYTES_GOAL, contextsPerSecond: CONTEXTS_GOAL, heapPerUserFlat: FLAT_GOAL }
     },
     markdown
   }

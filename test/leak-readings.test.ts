@@ -47,7 +47,7 @@ function describe (r: RunResult): string {
   const l = r.leaks
   if (l === undefined) return 'no leak report'
   const f = l.figures
-  return `${l.verdict}: ${l.reason}; ${l.samples.length} readings every ${l.everyOps} ops (${l.readings.cadence}); ` +
+  return `${l.verdict}: ${l.reason}; ${l.samples.length} readings (${l.readings.cadence}); ` +
     `held ${l.readings.pausedMs} ms (${(l.readings.heldShare * 100).toFixed(1)}%), idle ${l.readings.idleMs} ms (${(l.readings.throughputCost * 100).toFixed(1)}%); ` +
     `noise ${(f.noiseBytes / 1024).toFixed(0)} KB, growth ${(f.growthPer1kOps.bytes / 1024).toFixed(1)} KB/1K ops, gc ${f.gcEffectiveness?.median.toFixed(2)}, peak ${(f.peakBytes / 2 ** 20).toFixed(1)} MB`
 }
@@ -109,6 +109,7 @@ test.serial('a target without process.getBuiltinModule (Node < 20.16) is collect
   const l = r.leaks!
   t.log(describe(r))
   t.is(l.readings.collector, 'inspector')
+  t.regex(l.note ?? '', /^collected by HeapProfiler\.collectGarbage: the target has no process\.getBuiltinModule/)
   t.true(l.samples.length >= 4, describe(r))
   t.true(l.samples.every(s => s.usedBytes > 0 && s.beforeGcBytes! > 0), describe(r))
   // each one a real collection: the median reading recovered part of the heap

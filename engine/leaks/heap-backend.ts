@@ -51,14 +51,15 @@ const SAMPLING_INTERVAL_BYTES = 8192
  * The target's own `gc()`, obtained without --expose-gc on its command line (the way
  * jest-leak-detector does it): the flag is set for one new context, that context's `gc` taken,
  * and the flag cleared again so the application's own contexts never see it. It is one full
- * mark-compact. HeapProfiler.collectGarbage, the fallback (Node < 20.16 has no
- * process.getBuiltinModule), is a memory-reducing collection of several rounds: twice as long,
+ * mark-compact. It evaluates to a string saying why when it cannot. HeapProfiler.collectGarbage,
+ * the fallback (Node < 20.16, 21 and 22.0-22.2 have no process.getBuiltinModule), is a memory-reducing collection of several rounds: twice as long,
  * and the fixture served 5,709 requests/s under it against 9,058 with gc() (benchmarks/RESULTS.md).
  */
 const FIND_GC = `(() => {
-  if (typeof globalThis.gc === 'function') return globalThis.gc // started with --expose-gc: its flags stay as they are
+  // started with --expose-gc: its flags stay as they are (V8's own gc, not an application's function of that name)
+  if (typeof globalThis.gc === 'function' && /\\[native code\\]/.test(Function.prototype.toString.call(globalThis.gc))) return globalThis.gc
   const builtin = typeof process === 'object' && process !== null ? process.getBuiltinModule : undefined
-  if (typeof builtin !== 'function') return undefined
+  if (typeof builtin !== 'function') return 'the target has no process.getBuiltinModule (Node < 20.16, 21, 22.0-22.2)'
   const v8 = builtin('v8')
   v8.setFlagsFromString('--expose-gc')
   try { return builtin('vm').runInNewContext('gc') } finally { v8.setFlagsFromString('--no-expose-gc') }
@@ -112,10 +113,18 @@ class ProtocolHeapBackend implements HeapBackend {
   async read (): Promise<HeapReading> {
     if (this.#gc === undefined) this.#gc = await this.#findGc()
     if (this.#gc !== null) {
-      // one round trip: memory before, a full mark-compact, memory after
-      const { result } = await this.#post('Runtime.callFunctionOn', { objectId: this.#gc, functionDeclaration: READ_AROUND_GC, returnByValue: true }) as { result: { value: number[] } }
-      const [beforeUsed, beforeExternal, heapUsed, external] = result.value as [number, number, number, number]
-      return { usedBytes: heapUsed + external, heapUsed, external, beforeBytes: beforeUsed + beforeExternal }
+      try {
+        // one round trip: memory before, a full mark-compact, memory after
+        const { result, exceptionDetails } = await this.#post('Runtime.callFunctionOn', { objectId: this.#gc, functionDeclaration: READ_AROUND_GC, returnByValue: true }) as { result: { value?: unknown }, exceptionDetails?: { text: string } }
+        const v = result.value
+        if (exceptionDetails !== undefined || !Array.isArray(v) || v.length !== 4) throw new Error(exceptionDetails?.text ?? 'no reading returned')
+        const [beforeUsed, beforeExternal, heapUsed, external] = v as [number, number, number, number]
+        return { usedBytes: heapUsed + external, heapUsed, external, beforeBytes: beforeUsed + beforeExternal }
+      } catch (err) {
+        // the borrowed gc went away (a stale object id): the inspector's collection from here on
+        this.#gc = null
+        this.note = `the target's gc() stopped answering (${(err as Error).message}); HeapProfiler.collectGarbage from then on`
+      }
     }
     const before = await this.#memory()
     await this.#post('HeapProfiler.collectGarbage')
@@ -123,14 +132,18 @@ class ProtocolHeapBackend implements HeapBackend {
     return { usedBytes: m.heapUsed + m.external, heapUsed: m.heapUsed, external: m.external, beforeBytes: before.heapUsed + before.external }
   }
 
-  /** The target's `gc` function (a remote object id), or null where it cannot be had. */
+  /** The target's `gc` function (a remote object id), or null (and why, in `note`) where it cannot be had. */
   async #findGc (): Promise<string | null> {
+    let why: string
     try {
-      const { result } = await this.#post('Runtime.evaluate', { expression: FIND_GC, objectGroup: 'crosstalk-gc', returnByValue: false }) as { result: { type: string, objectId?: string } }
-      return result.type === 'function' && result.objectId !== undefined ? result.objectId : null
-    } catch {
-      return null
+      const { result, exceptionDetails } = await this.#post('Runtime.evaluate', { expression: FIND_GC, objectGroup: 'crosstalk-gc', returnByValue: false }) as { result: { type: string, value?: unknown, objectId?: string }, exceptionDetails?: { text: string } }
+      if (result.type === 'function' && result.objectId !== undefined) return result.objectId
+      why = exceptionDetails?.text ?? (typeof result.value === 'string' ? result.value : 'no gc function')
+    } catch (err) {
+      why = (err as Error).message
     }
+    this.note = `collected by HeapProfiler.collectGarbage: ${why}`
+    return null
   }
 
   async startAllocationSampling (): Promise<void> {

@@ -1,5 +1,5 @@
-// Heap readings between GC cycles during a run: every `everyOps` completed operations the target
-// is fully collected and its used heap read. Quiet readings (the default) hold new iterations,
+// Heap readings between GC cycles during a run: at the cadence (cadence.ts: every planned
+// duration / 30, or every `everyOps` operations) the target is fully collected and its used heap read. Quiet readings (the default) hold new iterations,
 // wait for those in flight to end (bounded), collect, read and release: a reading under full
 // load counts the live state of every request in flight (megabytes at 1000 users), which is
 // noise to the trend. The verdict uses the steady window only (trend.ts).
@@ -105,7 +105,7 @@ export class LeakMonitor {
   async stop (loadMs: number): Promise<LeakReport> {
     this.#stopped = true
     await this.#loop
-    const { everyOps } = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations(), true)!
+    const { everyOps, everyMs } = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations(), true)!
     // a last reading only if operations moved on: readings after the load ended would add a
     // flat tail that is not the server's behaviour under load. Not after a time-bound load: by
     // now every user tore down, and a teardown that frees per-user state (a logout) would read
@@ -122,6 +122,7 @@ export class LeakMonitor {
       backend: this.#backend.kind,
       ...(this.#backend.note !== undefined && { note: this.#backend.note }),
       everyOps,
+      everyMs,
       readings: this.#readings(loadMs),
       figures: leakFigures(this.#samples, trend),
       samples: this.#samples,
@@ -165,7 +166,7 @@ export class LeakMonitor {
       heldShare: loadMs > 0 ? pausedMs / loadMs : 0,
       idleMs: Math.round(idleMs),
       throughputCost: loadMs > 0 ? idleMs / loadMs : 0,
-      collector: this.#backend.collector ?? 'gc'
+      ...(this.#backend.collector !== undefined && { collector: this.#backend.collector })
     }
   }
 
@@ -179,7 +180,8 @@ export class LeakMonitor {
       await new Promise(resolve => setTimeout(resolve, POLL_MS))
       const cadence = this.#cadence.decide(performance.now(), this.#count.ops(), this.#count.iterations())
       const now = performance.now()
-      if (cadence === undefined || this.#stopped || now >= this.#loadEndsAt) continue
+      // a reading whose hold (as long as the last one's) would run past the planned end would read teardown
+      if (cadence === undefined || this.#stopped || now + (this.#samples.at(-1)?.pauseMs ?? 0) >= this.#loadEndsAt) continue
       const next = (this.#samples.at(-1)?.ops ?? 0) + cadence.everyOps
       if (this.#count.ops() < next || now - lastStart < cadence.everyMs || now < nextAllowed) continue
       lastStart = now

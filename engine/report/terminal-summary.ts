@@ -263,10 +263,9 @@ function leakFigureLines (lk: LeakReport): string[] {
   const how = r.mode === 'quiet'
     ? `quiet readings (${r.quiet} quiet${r.notQuiet > 0 ? `, ${r.notQuiet} whose drain wait ran out` : ''}): new iterations held ${num(r.pausedMs)} ms in all (${pct(r.heldShare)} of the load, longest ${num(r.maxPauseMs)} ms), nothing in flight ${num(r.idleMs)} ms: throughput cost ${pct(r.throughputCost)}`
     : 'readings under load (not paused)'
-  const collector = r.collector === 'inspector' ? ' · collected by HeapProfiler.collectGarbage (the target has no process.getBuiltinModule: Node < 20.16)' : ''
   return [
     `    growth ${kb(g.bytes)} KB per 1K ops (95% CI ${kb(g.ciLow)}..${kb(g.ciHigh)})${gc} · peak ${mb(f.peakBytes)} · final ${mb(f.finalBytes)} · noise ±${mb(f.noiseBytes)}`,
-    `    ${how} · readings ${r.cadence}${collector}`
+    `    ${how} · readings ${r.cadence}`
   ]
 }
 

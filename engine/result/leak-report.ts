@@ -23,7 +23,7 @@ export interface HeapSample {
 export interface LeakReadings {
   /** 'quiet': each reading holds new iterations and waits for those in flight; 'under-load': read as the load runs */
   mode: 'quiet' | 'under-load'
-  /** how everyOps was chosen */
+  /** how the cadence (everyOps, everyMs) was chosen */
   cadence: string
   /** readings taken with nothing in flight */
   quiet: number
@@ -46,8 +46,8 @@ export interface LeakReadings {
    * and without readings.
    */
   throughputCost: number
-  /** how each reading collected: the target's own gc() (one full mark-compact) or the inspector's HeapProfiler.collectGarbage */
-  collector: 'gc' | 'inspector'
+  /** how each reading collected: the target's own gc() (one full mark-compact) or the inspector's HeapProfiler.collectGarbage (why: the report's note) */
+  collector?: 'gc' | 'inspector'
 }
 
 /** The seed figures: growth per 1K operations, what a forced GC recovers, the heap's peak and end. */
@@ -110,7 +110,10 @@ export interface LeakSuspect {
 export interface LeakReport extends Omit<TrendResult, 'window'> {
   backend: string
   note?: string
+  /** readings at least this many operations apart (for a time-bound load, the floor of 200) */
   everyOps: number
+  /** and at least this many ms apart, start to start (a time-bound load: planned duration / 30) */
+  everyMs: number
   readings: LeakReadings
   figures: LeakFigures
   samples: HeapSample[]

@@ -86,7 +86,7 @@ Wall time of each section in its last run (\`npm run bench\` runs all but the le
 
 | section | minutes | measured (UTC) |
 |---|---|---|
-${(Object.keys(SECTIONS) as Section[]).map(n => `| ${n}${SECTIONS[n].inDefault ? '' : ' (\`npm run bench:leaks\`)'} | ${minutes[n]?.minutes ?? 'not run'} | ${minutes[n]?.date ?? ''} |`).join('\n')}
+${(Object.keys(SECTIONS) as Section[]).map(n => `| ${n}${SECTIONS[n].inDefault ? '' : ' (`npm run bench:leaks`)'} | ${minutes[n]?.minutes ?? 'not run'} | ${minutes[n]?.date ?? ''} |`).join('\n')}
 
 \`npm run bench\`: ${fmtMinutes(sumOfDefault)} minutes as the sum of its sections${typeof results.defaultRunMinutes === 'number' ? `; the last full run took ${fmtMinutes(results.defaultRunMinutes)} minutes` : ''}.
 `

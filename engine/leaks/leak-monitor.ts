@@ -1,6 +1,7 @@
 // Heap readings between GC cycles during a run: at the cadence (cadence.ts: every planned
-// duration / 30, or every `everyOps` operations) the target is fully collected and its used heap read. Quiet readings (the default) hold new iterations,
-// wait for those in flight to end (bounded), collect, read and release: a reading under full
+// duration / 30, or every `everyOps` operations) the target is fully collected and its used heap
+// read. Quiet readings (the default) hold new iterations, wait for those in flight to end
+// (bounded), collect, read and release: a reading under full
 // load counts the live state of every request in flight (megabytes at 1000 users), which is
 // noise to the trend. The verdict uses the steady window only (trend.ts).
 // Suspects, only when a leak is flagged: allocation sites whose live bytes grew in both halves

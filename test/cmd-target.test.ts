@@ -6,8 +6,10 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { ConfigError, compare, run, type RunResult } from '../engine/index.js'
+import { ConfigError, TargetUnreachableError, compare, run, type RunResult } from '../engine/index.js'
+import { CommandTarget } from '../engine/target/command-target.js'
 import { loadTest } from '../engine/ava.js'
 import { cli, tempDir, writeScenario } from './support.js'
 
@@ -67,10 +69,13 @@ function report (out: string): RunResult {
   return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult
 }
 
-// a fixed amount of work (not a time), so a busy machine still gets enough heap readings:
-// 20 users x 1000 iterations = 20000 requests, a reading every 300 (each holds the load for its
-// GC, so they come further apart than that: ~30 readings, at least 8 in the steady window)
-const LEAK_RUN = ['--users', '20', '--iterations', '1000', '--workers', '1', '--leaks', '--leak-every', '300']
+// a fixed amount of work (not a time): 20 users x 2000 iterations = 40000 requests, a reading
+// every 300 at most. Each reading holds the load, and the load then runs on for a while, so they
+// come further apart (~1500 requests on a fast machine): ~28 readings, where the verdict needs 16
+// (8 in the steady window). With 1000 iterations a fast run got 14 and was inconclusive.
+const LEAK_RUN = ['--users', '20', '--iterations', '2000', '--workers', '1', '--leaks', '--leak-every', '300']
+// the twin only has to not be called a leak: half the work
+const TWIN_RUN = ['--users', '20', '--iterations', '1000', '--workers', '1', '--leaks', '--leak-every', '300']
 
 test.serial('run --target cmd: --leaks starts the server, attaches to its inspector, finds the planted leak, and stops it', async t => {
   const { dir, server, scenario, marker } = setup(t)
@@ -97,7 +102,7 @@ test.serial('run --target cmd: --leaks starts the server, attaches to its inspec
 test.serial('the same server without the leak gets no leak verdict', async t => {
   const { dir, server, scenario, marker } = setup(t)
   const out = join(dir, 'out')
-  const r = await cli(['run', scenario, '--target', `cmd:node ${server} ${marker}`, ...LEAK_RUN, '--out', out], { timeoutMs: 90_000 })
+  const r = await cli(['run', scenario, '--target', `cmd:node ${server} ${marker}`, ...TWIN_RUN, '--out', out], { timeoutMs: 90_000 })
   const rep = report(out)
   t.not(rep.leaks?.verdict, 'leak', rep.leaks?.reason)
   t.is(r.code, 0, r.stderr)
@@ -139,6 +144,49 @@ test('a command that exits at once: CT_ERR_TARGET_UNREACHABLE with its last stde
   const never = await cli(['run', '--target', `cmd:node sleeper.mjs ${marker}`, '--target-start-timeout', '1s', '--users', '1', '--iterations', '1'], { cwd: dir, timeoutMs: 30_000 })
   t.is(never.code, 2, never.stderr)
   t.regex(never.stderr, /CT_ERR_TARGET_UNREACHABLE: 'node sleeper\.mjs .*' did not listen on 127\.0\.0\.1:\d+ \(its PORT\) within 1000 ms/)
+  t.deepEqual(processesWith(marker), [])
+})
+
+/** A plain node:http server on a free loopback port that answers 'squatter' to everything. */
+async function squatter (t: { teardown: (fn: () => Promise<void>) => void }): Promise<number> {
+  const server = createServer((_req, res) => res.end('squatter'))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => server.close(() => resolve())))
+  return (server.address() as AddressInfo).port
+}
+
+test('a port that another process takes before the server binds it: the start is retried on a new port, and the squatter is never the target', async t => {
+  const { dir, server, marker } = setup(t)
+  const taken = await squatter(t)
+  // the first port handed out is the squatter's, as when another process binds a picked port first
+  const picked: number[] = []
+  const pickPort = async (): Promise<number> => {
+    const free = createServer()
+    await new Promise<void>(resolve => free.listen(0, '127.0.0.1', resolve))
+    const port = picked.length === 0 ? taken : (free.address() as AddressInfo).port
+    await new Promise<void>(resolve => free.close(() => resolve()))
+    picked.push(port)
+    return port
+  }
+  const target = await CommandTarget.start({ command: `node ${server} ${marker}` }, { cwd: dir, inspect: false, startTimeoutMs: 30_000, pickPort })
+  try {
+    t.is(picked.length, 2, `ports handed out: ${picked.join(', ')}`)
+    t.is(target.url, `http://127.0.0.1:${picked[1]}/`)
+    const body = await (await fetch(target.url)).json() as { ok: boolean }
+    t.true(body.ok)
+    t.true(alive(target.startup.pid))
+  } finally {
+    await target.stop()
+  }
+  t.deepEqual(processesWith(marker), [])
+})
+
+test('a port the user gives that is taken: CT_ERR_TARGET_UNREACHABLE with the server\'s own error line, and the squatter is not loaded', async t => {
+  const { dir, scenario, marker } = setup(t)
+  const taken = await squatter(t)
+  // the squatter answers the readiness probe, but it is no process of the command's group
+  const err = await t.throwsAsync(run({ scenario, target: { command: `node server.mjs ${marker}`, cwd: dir, port: taken }, users: 2, iterations: 1, workers: 1 }), { instanceOf: TargetUnreachableError })
+  t.regex(err?.message ?? '', new RegExp(`ended \\(exit code 1\\) before listening on 127\\.0\\.0\\.1:${taken} \\(its PORT\\): Error: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${taken}$`))
   t.deepEqual(processesWith(marker), [])
 })
 

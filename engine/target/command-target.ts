@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline'
 import { TargetNotLoopbackError, TargetUnreachableError } from '../errors.js'
 import type { TargetStartup } from '../result/index.js'
 import { isLoopbackHost, Lifecycle, delay, type Transitions } from '../shared/index.js'
-import { listeningPid, residentBytes } from './proc-info.js'
+import { canTellListeners, listeningPid, residentBytes } from './proc-info.js'
 import { probeTcp } from './probe-tcp.js'
 import { superviseGroup, type Supervision } from './supervise.js'
 import type { TargetCommand } from './target-spec.js'
@@ -23,6 +23,8 @@ export interface CommandTargetOptions {
   /** start it with --inspect=127.0.0.1:0 (NODE_OPTIONS) and read the inspector's URL */
   inspect: boolean
   startTimeoutMs: number
+  /** picks the free port for $PORT (tests give one that is taken first) */
+  pickPort?: () => Promise<number>
 }
 
 type CommandState = 'spawning' | 'listening' | 'stopping' | 'stopped'
@@ -40,6 +42,15 @@ const INSPECTOR_LINE = /Debugger listening on (ws:\/\/\S+)/
 const URL_IN_LINE = /https?:\/\/[^\s'"<>]+/
 /** after SIGTERM, how long the group gets before SIGKILL */
 const STOP_GRACE_MS = 3000
+/**
+ * A free port is picked, closed, then given to the command: another process may bind it between
+ * the two (a busy machine, a test runner's other lane). Such a start is retried on a new port.
+ */
+const PORT_ATTEMPTS = 3
+/** a port that answers but belongs to no process of the group: someone else's, until this long */
+const FOREIGN_LISTENER_MS = 3000
+/** the line of a crashed server that says why (Node prints its version last) */
+const ERROR_LINE = /^\s*(?:Uncaught )?(?:[A-Z]\w*)?(?:Error|Exception)\b/
 
 export class CommandTarget {
   readonly lifecycle = new Lifecycle<CommandState>('command target', 'spawning', TRANSITIONS)
@@ -49,6 +60,8 @@ export class CommandTarget {
   readonly #port: number
   readonly #spawnedAt: number
   readonly #exited: Promise<string>
+  /** its pipes are read to the end (after 'exit', the last stderr lines may still be on the way) */
+  readonly #drained: Promise<void>
   readonly #lines: Array<(line: string) => void> = []
   #stderrTail: string[] = []
   #inspector: string | undefined
@@ -64,19 +77,36 @@ export class CommandTarget {
     // its own process group (the shell and the server), watched by a supervisor: it dies with crosstalk
     this.#supervision = superviseGroup(this.#child.pid!)
     this.#exited = new Promise(resolve => this.#child.once('exit', (code, signal) => resolve(signal === null ? `exit code ${code}` : `signal ${signal}`)))
+    this.#drained = new Promise(resolve => this.#child.once('close', () => resolve()))
     // both pipes are read for the life of the server: a full pipe would block its writes
     createInterface({ input: this.#child.stdout! }).on('line', line => this.#onLine(line))
     createInterface({ input: this.#child.stderr! }).on('line', line => {
-      this.#stderrTail = [...this.#stderrTail.slice(-19), line]
+      this.#stderrTail = [...this.#stderrTail.slice(-39), line]
       const m = INSPECTOR_LINE.exec(line)
       if (m !== null) this.#inspector = m[1]
       this.#onLine(line)
     })
   }
 
-  /** Spawns the command and waits until it is ready; on any failure its group is stopped first. */
+  /**
+   * Spawns the command and waits until it is ready; on any failure its group is stopped first.
+   * A port crosstalk picked that was taken before the server bound it (EADDRINUSE) is retried
+   * on a new one; a port the user gave is not.
+   */
   static async start (spec: TargetCommand, o: CommandTargetOptions): Promise<CommandTarget> {
-    const port = spec.port ?? await freePort()
+    const pickPort = o.pickPort ?? freePort
+    for (let attempt = 1; ; attempt++) {
+      const port = spec.port ?? await pickPort()
+      try {
+        return await CommandTarget.#startOn(spec, port, o)
+      } catch (err) {
+        const taken = err instanceof TargetUnreachableError && /\bEADDRINUSE\b/.test(err.message)
+        if (!taken || spec.port !== undefined || attempt >= PORT_ATTEMPTS) throw err
+      }
+    }
+  }
+
+  static async #startOn (spec: TargetCommand, port: number, o: CommandTargetOptions): Promise<CommandTarget> {
     const child = spawnCommand(spec, port, o)
     // no such program or cwd: 'error' instead of 'spawn', and no process to stop
     const failed = await new Promise<Error | undefined>(resolve => {
@@ -115,7 +145,11 @@ export class CommandTarget {
       await Promise.race([
         this.#spec.ready === undefined ? this.#waitListening() : this.#waitReadyLine(this.#spec.ready),
         // a server that dies while we wait is reported at once, with how it ended and its last words
-        this.#exited.then(how => { throw new TargetUnreachableError(`'${command}' ended (${how}) before listening on 127.0.0.1:${this.#port} (its PORT)${this.#lastWords()}`) }),
+        this.#exited.then(async how => {
+          // a process it started may hold the pipes open: its last words are waited for, bounded
+          await Promise.race([this.#drained, delay(500)])
+          throw new TargetUnreachableError(`'${command}' ended (${how}) before listening on 127.0.0.1:${this.#port} (its PORT)${this.#lastWords()}`)
+        }),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new TargetUnreachableError(`'${command}' did not ${this.#spec.ready === undefined ? `listen on 127.0.0.1:${this.#port} (its PORT)` : `print its ready line (${String(this.#spec.ready)})`} within ${o.startTimeoutMs} ms (targetStartTimeout)${this.#lastWords()}`)), o.startTimeoutMs)
         })
@@ -131,16 +165,29 @@ export class CommandTarget {
     this.#startup = { command, pid, startMs, ...(rssBytes !== undefined && { rssBytes }), ...(this.#inspector !== undefined && { inspector: this.#inspector }) }
   }
 
-  /** Probes until the port answers (gives up quietly once the command ended: the race reports that). */
+  /**
+   * Probes until the port answers from a process of the command's group (gives up quietly once
+   * the command ended: the race reports that). Where /proc tells who listens, an answer from
+   * another process is not the server: it took the port first, and the server will fail to bind.
+   */
   async #waitListening (): Promise<void> {
     const url = new URL(this.#url)
+    let foreignSince: number | undefined
     while (this.#running()) {
       try {
-        return await probeTcp(url, 500)
+        await probeTcp(url, 500)
       } catch {
         await delay(100)
+        continue
       }
+      if (!canTellListeners() || listeningPid(this.#child.pid!, this.#port) !== undefined) return
+      // a server outside the group (a command that daemonizes) is accepted after a while
+      foreignSince ??= performance.now()
+      if (performance.now() - foreignSince >= FOREIGN_LISTENER_MS) return
+      await delay(100)
     }
+    // it ended: the race reports how, once its last words are read
+    await new Promise<never>(() => {})
   }
 
   async #waitReadyLine (ready: string | RegExp): Promise<void> {
@@ -170,9 +217,11 @@ export class CommandTarget {
     return this.#child.exitCode === null && this.#child.signalCode === null
   }
 
+  /** The last line that names an error (a crash ends with Node's version), else the last line. */
   #lastWords (): string {
-    const last = this.#stderrTail.filter(l => !INSPECTOR_LINE.test(l) && !l.startsWith('For help, see')).at(-1)
-    return last === undefined ? '' : `: ${last}`
+    const lines = this.#stderrTail.filter(l => !INSPECTOR_LINE.test(l) && !l.startsWith('For help, see') && l.trim() !== '')
+    const last = lines.findLast(l => ERROR_LINE.test(l)) ?? lines.at(-1)
+    return last === undefined ? '' : `: ${last.trim()}`
   }
 
   /** Stops the whole group: SIGTERM, SIGKILL after a grace period; idempotent. */

@@ -2,7 +2,7 @@
 // Linux's /proc. A command run by a shell (or a wrapper such as npm) is a group of processes;
 // the one that owns the listening socket is the server. Elsewhere (no /proc) the figures are
 // left out and the spawned process stands for the server.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
 function read (path: string): string | undefined {
   try {
@@ -57,6 +57,11 @@ function ownsSocket (pid: number, inodes: Set<string>): boolean {
       return false
     }
   })
+}
+
+/** Whether this system says who listens on a port (Linux's /proc). */
+export function canTellListeners (): boolean {
+  return existsSync('/proc/net/tcp')
 }
 
 /** The member of group `pgid` listening on `port`, else undefined (no /proc, or not found). */

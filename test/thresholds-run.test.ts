@@ -80,14 +80,17 @@ test('breakpoint ramps until a threshold fails on a saturating server and report
     maxUsers: 400,
     workers: 1,
     fixture: { latencyMs: 10, concurrency: 2 },
-    thresholds: { 'http.req.duration': ['p(95)<100'] }
+    // 400 ms, not less: at 50/s on a busy 2-core machine one second's p95 reached 113 ms (CI)
+    thresholds: { 'http.req.duration': ['p(95)<400'] }
   })
   const bp = r.breakpoint
   t.true(bp?.broke, JSON.stringify(bp))
-  // capacity is 200/s; latency passes 100 ms once the queue holds ~20 requests (a wide band:
-  // a busy machine shifts the exact second, not the order of magnitude)
-  t.true(bp!.targetRate! > 100 && bp!.targetRate! < 600, JSON.stringify(bp))
-  t.regex(bp!.reason!, /http\.req\.duration p\(95\)<100 failed/)
+  // capacity is 200/s, reached ~3 s into the ramp; latency passes 400 ms once the queue holds ~80
+  // requests, ~1.5 s later at ~300/s (a wide band: a busy machine shifts the exact second, not
+  // the order of magnitude)
+  t.true(bp!.targetRate! > 150 && bp!.targetRate! < 700, JSON.stringify(bp))
+  t.regex(bp!.reason!, /http\.req\.duration p\(95\)<400 failed/)
+  t.log(`broke at ${bp!.targetRate}/s after ${bp!.atS} s`)
   t.true(r.loadDurationMs < 14_000, `stopped after ${r.loadDurationMs} ms`)
   // a breakpoint run is meant to break: that is its result, not a failure
   t.is(r.status, 'passed', r.failures.join('; '))

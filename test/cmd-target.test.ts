@@ -9,7 +9,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { ConfigError, TargetUnreachableError, compare, run, type RunResult } from '../engine/index.js'
-import { CommandTarget } from '../engine/target/command-target.js'
+import { CommandTarget, freePort } from '../engine/target/command-target.js'
 import { loadTest } from '../engine/ava.js'
 import { cli, tempDir, writeScenario } from './support.js'
 
@@ -161,10 +161,7 @@ test('a port that another process takes before the server binds it: the start is
   // the first port handed out is the squatter's, as when another process binds a picked port first
   const picked: number[] = []
   const pickPort = async (): Promise<number> => {
-    const free = createServer()
-    await new Promise<void>(resolve => free.listen(0, '127.0.0.1', resolve))
-    const port = picked.length === 0 ? taken : (free.address() as AddressInfo).port
-    await new Promise<void>(resolve => free.close(() => resolve()))
+    const port = picked.length === 0 ? taken : await freePort()
     picked.push(port)
     return port
   }

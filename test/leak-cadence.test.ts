@@ -38,13 +38,13 @@ test('a load bound by iterations: every planned ops / 30, from the first second 
   // 3 ops per iteration x 20,000 iterations / 30
   t.deepEqual(c.decide(1300, 600, 200), { everyOps: 2000, everyMs: 100 })
   t.regex(c.rule, /^from the planned iterations: 500 ops\/s over 1\.1 s, ~60000 planned ops \/ 30 readings \(at least 200\)$/)
-  // a small plan: never closer than MIN_EVERY_OPS
   // long iterations: none ended in the first second, so there is nothing to scale by yet
   const long = new ReadingCadence(undefined, { durationMs: null, iterations: 50 })
   long.decide(0, 10, 0)
   t.is(long.decide(3000, 400, 0), undefined)
   t.deepEqual(long.decide(4000, 600, 5), { everyOps: MIN_EVERY_OPS, everyMs: 100 })
   t.regex(long.rule, /^from the planned iterations: /)
+  // a small plan: never closer than MIN_EVERY_OPS
   const small = new ReadingCadence(undefined, { durationMs: null, iterations: 100 })
   small.decide(0, 10, 5)
   t.deepEqual(small.decide(1000, 200, 100), { everyOps: MIN_EVERY_OPS, everyMs: 100 })

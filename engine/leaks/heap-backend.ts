@@ -52,8 +52,9 @@ const SAMPLING_INTERVAL_BYTES = 8192
  * jest-leak-detector does it): the flag is set for one new context, that context's `gc` taken,
  * and the flag cleared again so the application's own contexts never see it. It is one full
  * mark-compact. It evaluates to a string saying why when it cannot. HeapProfiler.collectGarbage,
- * the fallback (Node < 20.16, 21 and 22.0-22.2 have no process.getBuiltinModule), is a memory-reducing collection of several rounds: twice as long,
- * and the fixture served 5,709 requests/s under it against 9,058 with gc() (benchmarks/RESULTS.md).
+ * the fallback (Node < 20.16, 21 and 22.0-22.2 have no process.getBuiltinModule), is a
+ * memory-reducing collection of several rounds: twice as long, and the fixture served 5,709
+ * requests/s under it against 9,058 with gc() (benchmarks/RESULTS.md).
  */
 const FIND_GC = `(() => {
   // started with --expose-gc: its flags stay as they are (V8's own gc, not an application's function of that name)

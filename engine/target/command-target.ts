@@ -263,7 +263,8 @@ function groupAlive (pgid: number): boolean {
   }
 }
 
-async function freePort (): Promise<number> {
+/** A port nothing listens on now (picked by the system, then closed: see PORT_ATTEMPTS). */
+export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
